@@ -1,0 +1,247 @@
+"""The manifest's typed shape (DESIGN §3). Unknown keys are errors (`extra="forbid"`).
+
+Validators raise `invalid(message, hint)` so every problem reaches the user with a hint.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from fargo.manifest import fargate
+
+NAME_RULE = re.compile(r"^[a-z][a-z0-9-]*$")
+# ALB path patterns: AWS's allowed characters, case-sensitive, at most 128 characters.
+_PATH_CHARS = re.compile(r"^/[A-Za-z0-9_\-.$/~\"'@:+&*?]*$")
+_HOST_RULE = re.compile(r"^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+_REGION_RULE = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+_ENV_VAR = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_SECRET_REF = re.compile(r"^(secretsmanager:[A-Za-z0-9/_+=.@-]+(:[A-Za-z0-9_.-]+)?|ssm:/[A-Za-z0-9/_.-]+)$")
+
+
+def invalid(message: str, hint: str | None = None) -> PydanticCustomError:
+    return PydanticCustomError("fargo", message, {"hint": hint} if hint else None)
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _name(value: str, what: str, limit: int) -> str:
+    if not NAME_RULE.match(value) or len(value) > limit or value.endswith("-"):
+        raise invalid(
+            f"{what} `{value}` is not a valid name",
+            f"use lowercase letters, digits and '-', start with a letter, at most {limit} "
+            "characters (it becomes part of AWS resource names)",
+        )
+    return value
+
+
+class NetworkSpec(Strict):
+    nat: Literal["none", "single", "per-az"] | None = Field(
+        None, description="none: tasks in public subnets, no NAT cost; single/per-az: private subnets"
+    )
+    azs: int = Field(2, ge=2, le=3, description="availability zones to span")
+    cidr: str = Field("10.0.0.0/16", description="VPC CIDR block; a /16 is carved into /20s")
+    endpoints: tuple[Literal["ecr", "logs", "s3", "secretsmanager"], ...] = ()
+
+    @field_validator("cidr")
+    @classmethod
+    def _cidr(cls, value: str) -> str:
+        if not re.match(r"^\d{1,3}(\.\d{1,3}){3}/16$", value):
+            raise invalid(f"`{value}` is not a /16 CIDR block", "for example 10.0.0.0/16")
+        return value
+
+
+class ImageSpec(Strict):
+    """`image: REF` (an image any registry serves) or `image: { from: SERVICE }`."""
+
+    ref: str | None = Field(None, description="an image reference, e.g. 1234.dkr.ecr.../api:tag")
+    from_: str | None = Field(None, alias="from", description="reuse another service's image")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _accept_string(cls, value: Any) -> Any:
+        return {"ref": value} if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ImageSpec:
+        if (self.ref is None) == (self.from_ is None):
+            raise invalid(
+                "image needs exactly one source",
+                "write `image: REPO:TAG` or `image: { from: OTHER_SERVICE }`",
+            )
+        return self
+
+
+class HttpSpec(Strict):
+    path: str | None = Field(None, description="ALB path pattern, e.g. /api/*")
+    host: str | None = Field(None, description="host header to route, e.g. api.example.com")
+    healthcheck: str = Field("/", description="path the load balancer probes")
+
+    @field_validator("path", "healthcheck")
+    @classmethod
+    def _path(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        wildcards = value.count("*") + value.count("?")
+        if len(value) > 128 or not _PATH_CHARS.match(value) or wildcards > 5:
+            raise invalid(
+                f"`{value}` is not a valid load balancer path pattern",
+                "start with '/', at most 128 characters and 5 wildcards (* or ?), using "
+                "letters, digits and _-.$/~\"'@:+&",
+            )
+        return value
+
+    @field_validator("host")
+    @classmethod
+    def _host(cls, value: str | None) -> str | None:
+        if value is not None and not _HOST_RULE.match(value):
+            raise invalid(f"`{value}` is not a valid host name", "for example api.example.com")
+        return value
+
+    @model_validator(mode="after")
+    def _routed(self) -> HttpSpec:
+        if self.path is None and self.host is None:
+            raise invalid("http needs a `path` or a `host` to route", "for example path: /api/*")
+        return self
+
+
+class CountSpec(Strict):
+    min: int = Field(1, ge=0, le=1000)
+    max: int | None = Field(None, ge=1, le=1000)
+    cpu: int | None = Field(None, ge=10, le=95, description="target CPU % for autoscaling")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _accept_int(cls, value: Any) -> Any:
+        return {"min": value, "max": value} if isinstance(value, int) else value
+
+    @model_validator(mode="after")
+    def _ordered(self) -> CountSpec:
+        if self.max is not None and self.max < self.min:
+            raise invalid(f"max ({self.max}) is below min ({self.min})")
+        return self
+
+
+EnvName = Annotated[str, Field(pattern=_ENV_VAR.pattern)]
+
+
+class ServiceSpec(Strict):
+    image: ImageSpec
+    port: int | None = Field(None, ge=1, le=65535)
+    http: HttpSpec | None = None
+    cpu: int = Field(256, description="CPU units: 256, 512, 1024, 2048, 4096, 8192 or 16384")
+    memory: int = Field(512, description="MiB; must be a size Fargate offers for `cpu`")
+    arch: Literal["x86_64", "arm64"] = "x86_64"
+    count: CountSpec = Field(default_factory=CountSpec)
+    env: dict[EnvName, str | int | float | bool] = Field(default_factory=dict)
+    secrets: dict[EnvName, str] = Field(default_factory=dict)
+    command: tuple[str, ...] | None = None
+    uses: tuple[str, ...] = ()
+    spot: bool = False
+
+    @field_validator("cpu")
+    @classmethod
+    def _cpu(cls, value: int) -> int:
+        if value not in fargate.cpu_options():
+            raise invalid(
+                f"{value} CPU units is not a Fargate task size",
+                "use one of " + ", ".join(str(c) for c in fargate.cpu_options()),
+            )
+        return value
+
+    @field_validator("secrets")
+    @classmethod
+    def _secrets(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, ref in value.items():
+            if not _SECRET_REF.match(ref):
+                raise invalid(
+                    f"secret {name}: `{ref}` is not a secret reference",
+                    "write secretsmanager:NAME, secretsmanager:NAME:JSON_KEY or ssm:/path",
+                )
+        return value
+
+    @model_validator(mode="after")
+    def _shape(self) -> ServiceSpec:
+        if self.memory not in fargate.memory_options(self.cpu):
+            raise invalid(
+                f"Fargate does not offer {self.cpu} CPU units with {self.memory} MiB",
+                f"with cpu {self.cpu} use memory {fargate.describe_options(self.cpu)}",
+            )
+        if self.http is not None and self.port is None:
+            raise invalid("a service with `http` needs a `port`", "the port your app listens on")
+        return self
+
+
+class ServerlessSpec(Strict):
+    min: float = Field(0, ge=0, le=256, description="ACUs; 0 pauses the database when idle")
+    max: float = Field(4, ge=1, le=256)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ServerlessSpec:
+        if self.max < self.min:
+            raise invalid(f"max ({self.max}) is below min ({self.min})")
+        return self
+
+
+class DatabaseSpec(Strict):
+    engine: Literal["postgres"] = "postgres"
+    version: str = Field("16", pattern=r"^\d+(\.\d+)?$")
+    size: Literal["micro", "small", "medium", "large"] | None = None
+    serverless: ServerlessSpec | None = None
+    storage: int = Field(20, ge=20, le=65536, description="GiB, instance databases only")
+    multi_az: bool | None = None
+    name: str = Field("app", pattern=r"^[a-zA-Z][a-zA-Z0-9_]{0,62}$", description="database name")
+
+    @model_validator(mode="after")
+    def _kind(self) -> DatabaseSpec:
+        if self.size is not None and self.serverless is not None:
+            raise invalid(
+                "choose `size` (an RDS instance) or `serverless` (Aurora Serverless v2), not both"
+            )
+        return self
+
+
+class Manifest(Strict):
+    app: str = Field(description="application name; prefixes every stack")
+    region: str = Field("us-east-1", description="AWS region")
+    profile: Literal["lean", "standard", "production"] = "lean"
+    network: NetworkSpec = Field(default_factory=NetworkSpec)
+    services: dict[str, ServiceSpec]
+    database: DatabaseSpec | None = None
+    tags: dict[str, str] = Field(default_factory=dict, description="extra tags on every resource")
+    environments: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="per-environment overrides of any key above"
+    )
+
+    @field_validator("app")
+    @classmethod
+    def _app(cls, value: str) -> str:
+        return _name(value, "app", 20)
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        if not _REGION_RULE.match(value):
+            raise invalid(f"`{value}` is not an AWS region", "for example us-east-1")
+        return value
+
+    @field_validator("services")
+    @classmethod
+    def _services(cls, value: dict[str, ServiceSpec]) -> dict[str, ServiceSpec]:
+        if not value:
+            raise invalid("at least one service is needed", "add services: { api: { image: ... } }")
+        for name in value:
+            _name(name, "service", 24)
+        return value
+
+    @field_validator("environments")
+    @classmethod
+    def _environments(cls, value: dict[str, Any]) -> dict[str, Any]:
+        for name in value:
+            _name(name, "environment", 12)
+        return value

@@ -1,0 +1,42 @@
+"""Profile defaults: lean (cheapest that works), standard, production (HA and safety)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from fargo.model.app import NatMode
+
+ProfileName = Literal["lean", "standard", "production"]
+
+
+@dataclass(frozen=True)
+class Profile:
+    nat: NatMode
+    min_tasks: int
+    db_size: str
+    multi_az: bool
+    backup_retention_days: int
+    deletion_protection: bool
+    log_retention_days: int
+
+
+PROFILES: dict[str, Profile] = {
+    # No NAT gateway: at ~$33/month each it would dwarf a small app's bill.
+    "lean": Profile("none", 1, "micro", False, 1, False, 14),
+    "standard": Profile("single", 1, "small", False, 7, False, 30),
+    "production": Profile("per-az", 2, "medium", True, 30, True, 90),
+}
+
+DB_INSTANCE_CLASSES = {
+    "micro": "db.t4g.micro",
+    "small": "db.t4g.small",
+    "medium": "db.t4g.medium",
+    "large": "db.m7g.large",
+}
+
+# A bare major version maps to a current minor: RDS no longer accepts new instances on a
+# bare "16", and every Aurora minor listed here supports 0 ACU auto-pause. A full version
+# in the manifest (version: "16.8") is passed through unchanged.
+POSTGRES_VERSIONS = {"17": "17.6", "16": "16.10", "15": "15.14", "14": "14.19"}
+AURORA_POSTGRES_VERSIONS = {"17": "17.6", "16": "16.9", "15": "15.13", "14": "14.18"}

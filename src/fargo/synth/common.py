@@ -1,0 +1,82 @@
+"""Shared synth helpers: logical ids, tags on every taggable resource, provenance stamps."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from troposphere import AWSObject, Parameter, Tags, Template
+
+from fargo import __version__
+from fargo.model.app import App, StackKind
+from fargo.synth.stack import ParameterValue, StackTemplate
+
+STAMP_KEY = "fargo"
+
+
+def logical_id(*parts: str) -> str:
+    """`my-api`, `TaskDefinition` → `MyApiTaskDefinition`: CloudFormation ids are alphanumeric."""
+    return "".join(
+        word[:1].upper() + word[1:] for part in parts for word in re.split(r"[^A-Za-z0-9]+", part)
+    )
+
+
+def new_template(app: App, kind: StackKind, description: str) -> Template:
+    template = Template(Description=f"fargo {app.name}/{app.env}: {description}")
+    template.set_version("2010-09-09")
+    # Provenance only: the planner ignores this key when comparing with the deployed template,
+    # so a new fargo version or an edit elsewhere in the manifest never forces an update.
+    template.set_metadata(
+        {
+            STAMP_KEY: {
+                "version": __version__,
+                "manifest": app.manifest_digest,
+                "app": app.name,
+                "env": app.env,
+                "stack": kind.value,
+            }
+        }
+    )
+    return template
+
+
+def add(template: Template, resource: AWSObject, description: str) -> Any:
+    """Add `resource` with a human description in its Metadata (shown by plan and status)."""
+    metadata = dict(getattr(resource, "Metadata", None) or {})
+    metadata[STAMP_KEY] = {"description": description}
+    resource.Metadata = metadata
+    return template.add_resource(resource)
+
+
+def parameter(template: Template, name: str, kind: str = "String", description: str = "") -> Any:
+    return template.add_parameter(Parameter(name, Type=kind, Description=description))
+
+
+def tag_everything(template: Template, tags: dict[str, str]) -> None:
+    """Put the app's tags on every resource type that takes them."""
+    for resource in template.resources.values():
+        spec = resource.props.get("Tags")
+        if spec is None:
+            continue
+        existing = resource.properties.get("Tags")
+        if isinstance(spec[0], type) and spec[0] is dict:
+            resource.properties["Tags"] = {**tags, **(existing or {})}
+            continue
+        merged = Tags(**tags)
+        if isinstance(existing, Tags):
+            merged += existing
+        resource.properties["Tags"] = merged
+
+
+def finish(
+    template: Template,
+    app: App,
+    kind: StackKind,
+    parameters: dict[str, ParameterValue] | None = None,
+) -> StackTemplate:
+    """Tag every resource and freeze the template into what plan and execute consume."""
+    tags = dict(app.tags)
+    tag_everything(template, tags)
+    return StackTemplate(
+        kind, app.stack_name(kind), template.to_dict(), parameters=parameters or {}, tags=tags
+    )

@@ -1,0 +1,271 @@
+"""Network stack: VPC, subnets, routing, ECS cluster, ALB and its HTTP listener, security groups."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from troposphere import GetAtt, GetAZs, Join, Output, Ref, Select, Template
+from troposphere import ec2, ecs
+from troposphere import elasticloadbalancingv2 as elbv2
+
+from fargo.model.app import App, StackKind
+from fargo.synth.common import add, finish, new_template
+from fargo.synth.stack import StackTemplate
+
+# /20 slots in the /16: public from 0, private (NAT) from 4, isolated data from 8.
+_PUBLIC_SLOT, _PRIVATE_SLOT, _DATA_SLOT = 0, 4, 8
+
+
+def synth_network(app: App) -> StackTemplate:
+    template = new_template(app, StackKind.NETWORK, "VPC, subnets, ECS cluster and load balancer")
+    net = app.network
+    vpc = add(
+        template,
+        ec2.VPC("Vpc", CidrBlock=net.cidr, EnableDnsHostnames=True, EnableDnsSupport=True),
+        "the app's own VPC",
+    )
+    gateway = add(template, ec2.InternetGateway("InternetGateway"), "internet access for the VPC")
+    attach = add(
+        template,
+        ec2.VPCGatewayAttachment(
+            "InternetGatewayAttachment", VpcId=Ref(vpc), InternetGatewayId=Ref(gateway)
+        ),
+        "attaches the internet gateway",
+    )
+    public_routes = add(
+        template, ec2.RouteTable("PublicRouteTable", VpcId=Ref(vpc)), "routes public subnets"
+    )
+    add(
+        template,
+        ec2.Route(
+            "PublicDefaultRoute",
+            DependsOn=attach.title,
+            RouteTableId=Ref(public_routes),
+            DestinationCidrBlock="0.0.0.0/0",
+            GatewayId=Ref(gateway),
+        ),
+        "public subnets reach the internet through the gateway",
+    )
+    public = _subnets(template, app, "Public", _PUBLIC_SLOT, Ref(public_routes))
+    data_routes = add(
+        template,
+        ec2.RouteTable("DataRouteTable", VpcId=Ref(vpc)),
+        "routes data subnets: local only, nothing reaches the internet",
+    )
+    data = _subnets(template, app, "Data", _DATA_SLOT, Ref(data_routes))
+    task_subnets = public
+    if net.private_tasks:
+        task_subnets = _private_subnets(template, app, public)
+    security = _security_groups(template, app)
+    _cluster(template)
+    _load_balancer(template, public, security[0])
+    _outputs(template, task_subnets, data, security, assign_public_ip=not net.private_tasks)
+    return finish(template, app, StackKind.NETWORK)
+
+
+def _cidr(app: App, slot: int) -> str:
+    block = ipaddress.ip_network(app.network.cidr)
+    return str(list(block.subnets(new_prefix=20))[slot])
+
+
+def _subnets(template: Template, app: App, tier: str, slot: int, routes: Ref) -> list[Ref]:
+    return [_subnet(template, app, tier, slot, index, routes) for index in range(app.network.azs)]
+
+
+def _subnet(template: Template, app: App, tier: str, slot: int, index: int, routes: Ref) -> Ref:
+    subnet = add(
+        template,
+        ec2.Subnet(
+            f"{tier}Subnet{index + 1}",
+            VpcId=Ref("Vpc"),
+            CidrBlock=_cidr(app, slot + index),
+            AvailabilityZone=Select(index, GetAZs("")),
+        ),
+        f"{tier.lower()} subnet in availability zone {index + 1}",
+    )
+    add(
+        template,
+        ec2.SubnetRouteTableAssociation(
+            f"{tier}Subnet{index + 1}Routes", SubnetId=Ref(subnet), RouteTableId=routes
+        ),
+        f"{tier.lower()} subnet {index + 1} uses the {tier.lower()} routes",
+    )
+    return Ref(subnet)
+
+
+def _private_subnets(template: Template, app: App, public: list[Ref]) -> list[Ref]:
+    """Private task subnets behind NAT: one gateway for `single`, one per AZ for `per-az`."""
+    gateways = 1 if app.network.nat == "single" else app.network.azs
+    for index in range(gateways):
+        eip = add(
+            template,
+            ec2.EIP(f"NatAddress{index + 1}", Domain="vpc"),
+            f"public address of NAT gateway {index + 1}",
+        )
+        add(
+            template,
+            ec2.NatGateway(
+                f"NatGateway{index + 1}",
+                AllocationId=GetAtt(eip, "AllocationId"),
+                SubnetId=public[index],
+            ),
+            f"NAT gateway {index + 1}: outbound internet for private subnets",
+        )
+    out = []
+    for index in range(app.network.azs):
+        routes = add(
+            template,
+            ec2.RouteTable(f"PrivateRouteTable{index + 1}", VpcId=Ref("Vpc")),
+            f"routes private subnet {index + 1} through NAT",
+        )
+        add(
+            template,
+            ec2.Route(
+                f"PrivateDefaultRoute{index + 1}",
+                RouteTableId=Ref(routes),
+                DestinationCidrBlock="0.0.0.0/0",
+                NatGatewayId=Ref(f"NatGateway{min(index, gateways - 1) + 1}"),
+            ),
+            f"private subnet {index + 1} reaches the internet through NAT",
+        )
+        out.append(_subnet(template, app, "Private", _PRIVATE_SLOT, index, Ref(routes)))
+    return out
+
+
+def _security_groups(template: Template, app: App) -> tuple[Ref, Ref]:
+    alb = add(
+        template,
+        ec2.SecurityGroup(
+            "LoadBalancerSecurityGroup",
+            GroupDescription=f"{app.name}-{app.env} load balancer: HTTP from anywhere",
+            VpcId=Ref("Vpc"),
+            SecurityGroupIngress=[
+                ec2.SecurityGroupRule(
+                    IpProtocol="tcp",
+                    FromPort=80,
+                    ToPort=80,
+                    CidrIp="0.0.0.0/0",
+                    Description="HTTP from the internet",
+                )
+            ],
+            SecurityGroupEgress=[
+                ec2.SecurityGroupRule(
+                    IpProtocol="tcp",
+                    FromPort=1,
+                    ToPort=65535,
+                    CidrIp=app.network.cidr,
+                    Description="to tasks inside the VPC only",
+                )
+            ],
+        ),
+        "admits web traffic to the load balancer",
+    )
+    tasks = add(
+        template,
+        ec2.SecurityGroup(
+            "TaskSecurityGroup",
+            GroupDescription=f"{app.name}-{app.env} tasks: only the load balancer may connect",
+            VpcId=Ref("Vpc"),
+            # Inline rules, not AWS::EC2::SecurityGroupIngress: one resource per group keeps
+            # updates atomic.
+            SecurityGroupIngress=[
+                ec2.SecurityGroupRule(
+                    IpProtocol="tcp",
+                    FromPort=1,
+                    ToPort=65535,
+                    SourceSecurityGroupId=Ref(alb),
+                    Description="from the load balancer",
+                )
+            ],
+            SecurityGroupEgress=[
+                ec2.SecurityGroupRule(
+                    IpProtocol="-1",
+                    CidrIp="0.0.0.0/0",
+                    Description="image pulls, AWS APIs and the app's own outbound calls",
+                )
+            ],
+        ),
+        "guards the Fargate tasks",
+    )
+    return Ref(alb), Ref(tasks)
+
+
+def _cluster(template: Template) -> None:
+    cluster = add(
+        template,
+        ecs.Cluster(
+            "Cluster",
+            CapacityProviders=["FARGATE", "FARGATE_SPOT"],
+            DefaultCapacityProviderStrategy=[
+                ecs.CapacityProviderStrategyItem(CapacityProvider="FARGATE", Weight=1)
+            ],
+            ClusterSettings=[ecs.ClusterSetting(Name="containerInsights", Value="enabled")],
+        ),
+        "ECS cluster running every service on Fargate (and Fargate Spot where asked)",
+    )
+    template.add_output(Output("ClusterName", Value=Ref(cluster)))
+    template.add_output(Output("ClusterArn", Value=GetAtt(cluster, "Arn")))
+
+
+def _load_balancer(template: Template, public: list[Ref], alb_sg: Ref) -> None:
+    alb = add(
+        template,
+        elbv2.LoadBalancer(
+            "LoadBalancer",
+            Scheme="internet-facing",
+            Type="application",
+            Subnets=public,
+            SecurityGroups=[alb_sg],
+            LoadBalancerAttributes=[
+                elbv2.LoadBalancerAttributes(
+                    Key="routing.http.drop_invalid_header_fields.enabled", Value="true"
+                )
+            ],
+        ),
+        "application load balancer in front of the HTTP services",
+    )
+    listener = add(
+        template,
+        elbv2.Listener(
+            "HttpListener",
+            LoadBalancerArn=Ref(alb),
+            Port=80,
+            Protocol="HTTP",
+            DefaultActions=[
+                elbv2.Action(
+                    Type="fixed-response",
+                    FixedResponseConfig=elbv2.FixedResponseConfig(
+                        StatusCode="404", ContentType="text/plain", MessageBody="not found"
+                    ),
+                )
+            ],
+        ),
+        "HTTP listener; each service adds a rule for its path or host",
+    )
+    for key, value in (
+        ("LoadBalancerArn", Ref(alb)),
+        ("LoadBalancerDnsName", GetAtt(alb, "DNSName")),
+        ("LoadBalancerFullName", GetAtt(alb, "LoadBalancerFullName")),
+        ("LoadBalancerHostedZoneId", GetAtt(alb, "CanonicalHostedZoneID")),
+        ("HttpListenerArn", Ref(listener)),
+    ):
+        template.add_output(Output(key, Value=value))
+
+
+def _outputs(
+    template: Template,
+    task_subnets: list[Ref],
+    data_subnets: list[Ref],
+    security: tuple[Ref, Ref],
+    *,
+    assign_public_ip: bool,
+) -> None:
+    for key, value in (
+        ("VpcId", Ref("Vpc")),
+        ("TaskSubnetIds", Join(",", task_subnets)),
+        ("DataSubnetIds", Join(",", data_subnets)),
+        ("TaskSecurityGroupId", security[1]),
+        ("LoadBalancerSecurityGroupId", security[0]),
+        ("AssignPublicIp", "ENABLED" if assign_public_ip else "DISABLED"),
+    ):
+        template.add_output(Output(key, Value=value))

@@ -1,0 +1,40 @@
+"""What synth produces: one template per stack, plus the parameters it needs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from fargo.model.app import StackKind
+
+
+@dataclass(frozen=True)
+class StackOutput:
+    """A value that exists only once an upstream stack is deployed: its output `key`.
+
+    The executor resolves it from the deployed stack; plan shows it by name until then.
+    """
+
+    stack: StackKind
+    key: str
+
+    def __str__(self) -> str:
+        return f"<{self.stack.value}.{self.key}>"
+
+
+ParameterValue = str | StackOutput
+
+
+@dataclass(frozen=True)
+class StackTemplate:
+    kind: StackKind
+    name: str
+    body: dict[str, Any]
+    parameters: dict[str, ParameterValue] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+    termination_protection: bool = False
+
+    @property
+    def upstream(self) -> tuple[StackKind, ...]:
+        kinds = {v.stack for v in self.parameters.values() if isinstance(v, StackOutput)}
+        return tuple(sorted(kinds, key=lambda k: k.value))
