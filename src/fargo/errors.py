@@ -47,7 +47,9 @@ class ManifestProblem:
 
     __slots__ = ("file", "hint", "line", "message", "path")
 
-    def __init__(self, file: str, line: int | None, path: str, message: str, hint: str | None) -> None:
+    def __init__(
+        self, file: str, line: int | None, path: str, message: str, hint: str | None
+    ) -> None:
         self.file = file
         self.line = line
         self.path = path
@@ -95,6 +97,10 @@ class UnsafeChange(FargoError):  # noqa: N818 - reads as what it is: a refusal, 
 
 class AwsError(FargoError):
     """An AWS call failed; the message names the call and AWS's own reason."""
+
+    def __init__(self, message: str, *, hint: str | None = None, code: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.code = code
 
 
 class DeployFailed(FargoError):  # noqa: N818 - the name users see in --json output

@@ -25,7 +25,11 @@ def interpolate(data: Any, env: Mapping[str, str], marks: Marks) -> Any:
 
 
 def _walk(
-    value: Any, path: YamlPath, env: Mapping[str, str], marks: Marks, problems: list[ManifestProblem]
+    value: Any,
+    path: YamlPath,
+    env: Mapping[str, str],
+    marks: Marks,
+    problems: list[ManifestProblem],
 ) -> Any:
     if isinstance(value, dict):
         return {k: _walk(v, (*path, k), env, marks, problems) for k, v in value.items()}

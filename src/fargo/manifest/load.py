@@ -108,8 +108,9 @@ def _allowed_keys(parent: YamlPath) -> list[str]:
         if field is None:
             return []
         annotation = field.annotation
-        if getattr(annotation, "__origin__", None) is dict:
-            dict_value, model = _model_of(annotation.__args__[1]), None
+        args: tuple[Any, ...] = getattr(annotation, "__args__", ())
+        if getattr(annotation, "__origin__", None) is dict and len(args) == 2:
+            dict_value, model = _model_of(args[1]), None
         else:
             model = _model_of(annotation)
     if model is None:

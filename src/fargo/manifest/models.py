@@ -19,7 +19,9 @@ _PATH_CHARS = re.compile(r"^/[A-Za-z0-9_\-.$/~\"'@:+&*?]*$")
 _HOST_RULE = re.compile(r"^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _REGION_RULE = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 _ENV_VAR = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_SECRET_REF = re.compile(r"^(secretsmanager:[A-Za-z0-9/_+=.@-]+(:[A-Za-z0-9_.-]+)?|ssm:/[A-Za-z0-9/_.-]+)$")
+_SECRET_REF = re.compile(
+    r"^(secretsmanager:[A-Za-z0-9/_+=.@-]+(:[A-Za-z0-9_.-]+)?|ssm:/[A-Za-z0-9/_.-]+)$"
+)
 
 
 def invalid(message: str, hint: str | None = None) -> PydanticCustomError:
@@ -42,7 +44,8 @@ def _name(value: str, what: str, limit: int) -> str:
 
 class NetworkSpec(Strict):
     nat: Literal["none", "single", "per-az"] | None = Field(
-        None, description="none: tasks in public subnets, no NAT cost; single/per-az: private subnets"
+        None,
+        description="none: tasks in public subnets, no NAT cost; single/per-az: private subnets",
     )
     azs: int = Field(2, ge=2, le=3, description="availability zones to span")
     cidr: str = Field("10.0.0.0/16", description="VPC CIDR block; a /16 is carved into /20s")

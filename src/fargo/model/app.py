@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from typing import Literal
 
 NatMode = Literal["none", "single", "per-az"]
 
 
-class StackKind(str, Enum):
+class StackKind(StrEnum):
     """Stacks split by rate of change and by what a change can destroy (DESIGN §2)."""
 
     NETWORK = "network"

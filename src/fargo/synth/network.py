@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from troposphere import GetAtt, GetAZs, Join, Output, Ref, Select, Template
-from troposphere import ec2, ecs
+from troposphere import GetAtt, GetAZs, Join, Output, Ref, Select, Template, ec2, ecs
 from troposphere import elasticloadbalancingv2 as elbv2
 
 from fargo.model.app import App, StackKind
@@ -69,10 +68,13 @@ def _cidr(app: App, slot: int) -> str:
 
 
 def _subnets(template: Template, app: App, tier: str, slot: int, routes: Ref) -> list[Ref]:
-    return [_subnet(template, app, tier, slot, index, routes) for index in range(app.network.azs)]
+    return [
+        _subnet(template, app, tier, slot=slot, index=index, routes=routes)
+        for index in range(app.network.azs)
+    ]
 
 
-def _subnet(template: Template, app: App, tier: str, slot: int, index: int, routes: Ref) -> Ref:
+def _subnet(template: Template, app: App, tier: str, *, slot: int, index: int, routes: Ref) -> Ref:
     subnet = add(
         template,
         ec2.Subnet(
@@ -128,7 +130,9 @@ def _private_subnets(template: Template, app: App, public: list[Ref]) -> list[Re
             ),
             f"private subnet {index + 1} reaches the internet through NAT",
         )
-        out.append(_subnet(template, app, "Private", _PRIVATE_SLOT, index, Ref(routes)))
+        out.append(
+            _subnet(template, app, "Private", slot=_PRIVATE_SLOT, index=index, routes=Ref(routes))
+        )
     return out
 
 

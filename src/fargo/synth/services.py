@@ -131,7 +131,11 @@ def _service(template: Template, app: App, service: Service) -> None:
     if service.route is not None:
         base = (service.route.path or "/").rstrip("*") or "/"
         host = service.route.host
-        url = f"http://{host}{base}" if host else Join("", ["http://", Ref("LoadBalancerDnsName"), base])
+        url = (
+            f"http://{host}{base}"
+            if host
+            else Join("", ["http://", Ref("LoadBalancerDnsName"), base])
+        )
         template.add_output(Output(f"{prefix}Url", Value=url))
 
 
@@ -327,7 +331,7 @@ def _execution_role(
                 "Resource": parameters,
             }
         )
-    return add(  # type: ignore[no-any-return]
+    return add(
         template,
         iam.Role(
             f"{prefix}ExecutionRole",

@@ -1,0 +1,237 @@
+"""Typed CloudFormation calls: the stack, change set and event shapes fargo works with."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from fargo.aws.facade import Aws
+from fargo.errors import AwsError
+
+# CloudFormation's TemplateBody limit; larger templates must go through S3.
+TEMPLATE_BODY_LIMIT = 51_200
+CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"]
+
+
+@dataclass(frozen=True)
+class DeployedStack:
+    name: str
+    stack_id: str
+    status: str
+    reason: str
+    parameters: dict[str, str]
+    outputs: dict[str, str]
+    tags: dict[str, str]
+    last_updated: datetime | None
+    termination_protection: bool
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status.endswith("_IN_PROGRESS") and self.status != "REVIEW_IN_PROGRESS"
+
+
+@dataclass(frozen=True)
+class StackEvent:
+    event_id: str
+    timestamp: datetime
+    logical_id: str
+    resource_type: str
+    status: str
+    reason: str
+    physical_id: str
+
+    @property
+    def failed(self) -> bool:
+        return self.status.endswith("_FAILED")
+
+
+@dataclass(frozen=True)
+class ResourceChange:
+    action: str  # Add | Modify | Remove | Import | Dynamic
+    logical_id: str
+    resource_type: str
+    replacement: str  # True | False | Conditional | "" (not applicable)
+    details: tuple[str, ...] = ()  # properties that change, when AWS says
+
+
+@dataclass(frozen=True)
+class ChangeSet:
+    change_set_id: str
+    stack_name: str
+    status: str
+    reason: str
+    changes: tuple[ResourceChange, ...] = field(default_factory=tuple)
+
+    @property
+    def empty(self) -> bool:
+        """CloudFormation marks a change set with nothing to do as FAILED; that is not a failure."""
+        text = self.reason.lower()
+        return self.status == "FAILED" and (
+            "didn't contain changes" in text or "no updates are to be performed" in text
+        )
+
+
+class CloudFormation:
+    def __init__(self, aws: Aws) -> None:
+        self._aws = aws
+
+    def describe(self, name: str) -> DeployedStack | None:
+        try:
+            stacks = self._aws.call("cloudformation", "describe_stacks", StackName=name)["Stacks"]
+        except AwsError as error:
+            if error.code == "ValidationError" and "does not exist" in error.message:
+                return None
+            raise
+        if not stacks:
+            return None
+        raw = stacks[0]
+        return DeployedStack(
+            name=raw["StackName"],
+            stack_id=raw["StackId"],
+            status=raw["StackStatus"],
+            reason=raw.get("StackStatusReason", "") or "",
+            parameters={
+                p["ParameterKey"]: p.get("ParameterValue", "") for p in raw.get("Parameters", [])
+            },
+            outputs={o["OutputKey"]: o.get("OutputValue", "") for o in raw.get("Outputs", [])},
+            tags={t["Key"]: t["Value"] for t in raw.get("Tags", [])},
+            last_updated=raw.get("LastUpdatedTime") or raw.get("CreationTime"),
+            termination_protection=bool(raw.get("EnableTerminationProtection")),
+        )
+
+    def template(self, name: str) -> dict[str, Any]:
+        body = self._aws.call(
+            "cloudformation", "get_template", StackName=name, TemplateStage="Original"
+        )["TemplateBody"]
+        # botocore decodes JSON bodies into dicts; YAML or odd bodies arrive as text.
+        if isinstance(body, str):
+            parsed: dict[str, Any] = json.loads(body)
+            return parsed
+        return json.loads(json.dumps(body))  # type: ignore[no-any-return]
+
+    def create_change_set(
+        self,
+        name: str,
+        change_set_name: str,
+        body: dict[str, Any],
+        parameters: dict[str, str],
+        tags: dict[str, str],
+        *,
+        create: bool,
+    ) -> str:
+        text = json.dumps(body, separators=(",", ":"), sort_keys=True)
+        if len(text) > TEMPLATE_BODY_LIMIT:
+            raise AwsError(
+                f"the {name} template is {len(text)} bytes, over CloudFormation's "
+                f"{TEMPLATE_BODY_LIMIT}-byte inline limit",
+                hint="split services across environments or trim env values",
+            )
+        result = self._aws.call(
+            "cloudformation",
+            "create_change_set",
+            StackName=name,
+            ChangeSetName=change_set_name,
+            ChangeSetType="CREATE" if create else "UPDATE",
+            TemplateBody=text,
+            Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
+            Tags=[{"Key": k, "Value": v} for k, v in tags.items()],
+            Capabilities=CAPABILITIES,
+        )
+        return str(result["Id"])
+
+    def describe_change_set(self, change_set_id: str) -> ChangeSet:
+        pages: list[dict[str, Any]] = []
+        token: str | None = None
+        while True:
+            args: dict[str, Any] = {"ChangeSetName": change_set_id}
+            if token:
+                args["NextToken"] = token
+            page = self._aws.call("cloudformation", "describe_change_set", **args)
+            pages.append(page)
+            token = page.get("NextToken")
+            if not token:
+                break
+        first = pages[0]
+        changes = tuple(
+            _resource_change(c["ResourceChange"])
+            for page in pages
+            for c in page.get("Changes", [])
+            if "ResourceChange" in c
+        )
+        return ChangeSet(
+            change_set_id=change_set_id,
+            stack_name=first.get("StackName", ""),
+            status=first["Status"],
+            reason=first.get("StatusReason", "") or "",
+            changes=changes,
+        )
+
+    def execute_change_set(self, change_set_id: str, token: str) -> None:
+        self._aws.call(
+            "cloudformation",
+            "execute_change_set",
+            ChangeSetName=change_set_id,
+            ClientRequestToken=token,
+        )
+
+    def delete_change_set(self, change_set_id: str) -> None:
+        self._aws.call("cloudformation", "delete_change_set", ChangeSetName=change_set_id)
+
+    def list_change_sets(self, name: str) -> list[dict[str, Any]]:
+        return self._aws.paginate("cloudformation", "list_change_sets", "Summaries", StackName=name)
+
+    def events(self, name: str) -> list[StackEvent]:
+        """The newest page of events, newest first (AWS's order)."""
+        raw = self._aws.call("cloudformation", "describe_stack_events", StackName=name)
+        return [
+            StackEvent(
+                event_id=e["EventId"],
+                timestamp=e["Timestamp"],
+                logical_id=e.get("LogicalResourceId", ""),
+                resource_type=e.get("ResourceType", ""),
+                status=e.get("ResourceStatus", ""),
+                reason=e.get("ResourceStatusReason", "") or "",
+                physical_id=e.get("PhysicalResourceId", "") or "",
+            )
+            for e in raw.get("StackEvents", [])
+        ]
+
+    def resources(self, name: str) -> list[dict[str, Any]]:
+        return self._aws.paginate(
+            "cloudformation", "list_stack_resources", "StackResourceSummaries", StackName=name
+        )
+
+    def delete_stack(self, name: str, token: str) -> None:
+        self._aws.call("cloudformation", "delete_stack", StackName=name, ClientRequestToken=token)
+
+    def continue_update_rollback(self, name: str) -> None:
+        self._aws.call("cloudformation", "continue_update_rollback", StackName=name)
+
+    def set_termination_protection(self, name: str, *, enabled: bool) -> None:
+        self._aws.call(
+            "cloudformation",
+            "update_termination_protection",
+            StackName=name,
+            EnableTerminationProtection=enabled,
+        )
+
+
+def _resource_change(raw: dict[str, Any]) -> ResourceChange:
+    details = tuple(
+        sorted(
+            {
+                d["Target"].get("Name", "")
+                for d in raw.get("Details", [])
+                if d.get("Target", {}).get("Name")
+            }
+        )
+    )
+    return ResourceChange(
+        action=raw.get("Action", ""),
+        logical_id=raw.get("LogicalResourceId", ""),
+        resource_type=raw.get("ResourceType", ""),
+        replacement=str(raw.get("Replacement", "") or ""),
+        details=details,
+    )

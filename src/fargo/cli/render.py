@@ -1,0 +1,90 @@
+"""Human and --json output of deploy, destroy and status results."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from fargo.deployer import Deployer
+from fargo.execute import DeployResult, DestroyResult
+from fargo.plan import Plan
+from fargo.plan.render import plan_json
+from fargo.status import StatusReport
+
+# Outputs a user acts on; the rest (ids, ARNs) are shown by `status --json`.
+_ENDPOINT_SUFFIX = "Url"
+
+
+def print_deploy(deployer: Deployer, plan: Plan, result: DeployResult, *, as_json: bool) -> None:
+    urls = {
+        key: value
+        for stack in result.stacks
+        for key, value in stack.outputs.items()
+        if key.endswith(_ENDPOINT_SUFFIX)
+    }
+    if as_json:
+        body = {
+            "app": deployer.app.name,
+            "env": deployer.app.env,
+            "changed": result.changed,
+            "plan": plan_json(plan),
+            "stacks": [
+                {"name": s.name, "action": s.action, "status": s.status, "outputs": s.outputs}
+                for s in result.stacks
+            ],
+            "endpoints": urls,
+        }
+        click.echo(json.dumps(body, indent=2))
+        return
+    if not result.changed:
+        click.echo(f"{deployer.app.name}/{deployer.app.env}: no changes")
+    else:
+        for stack in result.stacks:
+            click.echo(f"{stack.name}: {stack.action} ({stack.status})")
+    for key, url in sorted(urls.items()):
+        click.echo(f"  {key.removesuffix(_ENDPOINT_SUFFIX)}: {url}")
+
+
+def print_destroy(result: DestroyResult, *, as_json: bool) -> None:
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "deleted": list(result.deleted),
+                    "absent": list(result.absent),
+                    "final_snapshots": list(result.snapshots),
+                },
+                indent=2,
+            )
+        )
+        return
+    for name in result.deleted:
+        click.echo(f"deleted {name}")
+    for name in result.absent:
+        click.echo(f"{name}: not deployed")
+    for snapshot in result.snapshots:
+        click.echo(f"final database snapshot kept: {snapshot}")
+
+
+def print_status(report: StatusReport, *, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(report.to_json(), indent=2))
+        return
+    click.echo(f"{report.app}/{report.env} in {report.region}")
+    for stack in report.stacks:
+        updated = f"  (updated {stack.last_updated})" if stack.last_updated else ""
+        click.echo(f"  {stack.name}: {stack.status}{updated}")
+    if report.services:
+        click.echo("services:")
+        for service in report.services:
+            url = f"  {service.url}" if service.url else ""
+            click.echo(
+                f"  {service.name}: {service.running}/{service.desired} running"
+                f" ({service.task_definition}){url}"
+            )
+    for stack in report.stacks:
+        if stack.outputs:
+            click.echo(f"outputs of {stack.name}:")
+            for key, value in sorted(stack.outputs.items()):
+                click.echo(f"  {key} = {value}")

@@ -1,0 +1,122 @@
+"""The one factory that wires a deploy together: manifest → app → templates, an AWS facade
+pointed at AWS or an emulator, planner, executor and reporter."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from fargo.aws.cloudformation import CloudFormation
+from fargo.aws.facade import EMULATOR_ACCESS_KEY, Aws, AwsConfig, CallCounter
+from fargo.execute import DeployResult, Destroyer, DestroyResult, DisplayOnlyExecutor, Executor
+from fargo.execute.watch import StackWatcher
+from fargo.manifest.load import LoadedManifest, load_manifest
+from fargo.model import App, build_app
+from fargo.plan import Plan, Planner
+from fargo.progress import Reporter, SilentReporter
+from fargo.status import StatusReport, read_status
+from fargo.synth import StackTemplate, synth
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where AWS calls go: real AWS (endpoint None) or an AWS-compatible endpoint."""
+
+    endpoint_url: str | None = None
+    profile: str | None = None
+
+    @classmethod
+    def from_environment(cls, endpoint_url: str | None = None) -> Target:
+        return cls(endpoint_url or os.environ.get("FARGO_ENDPOINT_URL") or None)
+
+
+class Deployer:
+    def __init__(
+        self,
+        loaded: LoadedManifest,
+        target: Target,
+        *,
+        reporter: Reporter | None = None,
+        allow_data_loss: bool = False,
+        counter: CallCounter | None = None,
+    ) -> None:
+        self.loaded = loaded
+        self.app: App = build_app(loaded)
+        self.templates: tuple[StackTemplate, ...] = synth(self.app)
+        self.aws = Aws(_aws_config(self.app.region, target), counter=counter)
+        self.reporter = reporter or SilentReporter()
+        self.allow_data_loss = allow_data_loss
+        poll = 0.1 if target.endpoint_url else 2.0
+        self.cloudformation = CloudFormation(self.aws)
+        self.planner = Planner(
+            self.cloudformation,
+            self.reporter,
+            sleep=self.aws.sleep,
+            clock=self.aws.clock,
+            poll_seconds=poll,
+        )
+        self.watcher = StackWatcher(
+            self.cloudformation, self.reporter, self.aws.sleep, self.aws.clock, poll
+        )
+
+    def plan(self) -> Plan:
+        """The plan, shown and not applied; its change sets are removed again."""
+        plan = self.planner.plan(self.templates)
+        DisplayOnlyExecutor(self.cloudformation).apply(plan)
+        return plan
+
+    def deploy(self) -> tuple[Plan, DeployResult]:
+        plan = self.planner.plan(self.templates)
+        executor = Executor(
+            self.cloudformation,
+            self.planner,
+            self.watcher,
+            self.reporter,
+            allow_data_loss=self.allow_data_loss,
+        )
+        return plan, executor.apply(plan)
+
+    def destroy(self) -> DestroyResult:
+        destroyer = Destroyer(self.aws, self.cloudformation, self.watcher, self.reporter)
+        return destroyer.destroy(tuple(t.name for t in self.templates))
+
+    def status(self) -> StatusReport:
+        return read_status(self.aws, self.cloudformation, self.app, self.templates)
+
+
+def open_deployer(
+    file: Path,
+    env: str | None,
+    target: Target,
+    *,
+    reporter: Reporter | None = None,
+    allow_data_loss: bool = False,
+    counter: CallCounter | None = None,
+) -> Deployer:
+    return Deployer(
+        load_manifest(file, env),
+        target,
+        reporter=reporter,
+        allow_data_loss=allow_data_loss,
+        counter=counter,
+    )
+
+
+def _aws_config(region: str, target: Target) -> AwsConfig:
+    if target.endpoint_url is None:
+        return AwsConfig(region=region, profile=target.profile)
+    # Emulators need no real credentials; use the caller's if they set some explicitly.
+    explicit = os.environ.get("AWS_ACCESS_KEY_ID"), os.environ.get("AWS_SECRET_ACCESS_KEY")
+    credentials = (
+        (explicit[0], explicit[1])
+        if explicit[0] and explicit[1]
+        else (EMULATOR_ACCESS_KEY, "fargo-local")
+    )
+    return AwsConfig(
+        region=region,
+        endpoint_url=target.endpoint_url,
+        static_credentials=credentials,
+        retry_mode="standard",
+        max_attempts=3,
+    )

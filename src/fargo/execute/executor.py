@@ -1,0 +1,177 @@
+"""Apply a Plan stack by stack: network → data → services.
+
+Before each stack, parameters are resolved again from the upstream stacks just deployed. If
+they differ from what the planned change set used, the change set is made again and the
+data-loss guard runs again on it, so nothing unguarded ever executes.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+from fargo.aws.cloudformation import ChangeSet, CloudFormation, DeployedStack
+from fargo.errors import DeployFailed, UnsafeChange
+from fargo.execute.watch import StackWatcher, root_cause
+from fargo.model.app import StackKind
+from fargo.plan.guard import unsafe_changes
+from fargo.plan.planner import Plan, Planner, StackPlan
+from fargo.progress import Reporter
+
+_SUCCESS = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE"})
+
+
+@dataclass(frozen=True)
+class StackOutcome:
+    name: str
+    action: str  # created | updated | unchanged
+    status: str
+    outputs: dict[str, str]
+
+
+@dataclass(frozen=True)
+class DeployResult:
+    stacks: tuple[StackOutcome, ...] = field(default_factory=tuple)
+
+    @property
+    def changed(self) -> bool:
+        return any(s.action != "unchanged" for s in self.stacks)
+
+
+class Executor:
+    def __init__(
+        self,
+        cloudformation: CloudFormation,
+        planner: Planner,
+        watcher: StackWatcher,
+        reporter: Reporter,
+        *,
+        allow_data_loss: bool,
+    ) -> None:
+        self._cfn = cloudformation
+        self._planner = planner
+        self._watcher = watcher
+        self._reporter = reporter
+        self._allow_data_loss = allow_data_loss
+
+    def apply(self, plan: Plan) -> DeployResult:
+        try:
+            refuse_unsafe(plan, allow_data_loss=self._allow_data_loss)
+        except UnsafeChange:
+            discard_change_sets(self._cfn, plan)
+            raise
+        outputs: dict[StackKind, dict[str, str]] = {}
+        outcomes = []
+        for stack in plan.stacks:
+            outcome = self._apply_stack(stack, outputs)
+            outputs[stack.template.kind] = outcome.outputs
+            outcomes.append(outcome)
+        return DeployResult(tuple(outcomes))
+
+    def _apply_stack(
+        self, stack: StackPlan, outputs: dict[StackKind, dict[str, str]]
+    ) -> StackOutcome:
+        parameters = self._planner.resolve(stack.template, outputs)
+        if parameters is None:  # upstream outputs are produced by earlier stacks in `plan`
+            raise DeployFailed(f"{stack.name}: an upstream stack output is missing")
+        if stack.action == "unchanged" and parameters == stack.parameters:
+            self._reporter.stack_finished(stack.name, "no changes")
+            deployed = stack.deployed
+            return StackOutcome(
+                stack.name, "unchanged", "no changes", deployed.outputs if deployed else {}
+            )
+        deployed = stack.deployed
+        if stack.recreate and deployed is not None:
+            self._delete_failed_create(deployed)
+            deployed = None
+        create = deployed is None or deployed.status == "REVIEW_IN_PROGRESS"
+        if deployed is not None and deployed.status == "UPDATE_ROLLBACK_FAILED":
+            self._recover(deployed)
+        change_set = stack.change_set
+        if change_set is None or parameters != stack.parameters:
+            if change_set is not None:
+                self._cfn.delete_change_set(change_set.change_set_id)
+            change_set = self._planner.change_set(stack.template, parameters, create=create)
+            if change_set.empty:
+                self._cfn.delete_change_set(change_set.change_set_id)
+                self._reporter.stack_finished(stack.name, "no changes")
+                kept = deployed.outputs if deployed else {}
+                return StackOutcome(stack.name, "unchanged", "no changes", kept)
+            if not create:
+                refuse_unsafe(
+                    Plan((stack,), tuple(unsafe_changes(stack.name, change_set.changes))),
+                    allow_data_loss=self._allow_data_loss,
+                )
+        return self._execute(stack.name, change_set, create=create)
+
+    def _execute(self, name: str, change_set: ChangeSet, *, create: bool) -> StackOutcome:
+        action = "create" if create else "update"
+        self._reporter.stack_started(name, action)
+        seen = self._watcher.seen(name, exists=True)
+        self._cfn.execute_change_set(change_set.change_set_id, token=f"fargo-{uuid.uuid4()}")
+        final, events = self._watcher.follow(name, seen)
+        status = final.status if final else "DELETED"
+        self._reporter.stack_finished(name, status)
+        if status not in _SUCCESS:
+            cause = root_cause(events)
+            detail = (
+                f"{cause.logical_id} ({cause.resource_type}): {cause.reason}"
+                if cause
+                else final.reason
+                if final
+                else "the stack disappeared"
+            )
+            raise DeployFailed(
+                f"{name}: {action} failed and was rolled back ({status}): {detail}",
+                hint="the stack is back in its previous state; fix the cause and run deploy again",
+            )
+        return StackOutcome(name, f"{action}d", status, final.outputs if final else {})
+
+    def _delete_failed_create(self, deployed: DeployedStack) -> None:
+        """A stack whose first create failed cannot be updated; it holds nothing, so delete it."""
+        self._reporter.note(
+            f"{deployed.name} is {deployed.status} from an earlier failed create; "
+            "deleting it before creating it again"
+        )
+        seen = self._watcher.seen(deployed.name, exists=True)
+        self._cfn.delete_stack(deployed.name, token=f"fargo-{uuid.uuid4()}")
+        self._watcher.follow(deployed.name, seen, stack_id=deployed.stack_id)
+
+    def _recover(self, deployed: DeployedStack) -> None:
+        self._reporter.note(f"{deployed.name} is UPDATE_ROLLBACK_FAILED; continuing the rollback")
+        seen = self._watcher.seen(deployed.name, exists=True)
+        self._cfn.continue_update_rollback(deployed.name)
+        self._watcher.follow(deployed.name, seen)
+
+
+class DisplayOnlyExecutor:
+    """`plan`: the same Plan, shown and not applied. Its change sets are removed again so
+    a plan leaves nothing behind in the account; the caller decides whether to refuse."""
+
+    def __init__(self, cloudformation: CloudFormation) -> None:
+        self._cfn = cloudformation
+
+    def apply(self, plan: Plan) -> DeployResult:
+        discard_change_sets(self._cfn, plan)
+        return DeployResult(
+            tuple(
+                StackOutcome(s.name, s.action, "planned", s.deployed.outputs if s.deployed else {})
+                for s in plan.stacks
+            )
+        )
+
+
+def refuse_unsafe(plan: Plan, *, allow_data_loss: bool) -> None:
+    if plan.unsafe and not allow_data_loss:
+        lines = "\n  ".join(u.render() for u in plan.unsafe)
+        raise UnsafeChange(
+            f"refusing to destroy data:\n  {lines}",
+            hint="nothing was changed. If losing this data is intended, re-run with "
+            "--allow-data-loss (a final snapshot is kept where the resource supports one)",
+        )
+
+
+def discard_change_sets(cloudformation: CloudFormation, plan: Plan) -> None:
+    for stack in plan.stacks:
+        if stack.change_set is not None:
+            cloudformation.delete_change_set(stack.change_set.change_set_id)

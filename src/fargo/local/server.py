@@ -1,0 +1,162 @@
+"""Start, find and stop the embedded emulator: ministack in its own venv, patched by
+`launcher.py`, on 127.0.0.1 and a free port."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import platformdirs
+
+from fargo.errors import FargoError
+from fargo.local.venv import ensure_venv
+
+LAUNCHER = Path(__file__).with_name("launcher.py")
+HEALTH_PATH = "/_ministack/health"
+_START_TIMEOUT_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class Emulator:
+    pid: int
+    port: int
+    log: str
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+def default_state_dir() -> Path:
+    return Path(platformdirs.user_state_dir("fargo")) / "emulator"
+
+
+def healthy(endpoint_url: str, timeout: float = 1.0) -> bool:
+    try:
+        with urllib.request.urlopen(endpoint_url + HEALTH_PATH, timeout=timeout) as response:  # noqa: S310 - loopback URL built here
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
+def status(state_dir: Path | None = None) -> Emulator | None:
+    """The running emulator recorded in `state_dir`, if it is alive and healthy."""
+    state = (state_dir or default_state_dir()) / "emulator.json"
+    try:
+        emulator = Emulator(**json.loads(state.read_text()))
+    except (OSError, ValueError, TypeError):
+        return None
+    if _alive(emulator.pid) and healthy(emulator.endpoint_url):
+        return emulator
+    return None
+
+
+def start(
+    port: int | None = None, *, state_dir: Path | None = None, cache_dir: Path | None = None
+) -> Emulator:
+    """Start the emulator in the background, or return the one already running."""
+    state_dir = state_dir or default_state_dir()
+    running = status(state_dir)
+    if running is not None and (port is None or running.port == port):
+        return running
+    if running is not None:
+        raise FargoError(
+            f"the emulator already runs on port {running.port}",
+            hint="run `fargo local stop` first to move it to another port",
+        )
+    python = ensure_venv(cache_dir)
+    port = port or free_port()
+    state_dir.mkdir(parents=True, exist_ok=True)
+    scratch = state_dir / f"tmp-{port}"
+    scratch.mkdir(exist_ok=True)
+    log = state_dir / f"emulator-{port}.log"
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "GATEWAY_"))},
+        "BIND_HOST": "127.0.0.1",
+        "GATEWAY_PORT": str(port),
+        "TMPDIR": str(scratch),
+        "S3_DATA_DIR": str(scratch / "s3"),
+        "LOG_LEVEL": "WARNING",
+    }
+    with log.open("w") as log_file:
+        process = subprocess.Popen(
+            [str(python), str(LAUNCHER)],
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            start_new_session=True,  # outlives this command: `fargo local start` returns
+        )
+    emulator = Emulator(process.pid, port, str(log))
+    _wait_healthy(emulator, process, log)
+    (state_dir / "emulator.json").write_text(json.dumps(asdict(emulator)))
+    return emulator
+
+
+def stop(state_dir: Path | None = None) -> Emulator | None:
+    state_dir = state_dir or default_state_dir()
+    state = state_dir / "emulator.json"
+    try:
+        emulator = Emulator(**json.loads(state.read_text()))
+    except (OSError, ValueError, TypeError):
+        return None
+    if _alive(emulator.pid):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(emulator.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        while _alive(emulator.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if _alive(emulator.pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(emulator.pid, signal.SIGKILL)
+    state.unlink(missing_ok=True)
+    return emulator
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_healthy(emulator: Emulator, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + _START_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise FargoError(
+                f"the emulator exited during start (code {process.returncode}):\n"
+                + log.read_text(errors="replace")[-2000:],
+                hint=f"full log: {log}",
+            )
+        if healthy(emulator.endpoint_url, timeout=0.5):
+            return
+        time.sleep(0.1)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    raise FargoError(
+        f"the emulator did not answer {HEALTH_PATH} within {_START_TIMEOUT_SECONDS:.0f} s",
+        hint=f"see its log: {log}",
+    )
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie child still answers kill(0); reap it if it is ours.
+    with contextlib.suppress(ChildProcessError):
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        if done == pid:
+            return False
+    return True

@@ -1,0 +1,187 @@
+"""Build a Plan: per stack, create / update / unchanged, with the change set that says how.
+
+Reads state with describe calls only. For stacks that exist and differ it creates (never
+executes) a change set, because only CloudFormation knows which changes replace resources.
+New stacks get no change set here: creating one would create the stack in
+REVIEW_IN_PROGRESS, and a refused plan must leave every stack untouched.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from fargo.aws.cloudformation import ChangeSet, CloudFormation, DeployedStack, ResourceChange
+from fargo.errors import AwsError
+from fargo.model.app import StackKind
+from fargo.plan.compare import same_template
+from fargo.plan.guard import UnsafeChange, unsafe_changes
+from fargo.progress import Reporter
+from fargo.synth.stack import StackOutput, StackTemplate
+
+Action = Literal["create", "update", "unchanged"]
+# States from which a stack cannot be updated and must be deleted and created again. Both
+# mean the first create never completed, so nothing in them holds data.
+RECREATE_STATES = frozenset({"ROLLBACK_COMPLETE", "ROLLBACK_FAILED"})
+CHANGE_SET_PREFIX = "fargo-"
+_SETTLE_TIMEOUT_SECONDS = 3 * 3600
+
+
+@dataclass(frozen=True)
+class StackPlan:
+    template: StackTemplate
+    action: Action
+    deployed: DeployedStack | None
+    parameters: dict[str, str] | None  # None: waits on an upstream stack not yet deployed
+    change_set: ChangeSet | None = None
+    changes: tuple[ResourceChange, ...] = ()
+    unsafe: tuple[UnsafeChange, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return self.template.name
+
+    @property
+    def recreate(self) -> bool:
+        return self.deployed is not None and self.deployed.status in RECREATE_STATES
+
+
+@dataclass(frozen=True)
+class Plan:
+    stacks: tuple[StackPlan, ...]
+    unsafe: tuple[UnsafeChange, ...] = field(default_factory=tuple)
+
+    @property
+    def unchanged(self) -> bool:
+        return all(s.action == "unchanged" for s in self.stacks)
+
+    def stack(self, kind: StackKind) -> StackPlan | None:
+        return next((s for s in self.stacks if s.template.kind is kind), None)
+
+
+class Planner:
+    def __init__(
+        self,
+        cloudformation: CloudFormation,
+        reporter: Reporter,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        poll_seconds: float = 1.0,
+    ) -> None:
+        self._cfn = cloudformation
+        self._reporter = reporter
+        self._sleep = sleep
+        self._clock = clock
+        self._poll = poll_seconds
+
+    def plan(self, templates: tuple[StackTemplate, ...]) -> Plan:
+        planned: dict[StackKind, StackPlan] = {}
+        for template in templates:
+            planned[template.kind] = self._plan_stack(template, planned)
+        stacks = tuple(planned.values())
+        return Plan(stacks, tuple(u for s in stacks for u in s.unsafe))
+
+    def settle(self, name: str) -> DeployedStack | None:
+        """Wait out an operation already running on `name` (an earlier run, Ctrl-C, CI)."""
+        deployed = self._cfn.describe(name)
+        if deployed is None or not deployed.in_progress:
+            return deployed
+        self._reporter.note(f"{name} is {deployed.status}; waiting for it to finish")
+        deadline = self._clock() + _SETTLE_TIMEOUT_SECONDS
+        while deployed is not None and deployed.in_progress:
+            if self._clock() > deadline:
+                raise AwsError(
+                    f"{name} stayed {deployed.status} for too long",
+                    hint="check the stack's events in the CloudFormation console",
+                )
+            self._sleep(self._poll)
+            deployed = self._cfn.describe(name)
+        return deployed
+
+    def resolve(
+        self, template: StackTemplate, outputs: dict[StackKind, dict[str, str]]
+    ) -> dict[str, str] | None:
+        """Parameter values from upstream outputs; None while an upstream output is missing."""
+        values: dict[str, str] = {}
+        for key, value in template.parameters.items():
+            if isinstance(value, StackOutput):
+                found = outputs.get(value.stack, {}).get(value.key)
+                if found is None:
+                    return None
+                values[key] = found
+            else:
+                values[key] = value
+        return values
+
+    def change_set(
+        self, template: StackTemplate, parameters: dict[str, str], *, create: bool
+    ) -> ChangeSet:
+        name = f"{CHANGE_SET_PREFIX}{int(time.time() * 1000)}"
+        change_set_id = self._cfn.create_change_set(
+            template.name, name, template.body, parameters, template.tags, create=create
+        )
+        deadline = self._clock() + 600
+        while True:
+            change_set = self._cfn.describe_change_set(change_set_id)
+            if change_set.status in ("CREATE_COMPLETE", "FAILED"):
+                break
+            if self._clock() > deadline:
+                raise AwsError(f"change set for {template.name} did not complete in 10 minutes")
+            self._sleep(min(self._poll, 0.5))
+        if change_set.status == "FAILED" and not change_set.empty:
+            raise AwsError(
+                f"CloudFormation refused the change to {template.name}: {change_set.reason}",
+                hint="the template or a parameter is invalid; run `fargo render` and cfn-lint",
+            )
+        return change_set
+
+    def _plan_stack(
+        self, template: StackTemplate, planned: dict[StackKind, StackPlan]
+    ) -> StackPlan:
+        deployed = self.settle(template.name)
+        outputs = {
+            kind: plan.deployed.outputs
+            for kind, plan in planned.items()
+            if plan.deployed is not None and not plan.recreate
+        }
+        parameters = self.resolve(template, outputs)
+        if deployed is None or deployed.status in RECREATE_STATES or _never_created(deployed):
+            adds = tuple(
+                ResourceChange("Add", logical_id, resource["Type"], "")
+                for logical_id, resource in template.body.get("Resources", {}).items()
+            )
+            return StackPlan(template, "create", deployed, parameters, changes=adds)
+        if parameters is not None and self._matches(template, deployed, parameters):
+            return StackPlan(template, "unchanged", deployed, parameters)
+        if parameters is None:
+            # An upstream stack is being created first; nothing to compare against yet.
+            return StackPlan(template, "update", deployed, None)
+        change_set = self.change_set(template, parameters, create=False)
+        if change_set.empty:
+            self._cfn.delete_change_set(change_set.change_set_id)
+            return StackPlan(template, "unchanged", deployed, parameters)
+        unsafe = tuple(unsafe_changes(template.name, change_set.changes))
+        return StackPlan(
+            template,
+            "update",
+            deployed,
+            parameters,
+            change_set=change_set,
+            changes=change_set.changes,
+            unsafe=unsafe,
+        )
+
+    def _matches(
+        self, template: StackTemplate, deployed: DeployedStack, parameters: dict[str, str]
+    ) -> bool:
+        if deployed.parameters != parameters or deployed.tags != template.tags:
+            return False
+        return same_template(template.body, self._cfn.template(template.name))
+
+
+def _never_created(deployed: DeployedStack) -> bool:
+    # A CREATE change set that was never executed leaves the stack in REVIEW_IN_PROGRESS.
+    return deployed.status == "REVIEW_IN_PROGRESS"

@@ -1,0 +1,63 @@
+"""Plan → text (pure): per stack, what CloudFormation will add, modify or remove."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fargo.plan.planner import Plan, StackPlan
+
+_SIGNS = {"Add": "+", "Modify": "~", "Remove": "-", "Dynamic": "?", "Import": ">"}
+
+
+def render_plan(plan: Plan) -> str:
+    lines: list[str] = []
+    for stack in plan.stacks:
+        lines.append(f"{stack.name}: {_headline(stack)}")
+        for change in stack.changes:
+            sign = _SIGNS.get(change.action, " ")
+            extra = ""
+            if change.action == "Modify" and change.replacement in ("True", "Conditional"):
+                extra = "  REPLACEMENT" if change.replacement == "True" else "  may replace"
+            if change.details:
+                extra += f"  [{', '.join(change.details)}]"
+            lines.append(
+                f"  {sign} {change.action:<7} {change.logical_id} ({change.resource_type}){extra}"
+            )
+    for unsafe in plan.unsafe:
+        lines.append(f"! data loss: {unsafe.render()}")
+    return "\n".join(lines)
+
+
+def _headline(stack: StackPlan) -> str:
+    if stack.action == "unchanged":
+        return "no changes"
+    if stack.action == "create":
+        note = " (replacing a failed first create)" if stack.recreate else ""
+        return f"create, {len(stack.changes)} resources{note}"
+    if stack.parameters is None:
+        return "update (exact changes known once upstream stacks are deployed)"
+    return f"update, {len(stack.changes)} changes"
+
+
+def plan_json(plan: Plan) -> dict[str, Any]:
+    return {
+        "unchanged": plan.unchanged,
+        "stacks": [
+            {
+                "name": s.name,
+                "action": s.action,
+                "changes": [
+                    {
+                        "action": c.action,
+                        "logical_id": c.logical_id,
+                        "type": c.resource_type,
+                        "replacement": c.replacement,
+                        "properties": list(c.details),
+                    }
+                    for c in s.changes
+                ],
+            }
+            for s in plan.stacks
+        ],
+        "data_loss": [u.render() for u in plan.unsafe],
+    }

@@ -1,0 +1,96 @@
+"""`fargo status`: stacks, services (desired/running), endpoints and outputs, read-only."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from fargo.aws.cloudformation import CloudFormation
+from fargo.aws.facade import Aws
+from fargo.model.app import App, StackKind
+from fargo.synth.common import logical_id
+from fargo.synth.stack import StackTemplate
+
+
+@dataclass(frozen=True)
+class StackStatus:
+    name: str
+    status: str
+    last_updated: str | None
+    outputs: dict[str, str]
+
+
+@dataclass(frozen=True)
+class ServiceStatus:
+    name: str
+    status: str
+    desired: int
+    running: int
+    pending: int
+    task_definition: str
+    url: str | None
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    app: str
+    env: str
+    region: str
+    stacks: tuple[StackStatus, ...]
+    services: tuple[ServiceStatus, ...] = field(default_factory=tuple)
+
+    @property
+    def deployed(self) -> bool:
+        return any(s.status != "NOT_DEPLOYED" for s in self.stacks)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def read_status(
+    aws: Aws, cloudformation: CloudFormation, app: App, templates: tuple[StackTemplate, ...]
+) -> StatusReport:
+    stacks = []
+    outputs: dict[StackKind, dict[str, str]] = {}
+    for template in templates:
+        deployed = cloudformation.describe(template.name)
+        if deployed is None:
+            stacks.append(StackStatus(template.name, "NOT_DEPLOYED", None, {}))
+            continue
+        outputs[template.kind] = deployed.outputs
+        updated = deployed.last_updated.isoformat() if deployed.last_updated else None
+        stacks.append(StackStatus(template.name, deployed.status, updated, deployed.outputs))
+    return StatusReport(app.name, app.env, app.region, tuple(stacks), _services(aws, app, outputs))
+
+
+def _services(
+    aws: Aws, app: App, outputs: dict[StackKind, dict[str, str]]
+) -> tuple[ServiceStatus, ...]:
+    cluster = outputs.get(StackKind.NETWORK, {}).get("ClusterName")
+    service_outputs = outputs.get(StackKind.SERVICES, {})
+    names = {s.name: service_outputs.get(f"{logical_id(s.name)}ServiceName") for s in app.services}
+    deployed = [n for n in names.values() if n]
+    if not cluster or not deployed:
+        return ()
+    found: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(deployed), 10):  # DescribeServices takes at most 10 names
+        batch = deployed[start : start + 10]
+        response = aws.call("ecs", "describe_services", cluster=cluster, services=batch)
+        found.update({s["serviceName"]: s for s in response.get("services", [])})
+    result = []
+    for service in app.services:
+        raw = found.get(names[service.name] or "")
+        if raw is None:
+            continue
+        result.append(
+            ServiceStatus(
+                name=service.name,
+                status=raw.get("status", ""),
+                desired=int(raw.get("desiredCount", 0)),
+                running=int(raw.get("runningCount", 0)),
+                pending=int(raw.get("pendingCount", 0)),
+                task_definition=str(raw.get("taskDefinition", "")).rsplit("/", 1)[-1],
+                url=service_outputs.get(f"{logical_id(service.name)}Url"),
+            )
+        )
+    return tuple(result)
