@@ -81,8 +81,10 @@ class Deployer:
         destroyer = Destroyer(self.aws, self.cloudformation, self.watcher, self.reporter)
         return destroyer.destroy(tuple(t.name for t in self.templates))
 
-    def status(self) -> StatusReport:
-        return read_status(self.aws, self.cloudformation, self.app, self.templates)
+    def status(self, *, resources: bool = False) -> StatusReport:
+        return read_status(
+            self.aws, self.cloudformation, self.app, self.templates, resources=resources
+        )
 
 
 def open_deployer(

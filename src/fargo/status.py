@@ -13,11 +13,20 @@ from fargo.synth.stack import StackTemplate
 
 
 @dataclass(frozen=True)
+class ResourceStatus:
+    logical_id: str
+    type: str
+    physical_id: str
+    status: str
+
+
+@dataclass(frozen=True)
 class StackStatus:
     name: str
     status: str
     last_updated: str | None
     outputs: dict[str, str]
+    resources: tuple[ResourceStatus, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -48,7 +57,12 @@ class StatusReport:
 
 
 def read_status(
-    aws: Aws, cloudformation: CloudFormation, app: App, templates: tuple[StackTemplate, ...]
+    aws: Aws,
+    cloudformation: CloudFormation,
+    app: App,
+    templates: tuple[StackTemplate, ...],
+    *,
+    resources: bool = False,
 ) -> StatusReport:
     stacks = []
     outputs: dict[StackKind, dict[str, str]] = {}
@@ -59,8 +73,23 @@ def read_status(
             continue
         outputs[template.kind] = deployed.outputs
         updated = deployed.last_updated.isoformat() if deployed.last_updated else None
-        stacks.append(StackStatus(template.name, deployed.status, updated, deployed.outputs))
+        listed = _resources(cloudformation, template.name) if resources else ()
+        stacks.append(
+            StackStatus(template.name, deployed.status, updated, deployed.outputs, listed)
+        )
     return StatusReport(app.name, app.env, app.region, tuple(stacks), _services(aws, app, outputs))
+
+
+def _resources(cloudformation: CloudFormation, name: str) -> tuple[ResourceStatus, ...]:
+    return tuple(
+        ResourceStatus(
+            r["LogicalResourceId"],
+            r["ResourceType"],
+            r.get("PhysicalResourceId", ""),
+            r["ResourceStatus"],
+        )
+        for r in cloudformation.resources(name)
+    )
 
 
 def _services(

@@ -13,7 +13,6 @@ import sys
 import tempfile
 import time
 import uuid
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,16 +26,6 @@ from psycopg import sql
 EXAMPLE_DIR = Path(__file__).resolve().parent.parent
 if str(EXAMPLE_DIR) not in sys.path:
     sys.path.insert(0, str(EXAMPLE_DIR))
-
-with warnings.catch_warnings():
-    # Starlette's TestClient now prefers the `httpx2` package and warns once, at import,
-    # when it falls back to `httpx`, which is what the project's dev extras install.
-    # Pytest turns warnings into errors, so import it here with exactly that one ignored;
-    # with httpx2 installed there is no warning and this is a no-op.
-    warnings.filterwarnings(
-        "ignore", message=r"Using `httpx` with `starlette\.testclient` is deprecated"
-    )
-    import fastapi.testclient  # noqa: F401
 
 INSTALL_HINT = (
     "PostgreSQL server binaries (initdb, pg_ctl) were not found. Install them with "

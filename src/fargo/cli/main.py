@@ -197,13 +197,19 @@ def deploy(
 @cli.command()
 @_manifest_options
 @_target_options
+@click.option("--resources", is_flag=True, help="also list every resource of every stack")
 @_handle_errors
 def status(
-    file: Path, env: str | None, as_json: bool, use_local: bool, endpoint_url: str | None
+    file: Path,
+    env: str | None,
+    as_json: bool,
+    use_local: bool,
+    endpoint_url: str | None,
+    resources: bool,
 ) -> None:
     """Show stacks, services (desired/running), endpoints and outputs."""
     deployer = _deployer(file, env, use_local, endpoint_url, as_json)
-    print_status(deployer.status(), as_json=as_json)
+    print_status(deployer.status(resources=resources), as_json=as_json)
 
 
 @cli.command()

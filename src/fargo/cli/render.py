@@ -84,6 +84,10 @@ def print_status(report: StatusReport, *, as_json: bool) -> None:
                 f" ({service.task_definition}){url}"
             )
     for stack in report.stacks:
+        if stack.resources:
+            click.echo(f"resources of {stack.name}:")
+            for r in stack.resources:
+                click.echo(f"  {r.logical_id:<28} {r.type:<44} {r.status:<16} {r.physical_id}")
         if stack.outputs:
             click.echo(f"outputs of {stack.name}:")
             for key, value in sorted(stack.outputs.items()):

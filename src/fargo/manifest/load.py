@@ -87,7 +87,10 @@ def _problem(err: Any, marks: Marks) -> ManifestProblem:
 def _did_you_mean(loc: YamlPath) -> str:
     """Suggest the closest allowed key at the same place in the schema."""
     allowed = _allowed_keys(loc[:-1])
-    close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+    word = str(loc[-1])
+    close = difflib.get_close_matches(word, allowed, n=3)
+    # A transposition (prot → port) is the likeliest typo; prefer it over other near misses.
+    close.sort(key=lambda candidate: sorted(candidate) != sorted(word))
     if close:
         return f"did you mean `{close[0]}`?"
     if allowed:

@@ -1,0 +1,39 @@
+# fargo's two entry points: `make demo` and `make test`. Both set up what they need.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+
+.PHONY: demo test lint typecheck unit system-deps bench clean
+
+$(INSTALLED): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	touch $(INSTALLED)
+
+# Debian packages the test suite runs for real (Postgres for the example app, ...).
+system-deps:
+	sh scripts/install-system-deps.sh scripts/apt-packages.txt
+
+## Deploy examples/fullstack to the embedded emulator and print what it made.
+demo: $(INSTALLED)
+	$(BIN)/fargo deploy -f examples/fullstack/fargo.yml --local
+	$(BIN)/fargo status -f examples/fullstack/fargo.yml --local --resources
+	@echo "The emulator keeps running for you to explore; stop it with: $(BIN)/fargo local stop"
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(INSTALLED)
+	$(BIN)/mypy
+
+## Lint, type-check and run every test (unit, golden, emulator, integration).
+test: $(INSTALLED) system-deps lint typecheck
+	$(BIN)/pytest
+
+bench: $(INSTALLED)
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

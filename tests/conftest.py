@@ -1,0 +1,36 @@
+"""Fixtures shared by every test directory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+
+
+def example_manifests() -> list[Path]:
+    return sorted(EXAMPLES.glob("*/fargo.yml"))
+
+
+def environments_of(manifest: Path) -> list[str | None]:
+    """None (the base manifest) plus every environment the manifest defines."""
+    from fargo.manifest.load import load_manifest  # noqa: PLC0415 - keep collection light
+
+    return [None, *load_manifest(manifest).manifest.environments]
+
+
+EXAMPLE_CASES = [
+    pytest.param(manifest, env, id=f"{manifest.parent.name}-{env or 'default'}")
+    for manifest in example_manifests()
+    for env in environments_of(manifest)
+]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        help="rewrite tests/golden expectations from the current output (review the diff!)",
+    )

@@ -1,0 +1,43 @@
+"""Every template of every example and environment passes cfn-lint (AWS's own schemas)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from cfnlint.api import ManualArgs, lint
+
+from tests.conftest import EXAMPLE_CASES, EXAMPLES
+from tests.unit.synth_helpers import stacks_from_file, stacks_from_text
+
+
+@pytest.mark.parametrize(("manifest", "env"), EXAMPLE_CASES)
+def test_cfn_lint_reports_no_errors(manifest: Path, env: str | None) -> None:
+    templates = stacks_from_file(manifest, env)
+    assert len(templates) >= 3
+    for template in templates:
+        matches = lint(json.dumps(template.body), config=ManualArgs(regions=["us-east-1"]))
+        errors = [f"{m.rule.id} {m.message} ({m.path})" for m in matches if m.rule.id[0] == "E"]
+        assert not errors, f"{template.name}:\n" + "\n".join(errors)
+
+
+def test_cfn_lint_catches_a_broken_template() -> None:
+    """The check above can fail: a wrong value in a real template is reported."""
+    (network, *_) = stacks_from_file(EXAMPLES / "fullstack" / "fargo.yml", None)
+    body = json.loads(json.dumps(network.body))
+    body["Resources"]["LoadBalancer"]["Properties"]["Scheme"] = "internet-facing-ish"
+    matches = lint(json.dumps(body), config=ManualArgs(regions=["us-east-1"]))
+    assert any(m.rule.id.startswith("E") for m in matches)
+
+
+@pytest.mark.parametrize("env", [None, "prod", "aurora"])
+def test_cfn_lint_on_every_feature(env: str | None) -> None:
+    """The unit manifest uses features the example does not (host routes, spot, ECR, ssm,
+    Aurora Serverless at 0 ACU)."""
+    from tests.unit.test_synth import MANIFEST  # noqa: PLC0415
+
+    for template in stacks_from_text(MANIFEST, env).values():
+        matches = lint(json.dumps(template.body), config=ManualArgs(regions=["us-east-1"]))
+        errors = [f"{m.rule.id} {m.message}" for m in matches if m.rule.id[0] == "E"]
+        assert not errors, f"{template.name}:\n" + "\n".join(errors)

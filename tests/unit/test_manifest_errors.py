@@ -1,0 +1,147 @@
+"""Bad manifests: every problem names fargo.yml:LINE, the YAML path and a hint."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from fargo.errors import ManifestError
+from fargo.manifest.load import parse_manifest
+
+GOOD = """\
+app: shop
+services:
+  api:
+    image: nginx:1.27
+    port: 8000
+    http: { path: /api/*, healthcheck: /api/health }
+"""
+
+
+def problems(text: str, env: str | None = None, environ: dict[str, str] | None = None) -> list:
+    with pytest.raises(ManifestError) as caught:
+        parse_manifest(textwrap.dedent(text), "fargo.yml", env, environ or {})
+    return caught.value.problems
+
+
+def test_good_manifest_loads() -> None:
+    loaded = parse_manifest(GOOD, "fargo.yml", None, {})
+    assert loaded.manifest.services["api"].port == 8000
+    assert loaded.env == "default"
+
+
+def test_bad_yaml_names_the_line() -> None:
+    (problem,) = problems("app: shop\nservices:\n  api: [unclosed\n")
+    assert problem.line == 4 or problem.line == 3
+    assert "not valid YAML" in problem.message
+    assert problem.hint
+
+
+def test_unknown_key_suggests_the_right_one() -> None:
+    (problem,) = problems(GOOD + "    prot: 9000\n")
+    assert (problem.line, problem.path) == (7, "services.api.prot")
+    assert "unknown key `prot`" in problem.message
+    assert problem.hint == "did you mean `port`?"
+
+
+def test_unknown_top_level_key_lists_allowed_keys() -> None:
+    (problem,) = problems(GOOD + "zzz: 1\n")
+    assert problem.line == 7
+    assert "services" in (problem.hint or "")
+
+
+def test_fargate_cpu_memory_pair_is_checked() -> None:
+    (problem,) = problems(GOOD + "    cpu: 256\n    memory: 4096\n")
+    assert problem.path == "services.api"
+    assert problem.line == 3
+    assert "256 CPU units with 4096 MiB" in problem.message
+    assert problem.hint == "with cpu 256 use memory 512, 1024, 2048"
+
+
+def test_cpu_outside_fargate_sizes() -> None:
+    (problem,) = problems(GOOD + "    cpu: 300\n")
+    assert (problem.line, problem.path) == (7, "services.api.cpu")
+    assert "not a Fargate task size" in problem.message
+
+
+def test_duplicate_key_is_an_error_not_an_overwrite() -> None:
+    (problem,) = problems(GOOD + "app: again\n")
+    assert problem.line == 7
+    assert problem.message == "duplicate key"
+    assert "line 1" in (problem.hint or "")
+
+
+@pytest.mark.parametrize(
+    ("path", "fragment"),
+    [("api/*", "not a valid load balancer path"), ("/a/*/*/*/*/*/*", "5 wildcards")],
+)
+def test_alb_path_pattern_rules(path: str, fragment: str) -> None:
+    text = GOOD.replace("path: /api/*", f"path: {path}")
+    (problem,) = problems(text)
+    assert problem.path == "services.api.http.path"
+    assert fragment in problem.message + (problem.hint or "")
+
+
+def test_names_follow_aws_rules() -> None:
+    (problem,) = problems(GOOD.replace("app: shop", "app: Shop_1"))
+    assert (problem.line, problem.path) == (1, "app")
+    assert "lowercase" in (problem.hint or "")
+
+
+def test_port_range() -> None:
+    (problem,) = problems(GOOD.replace("port: 8000", "port: 70000"))
+    assert (problem.line, problem.path) == (5, "services.api.port")
+
+
+def test_http_needs_a_port() -> None:
+    (problem,) = problems(GOOD.replace("    port: 8000\n", ""))
+    assert "needs a `port`" in problem.message
+
+
+def test_unknown_references() -> None:
+    text = GOOD + "    uses: [db]\n  worker:\n    image: { from: nope }\n"
+    found = problems(text)
+    assert [(p.line, p.path) for p in found] == [
+        (9, "services.worker.image.from"),
+        (7, "services.api.uses[0]"),
+    ] or sorted((p.line, p.path) for p in found) == [
+        (7, "services.api.uses[0]"),
+        (9, "services.worker.image.from"),
+    ]
+    assert any("no `database:`" in p.message for p in found)
+
+
+def test_interpolation_and_missing_variable() -> None:
+    text = GOOD.replace("nginx:1.27", "${IMAGE}")
+    loaded = parse_manifest(text, "fargo.yml", None, {"IMAGE": "repo/app:1"})
+    assert loaded.manifest.services["api"].image.ref == "repo/app:1"
+    (problem,) = problems(text)
+    assert (problem.line, problem.path) == (4, "services.api.image")
+    assert "IMAGE is not set" in problem.message
+
+
+def test_interpolation_default_and_escape() -> None:
+    text = GOOD.replace("nginx:1.27", "${IMAGE:-nginx:2}") + '    env: { X: "$${KEEP}" }\n'
+    loaded = parse_manifest(text, "fargo.yml", None, {})
+    api = loaded.manifest.services["api"]
+    assert api.image.ref == "nginx:2"
+    assert api.env["X"] == "${KEEP}"
+
+
+def test_overlay_errors_point_at_the_overlay_line() -> None:
+    text = GOOD + "environments:\n  prod:\n    services:\n      api: { memory: 9999 }\n"
+    (problem,) = problems(text, env="prod")
+    assert problem.line == 10
+    assert "9999 MiB" in problem.message
+
+
+def test_unknown_environment() -> None:
+    (problem,) = problems(GOOD + "environments:\n  prod: {}\n", env="qa")
+    assert "`qa` is not defined" in problem.message
+    assert "prod" in (problem.hint or "")
+
+
+def test_several_problems_are_reported_together() -> None:
+    found = problems(GOOD + "    bogus: 1\nregion: mars\n")
+    assert {p.path for p in found} == {"services.api.bogus", "region"}
