@@ -9,11 +9,11 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from conftest import PostgresServer
 from fastapi.testclient import TestClient
 
 from app import db
 from app.main import app
+from conftest import PostgresServer
 
 EXAMPLE_DIR = Path(__file__).resolve().parent.parent
 HTTP_CREATED = 201

@@ -68,7 +68,8 @@ def load_yaml(text: str, file: str) -> tuple[Any, Marks]:
         data = _build(node, (), loader, marks, problems)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
+        # At end of input PyYAML points one line past the text; name the last real line.
+        line = min(mark.line + 1, max(text.count("\n"), 1)) if mark else None
         reason = exc.problem or exc.context or "invalid YAML"
         raise ManifestError(
             [
