@@ -37,7 +37,9 @@ def module(name: str) -> ModuleType:
     try:
         return importlib.import_module(name)
     except ImportError as exc:
-        raise PatchError(f"ministack {SUPPORTED_VERSION} internals moved: cannot import {name}") from exc
+        raise PatchError(
+            f"ministack {SUPPORTED_VERSION} internals moved: cannot import {name}"
+        ) from exc
 
 
 def attr(owner: ModuleType, name: str) -> Any:

@@ -1,6 +1,6 @@
-"""AWS::ECS::TaskDefinition: keep the nested container settings ECS reports.
+"""AWS::ECS::TaskDefinition and Service: stored shapes and replacement reporting.
 
-Gap (ministack 1.5.33): the CloudFormation provisioner lower-cases only the
+Gap 1 (ministack 1.5.33): the TaskDefinition provisioner lower-cases only the
 first level of each container definition (plus a few hand-picked lists), so
 nested PascalCase keys reach the ECS store unchanged. DescribeTaskDefinition
 answers in camelCase and botocore drops members it does not know: Secrets came
@@ -8,12 +8,26 @@ back as ``[{}]``, HealthCheck as ``{}``, and the same held for DependsOn,
 Ulimits, LinuxParameters, RepositoryCredentials and every other nested list.
 The task-level Volumes and PlacementConstraints are stored raw the same way,
 and RuntimePlatform and EphemeralStorage are dropped altogether.
+
+Gap 2 (ministack 1.5.33): neither type has an entry in the table of replacing
+properties, so DescribeChangeSet classifies every changed property of theirs as
+"Conditionally" and every change as Replacement "Conditional". On AWS a new
+container definition replaces the task definition (a new revision) and the
+service that points at it is modified in place (Replacement "False").
 """
 
 from collections.abc import Callable
 from typing import Any
 
-from ._ministack import attr, module, registered, replace
+from ._ministack import (
+    SUPPORTED_VERSION,
+    PatchError,
+    attr,
+    module,
+    provisioner_table,
+    registered,
+    replace,
+)
 
 # Members whose values are maps of user-chosen names (a log driver's options,
 # Docker labels, volume driver options): their keys are data, not schema.
@@ -34,6 +48,30 @@ _TASK_LEVEL = {
     "RuntimePlatform": "runtimePlatform",
     "EphemeralStorage": "ephemeralStorage",
     "ProxyConfiguration": "proxyConfiguration",
+}
+# "Update requires: Replacement" in the template reference: for a task
+# definition every property but Tags, for a service these five.
+_REPLACING = {
+    "AWS::ECS::TaskDefinition": (
+        "ContainerDefinitions",
+        "Cpu",
+        "EnableFaultInjection",
+        "EphemeralStorage",
+        "ExecutionRoleArn",
+        "Family",
+        "InferenceAccelerators",
+        "IpcMode",
+        "Memory",
+        "NetworkMode",
+        "PidMode",
+        "PlacementConstraints",
+        "ProxyConfiguration",
+        "RequiresCompatibilities",
+        "RuntimePlatform",
+        "TaskRoleArn",
+        "Volumes",
+    ),
+    "AWS::ECS::Service": ("Cluster", "LaunchType", "Role", "SchedulingStrategy", "ServiceName"),
 }
 
 
@@ -77,8 +115,9 @@ def _with_task_level_properties(create: Callable[..., Any]) -> Callable[..., Any
     return created
 
 
-def apply() -> None:
-    """Convert container definitions and task-level properties to the API shape."""
+def keep_nested_container_settings() -> None:
+    """Closes gap 1 in the module docstring: container
+    definitions and task-level properties are stored in the ECS API's shape."""
     provisioners = module("ministack.services.cloudformation.provisioners")
     replace(provisioners, "_normalize_container_defs", _container_definitions)
     # The update handler registers a new revision through the module-level
@@ -86,3 +125,15 @@ def apply() -> None:
     create = _with_task_level_properties(attr(provisioners, "_ecs_task_def_create"))
     replace(provisioners, "_ecs_task_def_create", create)
     registered("AWS::ECS::TaskDefinition")["create"] = create
+
+
+def report_ecs_replacement() -> None:
+    """Closes gap 2 in the module docstring. Execution is unchanged in effect: a
+    replaced task definition is created as the next revision and the old one
+    deregistered in the cleanup phase, as the update handler did before."""
+    table = provisioner_table("_REPLACING_PROPERTIES")
+    if any(resource_type in table for resource_type in _REPLACING):
+        raise PatchError(
+            f"ministack {SUPPORTED_VERSION} internals moved: it now classifies ECS replacements"
+        )
+    table.update(_REPLACING)
