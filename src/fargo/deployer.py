@@ -57,7 +57,12 @@ class Deployer:
             poll_seconds=poll,
         )
         self.watcher = StackWatcher(
-            self.cloudformation, self.reporter, self.aws.sleep, self.aws.clock, poll
+            self.cloudformation,
+            self.reporter,
+            self.aws.sleep,
+            self.aws.clock,
+            poll,
+            timeout_seconds=300 if target.endpoint_url else 3 * 3600,
         )
 
     def plan(self) -> Plan:

@@ -22,6 +22,9 @@ services:
     port: 8000
     http: { path: /api/admin/*, host: admin.example.com }
     spot: true
+  worker:
+    image: { from: api }
+    command: [python, -m, app.worker]
 database: { size: micro }
 tags: { team: payments }
 environments:
@@ -198,3 +201,15 @@ def test_provenance_stamp() -> None:
     assert len(stamp["manifest"]) == 64
     for resource in network.body["Resources"].values():
         assert resource["Metadata"]["fargo"]["description"]
+
+
+def test_a_service_without_http_has_no_balancer_and_no_dependency() -> None:
+    services = stacks_from_text(MANIFEST)[StackKind.SERVICES]
+    worker = services.body["Resources"]["WorkerService"]
+    assert "DependsOn" not in worker
+    assert "LoadBalancers" not in worker["Properties"]
+    task = services.body["Resources"]["WorkerTaskDefinition"]["Properties"]
+    (container,) = task["ContainerDefinitions"]
+    assert container["Command"] == ["python", "-m", "app.worker"]
+    assert "HealthCheck" not in container
+    assert "PortMappings" not in container

@@ -12,7 +12,6 @@ from fargo.progress import Reporter
 
 # "Resource creation cancelled" and friends are consequences, not causes.
 _CONSEQUENCES = ("cancelled", "canceled", "rollback requested", "resource(s) failed")
-_TIMEOUT_SECONDS = 3 * 3600
 
 
 @dataclass
@@ -22,6 +21,8 @@ class StackWatcher:
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
     poll_seconds: float = 1.0
+    # Real stacks can take hours (a Multi-AZ database, CloudFront); an emulator never should.
+    timeout_seconds: float = 3 * 3600
 
     def seen(self, name: str, *, exists: bool) -> set[str]:
         """Ids of events that predate the operation about to start."""
@@ -35,7 +36,7 @@ class StackWatcher:
         Pass `stack_id` when deleting: a deleted stack is no longer found by name.
         """
         history: list[StackEvent] = []
-        deadline = self.clock() + _TIMEOUT_SECONDS
+        deadline = self.clock() + self.timeout_seconds
         while True:
             deployed = self.cloudformation.describe(stack_id or name)
             if deployed is not None:
@@ -49,7 +50,10 @@ class StackWatcher:
             ):
                 return deployed, history
             if self.clock() > deadline:
-                raise AwsError(f"{name} is still {deployed.status} after 3 hours")
+                raise AwsError(
+                    f"{name} is still {deployed.status} after {self.timeout_seconds:.0f} s",
+                    hint="check the stack's events; run deploy again once it settles",
+                )
             self.sleep(self.poll_seconds)
 
 

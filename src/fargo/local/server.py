@@ -22,6 +22,9 @@ from fargo.local.venv import ensure_venv
 LAUNCHER = Path(__file__).with_name("launcher.py")
 HEALTH_PATH = "/_ministack/health"
 _START_TIMEOUT_SECONDS = 60.0
+# Emulators started by this process. Holding the Popen keeps Python from warning that a
+# child "is still running" when the object is collected: running on is the point.
+_CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,7 @@ def start(
             env=env,
             start_new_session=True,  # outlives this command: `fargo local start` returns
         )
+    _CHILDREN[process.pid] = process
     emulator = Emulator(process.pid, port, str(log))
     _wait_healthy(emulator, process, log)
     (state_dir / "emulator.json").write_text(json.dumps(asdict(emulator)))
@@ -117,6 +121,9 @@ def stop(state_dir: Path | None = None) -> Emulator | None:
         if _alive(emulator.pid):
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(emulator.pid, signal.SIGKILL)
+    child = _CHILDREN.pop(emulator.pid, None)
+    if child is not None:
+        child.wait(timeout=5)
     state.unlink(missing_ok=True)
     return emulator
 
@@ -154,9 +161,6 @@ def _alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    # A zombie child still answers kill(0); reap it if it is ours.
-    with contextlib.suppress(ChildProcessError):
-        done, _ = os.waitpid(pid, os.WNOHANG)
-        if done == pid:
-            return False
-    return True
+    child = _CHILDREN.get(pid)
+    # A child that exited is a zombie until reaped, and zombies still answer kill(0).
+    return child is None or child.poll() is None

@@ -97,12 +97,16 @@ def _service(template: Template, app: App, service: Service) -> None:
         depends.append(rule.title)
     extra: dict[str, Any] = {}
     if balancers:
-        extra = {"LoadBalancers": balancers, "HealthCheckGracePeriodSeconds": GRACE_PERIOD_SECONDS}
+        # The rule must exist before ECS registers targets with its target group.
+        extra = {
+            "LoadBalancers": balancers,
+            "HealthCheckGracePeriodSeconds": GRACE_PERIOD_SECONDS,
+            "DependsOn": depends,
+        }
     ecs_service = add(
         template,
         ecs.Service(
             f"{prefix}Service",
-            DependsOn=depends or None,
             Cluster=Ref("ClusterName"),
             ServiceName=service.name,
             TaskDefinition=Ref(task),

@@ -1,0 +1,71 @@
+"""One patched emulator per test session, and a fresh isolated account per test."""
+
+from __future__ import annotations
+
+import random
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from fargo import local
+from fargo.local.server import Emulator
+from tests.conftest import EXAMPLES
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.emulator)
+
+
+@pytest.fixture(scope="session")
+def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
+    state = tmp_path_factory.mktemp("emulator-state")
+    started = local.start(state_dir=state)
+    yield started
+    local.stop(state_dir=state)
+
+
+@pytest.fixture(scope="session")
+def emulator_endpoint(emulator: Emulator) -> str:
+    return emulator.endpoint_url
+
+
+@pytest.fixture
+def account(monkeypatch: pytest.MonkeyPatch) -> str:
+    """A 12-digit access key selects a fresh emulator account, so tests never see each
+    other's stacks. fargo uses explicit AWS_* credentials against an endpoint."""
+    key = "".join(random.choices("0123456789", k=12))  # noqa: S311 - an id, not a secret
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", key)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    monkeypatch.delenv("FARGO_ENDPOINT_URL", raising=False)
+    return key
+
+
+@pytest.fixture
+def aws(emulator_endpoint: str, account: str) -> Any:
+    """boto3 clients on the same emulator account fargo deploys into."""
+
+    def client(service: str) -> Any:
+        return boto3.client(
+            service,  # type: ignore[call-overload]
+            endpoint_url=emulator_endpoint,
+            region_name="us-east-1",
+            aws_access_key_id=account,
+            aws_secret_access_key="test",
+        )
+
+    return client
+
+
+@pytest.fixture
+def fullstack(tmp_path: Path) -> Path:
+    """A private copy of examples/fullstack/fargo.yml that a test may edit."""
+    target = tmp_path / "fargo.yml"
+    shutil.copy(EXAMPLES / "fullstack" / "fargo.yml", target)
+    return target

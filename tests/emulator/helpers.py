@@ -1,0 +1,54 @@
+"""Run fargo the way a user does, and read back what it made."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from fargo.aws.facade import CallCounter
+from fargo.deployer import Deployer, Target, open_deployer
+
+FARGO = [sys.executable, "-m", "fargo"]
+
+
+def run_fargo(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*FARGO, *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, **(env or {})},
+        stdin=subprocess.DEVNULL,
+        timeout=300,
+    )
+
+
+def deployer(
+    manifest: Path,
+    endpoint: str,
+    *,
+    env: str | None = None,
+    allow_data_loss: bool = False,
+    counter: CallCounter | None = None,
+) -> Deployer:
+    return open_deployer(
+        manifest, env, Target(endpoint), allow_data_loss=allow_data_loss, counter=counter
+    )
+
+
+def last_updated(aws: Any, names: list[str]) -> dict[str, Any]:
+    cfn = aws("cloudformation")
+    times = {}
+    for name in names:
+        stack = cfn.describe_stacks(StackName=name)["Stacks"][0]
+        times[name] = (stack.get("LastUpdatedTime"), stack["StackStatus"])
+    return times
+
+
+def edit(manifest: Path, old: str, new: str) -> None:
+    text = manifest.read_text()
+    assert old in text, f"{old!r} not in {manifest}"
+    manifest.write_text(text.replace(old, new, 1))
