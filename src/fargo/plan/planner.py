@@ -149,11 +149,7 @@ class Planner:
         }
         parameters = self.resolve(template, outputs)
         if deployed is None or deployed.status in RECREATE_STATES or _never_created(deployed):
-            adds = tuple(
-                ResourceChange("Add", logical_id, resource["Type"], "")
-                for logical_id, resource in template.body.get("Resources", {}).items()
-            )
-            return StackPlan(template, "create", deployed, parameters, changes=adds)
+            return creation_plan(template, deployed, parameters)
         if parameters is not None and self._matches(template, deployed, parameters):
             return StackPlan(template, "unchanged", deployed, parameters)
         if parameters is None:
@@ -180,6 +176,19 @@ class Planner:
         if deployed.parameters != parameters or deployed.tags != template.tags:
             return False
         return same_template(template.body, self._cfn.template(template.name))
+
+
+def creation_plan(
+    template: StackTemplate,
+    deployed: DeployedStack | None = None,
+    parameters: dict[str, str] | None = None,
+) -> StackPlan:
+    """A stack about to be created: every resource is an Add. Pure, so golden tests use it."""
+    adds = tuple(
+        ResourceChange("Add", logical_id, resource["Type"], "")
+        for logical_id, resource in template.body.get("Resources", {}).items()
+    )
+    return StackPlan(template, "create", deployed, parameters, changes=adds)
 
 
 def _never_created(deployed: DeployedStack) -> bool:

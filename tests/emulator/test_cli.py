@@ -1,0 +1,100 @@
+"""The CLI as a user meets it: status, --json, exit codes, the emulator commands."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from tests.emulator.helpers import run_fargo
+
+
+def test_status_json_reports_stacks_services_and_endpoints(
+    fullstack: Path, emulator_endpoint: str, aws: Any
+) -> None:
+    not_yet = run_fargo(
+        "status", "-f", str(fullstack), "--endpoint-url", emulator_endpoint, "--json"
+    )
+    assert not_yet.returncode == 0
+    assert {s["status"] for s in json.loads(not_yet.stdout)["stacks"]} == {"NOT_DEPLOYED"}
+
+    deployed = run_fargo(
+        "deploy", "-f", str(fullstack), "--endpoint-url", emulator_endpoint, "--json"
+    )
+    assert deployed.returncode == 0, deployed.stderr
+    body = json.loads(deployed.stdout)
+    assert body["changed"] is True
+    assert body["endpoints"]["ApiUrl"].endswith("/api/")
+
+    shown = run_fargo(
+        "status", "-f", str(fullstack), "--endpoint-url", emulator_endpoint, "--json", "--resources"
+    )
+    report = json.loads(shown.stdout)
+    assert [s["status"] for s in report["stacks"]] == ["CREATE_COMPLETE"] * 3
+    (api,) = report["services"]
+    assert (api["name"], api["desired"], api["running"]) == ("api", 1, 1)
+    assert api["url"] == body["endpoints"]["ApiUrl"]
+    types = {r["type"] for s in report["stacks"] for r in s["resources"]}
+    assert {"AWS::ECS::Service", "AWS::RDS::DBInstance", "AWS::EC2::VPC"} <= types
+    secret = aws("secretsmanager").get_secret_value(
+        SecretId=report["stacks"][1]["outputs"]["DatabaseSecretArn"]
+    )["SecretString"]
+    assert json.loads(secret)["password"] not in shown.stdout
+
+
+def test_production_environment_deploys_with_nat_per_az(
+    fullstack: Path, emulator_endpoint: str, aws: Any
+) -> None:
+    done = run_fargo(
+        "deploy", "-f", str(fullstack), "--env", "prod", "--endpoint-url", emulator_endpoint
+    )
+    assert done.returncode == 0, done.stderr
+    gateways = aws("ec2").describe_nat_gateways()["NatGateways"]
+    assert len([g for g in gateways if g["State"] != "deleted"]) == 2
+    (instance,) = aws("rds").describe_db_instances()["DBInstances"]
+    assert instance["MultiAZ"] is True
+    (service,) = aws("ecs").describe_services(
+        cluster="fullstack-prod-network-Cluster", services=["api"]
+    )["services"]
+    assert service["desiredCount"] == 2
+    assert service["networkConfiguration"]["awsvpcConfiguration"]["assignPublicIp"] == "DISABLED"
+
+
+def test_bad_manifest_exits_2_with_line_and_hint_and_no_traceback(tmp_path: Path) -> None:
+    manifest = tmp_path / "fargo.yml"
+    cases = {
+        "app: shop\nservices:\n  api: [broken\n": "fargo.yml:3",
+        "app: shop\nservices:\n  api:\n    image: x\n    memroy: 512\n": "fargo.yml:5",
+        "app: shop\nservices:\n  api:\n    image: x\n    cpu: 256\n    memory: 8192\n": (
+            "fargo.yml:3"
+        ),
+    }
+    for text, where in cases.items():
+        manifest.write_text(text)
+        done = run_fargo("render", "-f", str(manifest))
+        assert done.returncode == 2, text
+        assert where in done.stderr, done.stderr
+        assert "hint:" in done.stderr
+        assert "Traceback" not in done.stderr
+    missing = run_fargo("render", "-f", str(tmp_path / "nope.yml"))
+    assert missing.returncode == 2
+    assert "file not found" in missing.stderr
+
+
+def test_local_start_status_stop(tmp_path: Path) -> None:
+    env = {"XDG_STATE_HOME": str(tmp_path)}  # keep clear of the user's own emulator
+    started = run_fargo("local", "start", "--json", env=env)
+    assert started.returncode == 0, started.stderr
+    endpoint = json.loads(started.stdout)["endpoint_url"]
+    assert endpoint.startswith("http://127.0.0.1:")
+    try:
+        again = run_fargo("local", "start", "--json", env=env)
+        assert json.loads(again.stdout)["endpoint_url"] == endpoint  # idempotent
+        status = run_fargo("local", "status", "--json", env=env)
+        assert json.loads(status.stdout) == {"running": True, "endpoint_url": endpoint}
+    finally:
+        stopped = run_fargo("local", "stop", env=env)
+    assert stopped.returncode == 0
+    assert f"stopped {endpoint}" in stopped.stdout
+    status = run_fargo("local", "status", "--json", env=env)
+    assert json.loads(status.stdout)["running"] is False
