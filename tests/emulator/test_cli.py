@@ -24,7 +24,7 @@ def test_status_json_reports_stacks_services_and_endpoints(
     assert deployed.returncode == 0, deployed.stderr
     body = json.loads(deployed.stdout)
     assert body["changed"] is True
-    assert body["endpoints"]["ApiUrl"].endswith("/api/")
+    assert body["endpoints"]["api"].endswith("/api/")
 
     shown = run_fargo(
         "status", "-f", str(fullstack), "--endpoint-url", emulator_endpoint, "--json", "--resources"
@@ -33,7 +33,7 @@ def test_status_json_reports_stacks_services_and_endpoints(
     assert [s["status"] for s in report["stacks"]] == ["CREATE_COMPLETE"] * 3
     (api,) = report["services"]
     assert (api["name"], api["desired"], api["running"]) == ("api", 1, 1)
-    assert api["url"] == body["endpoints"]["ApiUrl"]
+    assert api["url"] == body["endpoints"]["api"]
     types = {r["type"] for s in report["stacks"] for r in s["resources"]}
     assert {"AWS::ECS::Service", "AWS::RDS::DBInstance", "AWS::EC2::VPC"} <= types
     secret = aws("secretsmanager").get_secret_value(

@@ -11,17 +11,18 @@ from fargo.execute import DeployResult, DestroyResult
 from fargo.plan import Plan
 from fargo.plan.render import plan_json
 from fargo.status import StatusReport
+from fargo.synth.common import logical_id
 
 # Outputs a user acts on; the rest (ids, ARNs) are shown by `status --json`.
 _ENDPOINT_SUFFIX = "Url"
 
 
 def print_deploy(deployer: Deployer, plan: Plan, result: DeployResult, *, as_json: bool) -> None:
+    outputs = {k: v for stack in result.stacks for k, v in stack.outputs.items()}
     urls = {
-        key: value
-        for stack in result.stacks
-        for key, value in stack.outputs.items()
-        if key.endswith(_ENDPOINT_SUFFIX)
+        service.name: outputs[key]
+        for service in deployer.app.services
+        if (key := f"{logical_id(service.name)}{_ENDPOINT_SUFFIX}") in outputs
     }
     if as_json:
         body = {
@@ -42,8 +43,8 @@ def print_deploy(deployer: Deployer, plan: Plan, result: DeployResult, *, as_jso
     else:
         for stack in result.stacks:
             click.echo(f"{stack.name}: {stack.action} ({stack.status})")
-    for key, url in sorted(urls.items()):
-        click.echo(f"  {key.removesuffix(_ENDPOINT_SUFFIX)}: {url}")
+    for name, url in sorted(urls.items()):
+        click.echo(f"  {name}: {url}")
 
 
 def print_destroy(result: DestroyResult, *, as_json: bool) -> None:

@@ -32,7 +32,6 @@ class StackTemplate:
     body: dict[str, Any]
     parameters: dict[str, ParameterValue] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
-    termination_protection: bool = False
 
     @property
     def upstream(self) -> tuple[StackKind, ...]:

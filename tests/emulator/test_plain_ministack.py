@@ -1,0 +1,66 @@
+"""Against a plain, unpatched ministack 1.5.33, --endpoint-url deploys every template that
+uses only the types ministack supports: the example's default environment."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+
+from fargo.local.server import free_port, healthy
+from fargo.local.venv import ensure_venv
+from tests.emulator.helpers import run_fargo
+
+
+@pytest.fixture(scope="module")
+def plain_ministack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    python = ensure_venv(progress=False)
+    port = free_port()
+    scratch = tmp_path_factory.mktemp("plain-ministack")
+    env = {
+        **os.environ,
+        "BIND_HOST": "127.0.0.1",
+        "GATEWAY_PORT": str(port),
+        "TMPDIR": str(scratch),
+        "LOG_LEVEL": "WARNING",
+    }
+    with (scratch / "log").open("w") as log:
+        process = subprocess.Popen(
+            [str(python), "-m", "ministack"], env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+    endpoint = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while not healthy(endpoint) and time.monotonic() < deadline:
+        assert process.poll() is None, (scratch / "log").read_text()
+        time.sleep(0.1)
+    yield endpoint
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def test_default_environment_deploys_on_plain_ministack(
+    plain_ministack: str, fullstack: Path, account: str
+) -> None:
+    done = run_fargo("deploy", "-f", str(fullstack), "--endpoint-url", plain_ministack, "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["changed"] is True
+    ecs = boto3.client(
+        "ecs",
+        endpoint_url=plain_ministack,
+        region_name="us-east-1",
+        aws_access_key_id=account,
+        aws_secret_access_key="test",
+    )
+    (service,) = ecs.describe_services(
+        cluster="fullstack-default-network-Cluster", services=["api"]
+    )["services"]
+    assert service["loadBalancers"]
+    again = run_fargo("deploy", "-f", str(fullstack), "--endpoint-url", plain_ministack)
+    assert again.returncode == 0, again.stderr
+    assert "no changes" in again.stdout
