@@ -126,6 +126,12 @@ def _common(database: Database) -> dict[str, object]:
         "DBSubnetGroupName": Ref("DatabaseSubnetGroup"),
         "CopyTagsToSnapshot": True,
         "DeletionProtection": database.deletion_protection,
+        "StorageEncrypted": True,
+        "BackupRetentionPeriod": database.backup_retention_days,
+        "MasterUsername": Sub(_CREDENTIAL % "username"),
+        "MasterUserPassword": Sub(_CREDENTIAL % "password"),
+        "EnableIAMDatabaseAuthentication": True,
+        "EnableCloudwatchLogsExports": ["postgresql"],
     }
 
 
@@ -137,17 +143,11 @@ def _instance(
         DBInstanceClass=database.instance_class,
         AllocatedStorage=str(database.allocated_storage),
         StorageType="gp3",
-        StorageEncrypted=True,
         MultiAZ=database.multi_az,
         PubliclyAccessible=False,
-        BackupRetentionPeriod=database.backup_retention_days,
         DBName=database.database_name,
-        MasterUsername=Sub(_CREDENTIAL % "username"),
-        MasterUserPassword=Sub(_CREDENTIAL % "password"),
         VPCSecurityGroups=[Ref(group)],
         AutoMinorVersionUpgrade=True,
-        EnableIAMDatabaseAuthentication=True,
-        EnableCloudwatchLogsExports=["postgresql"],
         **_common(database),
     )
     _keep_data(instance)
@@ -161,13 +161,7 @@ def _aurora(
     cluster = rds.DBCluster(
         "DatabaseCluster",
         DatabaseName=database.database_name,
-        MasterUsername=Sub(_CREDENTIAL % "username"),
-        MasterUserPassword=Sub(_CREDENTIAL % "password"),
-        StorageEncrypted=True,
-        BackupRetentionPeriod=database.backup_retention_days,
         VpcSecurityGroupIds=[Ref(group)],
-        EnableIAMDatabaseAuthentication=True,
-        EnableCloudwatchLogsExports=["postgresql"],
         ServerlessV2ScalingConfiguration=_ServerlessV2Scaling(
             MinCapacity=database.serverless_min, MaxCapacity=database.serverless_max
         ),
