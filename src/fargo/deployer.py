@@ -13,6 +13,7 @@ from fargo.execute import DeployResult, Destroyer, DestroyResult, DisplayOnlyExe
 from fargo.execute.watch import StackWatcher
 from fargo.manifest.load import LoadedManifest, load_manifest
 from fargo.model import App, build_app
+from fargo.model.app import DEPLOY_ORDER
 from fargo.plan import Plan, Planner
 from fargo.progress import Reporter, SilentReporter
 from fargo.status import StatusReport, read_status
@@ -67,12 +68,17 @@ class Deployer:
 
     def plan(self) -> Plan:
         """The plan, shown and not applied; its change sets are removed again."""
-        plan = self.planner.plan(self.templates)
+        plan = self.planner.plan(self.templates, self.retired)
         DisplayOnlyExecutor(self.cloudformation).apply(plan)
         return plan
 
+    @property
+    def retired(self) -> tuple[str, ...]:
+        """Stacks this app and environment may have had but no longer needs."""
+        return tuple(self.app.stack_name(k) for k in DEPLOY_ORDER if k not in self.app.stacks)
+
     def deploy(self) -> tuple[Plan, DeployResult]:
-        plan = self.planner.plan(self.templates)
+        plan = self.planner.plan(self.templates, self.retired)
         executor = Executor(
             self.cloudformation,
             self.planner,
@@ -84,7 +90,8 @@ class Deployer:
 
     def destroy(self) -> DestroyResult:
         destroyer = Destroyer(self.aws, self.cloudformation, self.watcher, self.reporter)
-        return destroyer.destroy(tuple(t.name for t in self.templates))
+        # Every kind of stack, not just today's: a stack retired by a manifest edit goes too.
+        return destroyer.destroy(tuple(self.app.stack_name(k) for k in DEPLOY_ORDER))
 
     def status(self, *, resources: bool = False) -> StatusReport:
         return read_status(

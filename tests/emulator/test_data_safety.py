@@ -93,3 +93,38 @@ def test_destroy_asks_first_and_keeps_a_final_snapshot(
     again = run_fargo("destroy", "-f", str(fullstack), "--endpoint-url", emulator_endpoint, "--yes")
     assert again.returncode == 0
     assert "not deployed" in again.stdout
+
+
+def test_removing_the_database_retires_the_data_stack_only_when_allowed(
+    fullstack: Path, emulator_endpoint: str, aws: Any
+) -> None:
+    deployer(fullstack, emulator_endpoint).deploy()
+    edit(fullstack, "    uses: [db]", "")
+    text = fullstack.read_text()
+    fullstack.write_text(text[: text.index("database:")] + text[text.index("environments:") :])
+
+    refused = run_fargo("deploy", "-f", str(fullstack), "--endpoint-url", emulator_endpoint)
+    assert refused.returncode == 3
+    assert "fullstack-default-data: Database (AWS::RDS::DBInstance) would be deleted" in (
+        refused.stderr
+    )
+    assert last_updated(aws, STACKS)[STACKS[1]][1] == "CREATE_COMPLETE"
+
+    plan = run_fargo("plan", "-f", str(fullstack), "--endpoint-url", emulator_endpoint, "--json")
+    assert plan.returncode == 3
+    body = json.loads(plan.stdout)  # plan and refusal in one document
+    assert body["error"]["error"] == "UnsafeChange"
+    assert {"name": STACKS[1], "action": "delete"}.items() <= body["stacks"][-1].items()
+
+    allowed = run_fargo(
+        "deploy", "-f", str(fullstack), "--endpoint-url", emulator_endpoint, "--allow-data-loss"
+    )
+    assert allowed.returncode == 0, allowed.stderr
+    cfn = aws("cloudformation")
+    live = {
+        s["StackName"]
+        for s in cfn.list_stacks()["StackSummaries"]
+        if s["StackStatus"] != "DELETE_COMPLETE"
+    }
+    assert live == {STACKS[0], STACKS[2]}
+    assert aws("rds").describe_db_snapshots()["DBSnapshots"]

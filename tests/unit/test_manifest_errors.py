@@ -145,3 +145,9 @@ def test_unknown_environment() -> None:
 def test_several_problems_are_reported_together() -> None:
     found = problems(GOOD + "    bogus: 1\nregion: mars\n")
     assert {p.path for p in found} == {"services.api.bogus", "region"}
+
+
+def test_healthcheck_is_a_plain_path() -> None:
+    (problem,) = problems(GOOD.replace("/api/health", "/h*'$(reboot)"))
+    assert problem.path == "services.api.http.healthcheck"
+    assert "not a health check path" in problem.message

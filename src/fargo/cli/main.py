@@ -119,8 +119,10 @@ def cli() -> None:
 
 
 @cli.command()
-def schema() -> None:
+@click.option("--json", "as_json", is_flag=True, help="accepted for uniformity: it is JSON")
+def schema(as_json: bool) -> None:
     """Print the JSON Schema of fargo.yml."""
+    del as_json
     click.echo(json.dumps(Manifest.model_json_schema(by_alias=True), indent=2))
 
 
@@ -166,15 +168,26 @@ def plan(
         file, env, use_local, endpoint_url, as_json, allow_data_loss=allow_data_loss
     )
     planned = deployer.plan()
-    click.echo(json.dumps(plan_json(planned), indent=2) if as_json else render_plan(planned))
-    refuse_unsafe(planned, allow_data_loss=allow_data_loss)
+    if not as_json:
+        click.echo(render_plan(planned))
+        refuse_unsafe(planned, allow_data_loss=allow_data_loss)
+        return
+    body = plan_json(planned)
+    try:
+        refuse_unsafe(planned, allow_data_loss=allow_data_loss)
+    except UnsafeChange as refusal:
+        # One JSON document, plan and refusal together, so it parses as a whole.
+        body["error"] = refusal.to_json()
+        click.echo(json.dumps(body, indent=2))
+        sys.exit(refusal.exit_code)
+    click.echo(json.dumps(body, indent=2))
 
 
 @cli.command()
 @_manifest_options
 @_target_options
 @click.option("--allow-data-loss", is_flag=True, help="permit replacing or removing data stores")
-@click.option("--yes", is_flag=True, help="never prompt")
+@click.option("--yes", is_flag=True, help="never prompt (deploy does not prompt today)")
 @_handle_errors
 def deploy(
     file: Path,

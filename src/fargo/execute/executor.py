@@ -15,7 +15,7 @@ from fargo.errors import DeployFailed, UnsafeChange
 from fargo.execute.watch import StackWatcher, root_cause
 from fargo.model.app import StackKind
 from fargo.plan.guard import unsafe_changes
-from fargo.plan.planner import Plan, Planner, StackPlan
+from fargo.plan.planner import Plan, Planner, StackPlan, StackRemoval
 from fargo.progress import Reporter
 
 _SUCCESS = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE"})
@@ -66,7 +66,26 @@ class Executor:
             outcome = self._apply_stack(stack, outputs)
             outputs[stack.template.kind] = outcome.outputs
             outcomes.append(outcome)
+        # Retired stacks go last: the stacks that used their outputs no longer do.
+        for removal in reversed(plan.removals):
+            outcomes.append(self._remove(removal))
         return DeployResult(tuple(outcomes))
+
+    def _remove(self, removal: StackRemoval) -> StackOutcome:
+        name = removal.name
+        self._reporter.stack_started(name, "delete")
+        seen = self._watcher.seen(name, exists=True)
+        self._cfn.delete_stack(name, token=f"fargo-{uuid.uuid4()}")
+        final, events = self._watcher.follow(name, seen, stack_id=removal.deployed.stack_id)
+        status = final.status if final else "DELETE_COMPLETE"
+        self._reporter.stack_finished(name, status)
+        if status != "DELETE_COMPLETE":
+            cause = root_cause(events)
+            raise DeployFailed(
+                f"{name}: delete failed: {cause.reason if cause else status}",
+                hint="fix the cause and run deploy again",
+            )
+        return StackOutcome(name, "deleted", status, {})
 
     def _apply_stack(
         self, stack: StackPlan, outputs: dict[StackKind, dict[str, str]]

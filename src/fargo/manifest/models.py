@@ -16,6 +16,7 @@ from fargo.manifest import fargate
 NAME_RULE = re.compile(r"^[a-z][a-z0-9-]*$")
 # ALB path patterns: AWS's allowed characters, case-sensitive, at most 128 characters.
 _PATH_CHARS = re.compile(r"^/[A-Za-z0-9_\-.$/~\"'@:+&*?]*$")
+_HEALTH_PATH = re.compile(r"^/[A-Za-z0-9_\-./~%=&?]*$")
 _HOST_RULE = re.compile(r"^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _REGION_RULE = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 _ENV_VAR = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -49,7 +50,6 @@ class NetworkSpec(Strict):
     )
     azs: int = Field(2, ge=2, le=3, description="availability zones to span")
     cidr: str = Field("10.0.0.0/16", description="VPC CIDR block; a /16 is carved into /20s")
-    endpoints: tuple[Literal["ecr", "logs", "s3", "secretsmanager"], ...] = ()
 
     @field_validator("cidr")
     @classmethod
@@ -85,7 +85,18 @@ class HttpSpec(Strict):
     host: str | None = Field(None, description="host header to route, e.g. api.example.com")
     healthcheck: str = Field("/", description="path the load balancer probes")
 
-    @field_validator("path", "healthcheck")
+    @field_validator("healthcheck")
+    @classmethod
+    def _healthcheck(cls, value: str) -> str:
+        # A concrete path, not a pattern: it is probed by the ALB and from inside the container.
+        if len(value) > 1024 or not _HEALTH_PATH.match(value):
+            raise invalid(
+                f"`{value}` is not a health check path",
+                "a plain path such as /health: letters, digits and _-./~%=&? only",
+            )
+        return value
+
+    @field_validator("path")
     @classmethod
     def _path(cls, value: str | None) -> str | None:
         if value is None:

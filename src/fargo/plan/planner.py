@@ -49,13 +49,24 @@ class StackPlan:
 
 
 @dataclass(frozen=True)
+class StackRemoval:
+    """A deployed stack the manifest no longer asks for (say `database:` was removed)."""
+
+    name: str
+    deployed: DeployedStack
+    changes: tuple[ResourceChange, ...]
+    unsafe: tuple[UnsafeChange, ...]
+
+
+@dataclass(frozen=True)
 class Plan:
     stacks: tuple[StackPlan, ...]
     unsafe: tuple[UnsafeChange, ...] = field(default_factory=tuple)
+    removals: tuple[StackRemoval, ...] = field(default_factory=tuple)
 
     @property
     def unchanged(self) -> bool:
-        return all(s.action == "unchanged" for s in self.stacks)
+        return all(s.action == "unchanged" for s in self.stacks) and not self.removals
 
     def stack(self, kind: StackKind) -> StackPlan | None:
         return next((s for s in self.stacks if s.template.kind is kind), None)
@@ -77,12 +88,25 @@ class Planner:
         self._clock = clock
         self._poll = poll_seconds
 
-    def plan(self, templates: tuple[StackTemplate, ...]) -> Plan:
+    def plan(self, templates: tuple[StackTemplate, ...], retired: tuple[str, ...] = ()) -> Plan:
+        """`retired`: names of stacks the app no longer has, removed if they are deployed."""
         planned: dict[StackKind, StackPlan] = {}
         for template in templates:
             planned[template.kind] = self._plan_stack(template, planned)
         stacks = tuple(planned.values())
-        return Plan(stacks, tuple(u for s in stacks for u in s.unsafe))
+        removals = tuple(r for name in retired if (r := self._removal(name)) is not None)
+        unsafe = tuple(u for s in stacks for u in s.unsafe)
+        return Plan(stacks, unsafe + tuple(u for r in removals for u in r.unsafe), removals)
+
+    def _removal(self, name: str) -> StackRemoval | None:
+        deployed = self.settle(name)
+        if deployed is None:
+            return None
+        changes = tuple(
+            ResourceChange("Remove", r["LogicalResourceId"], r["ResourceType"], "")
+            for r in self._cfn.resources(name)
+        )
+        return StackRemoval(name, deployed, changes, tuple(unsafe_changes(name, changes)))
 
     def settle(self, name: str) -> DeployedStack | None:
         """Wait out an operation already running on `name` (an earlier run, Ctrl-C, CI)."""
@@ -150,6 +174,9 @@ class Planner:
         parameters = self.resolve(template, outputs)
         if deployed is None or deployed.status in RECREATE_STATES or _never_created(deployed):
             return creation_plan(template, deployed, parameters)
+        if deployed.status == "UPDATE_ROLLBACK_FAILED":
+            # No change set is possible until the executor continues the rollback.
+            return StackPlan(template, "update", deployed, parameters)
         if parameters is not None and self._matches(template, deployed, parameters):
             return StackPlan(template, "unchanged", deployed, parameters)
         if parameters is None:

@@ -23,6 +23,9 @@ def render_plan(plan: Plan) -> str:
             lines.append(
                 f"  {sign} {change.action:<7} {change.logical_id} ({change.resource_type}){extra}"
             )
+    for removal in plan.removals:
+        lines.append(f"{removal.name}: delete, {len(removal.changes)} resources")
+        lines.extend(f"  - Remove  {c.logical_id} ({c.resource_type})" for c in removal.changes)
     for unsafe in plan.unsafe:
         lines.append(f"! data loss: {unsafe.render()}")
     return "\n".join(lines)
@@ -58,6 +61,17 @@ def plan_json(plan: Plan) -> dict[str, Any]:
                 ],
             }
             for s in plan.stacks
+        ]
+        + [
+            {
+                "name": r.name,
+                "action": "delete",
+                "changes": [
+                    {"action": "Remove", "logical_id": c.logical_id, "type": c.resource_type}
+                    for c in r.changes
+                ],
+            }
+            for r in plan.removals
         ],
         "data_loss": [u.render() for u in plan.unsafe],
     }

@@ -4,6 +4,7 @@ services, a target group and listener rule tuned for fast, safe rolling deploys.
 from __future__ import annotations
 
 import re
+import shlex
 from typing import Any
 
 from troposphere import GetAtt, Join, Output, Ref, Sub, Template, ecs, iam, logs
@@ -196,9 +197,11 @@ def _container_health(port: int, path: str) -> ecs.HealthCheck:
     """Probe the app from inside its container with whatever the image has: curl, wget or
     Python (slim Python images carry neither curl nor wget)."""
     url = f"http://127.0.0.1:{port}{path}"
+    quoted = shlex.quote(url)  # `&` and `?` are legal in the path and special to the shell
+    script = shlex.quote(f"import urllib.request; urllib.request.urlopen({url!r}, timeout=4)")
     probe = (
-        f"curl -fsS {url} >/dev/null 2>&1 || wget -qO- {url} >/dev/null 2>&1 || "
-        f"python3 -c \"import urllib.request; urllib.request.urlopen('{url}', timeout=4)\""
+        f"curl -fsS {quoted} >/dev/null 2>&1 || wget -qO- {quoted} >/dev/null 2>&1 || "
+        f"python3 -c {script}"
     )
     return ecs.HealthCheck(
         Command=["CMD-SHELL", probe], Interval=10, Timeout=5, Retries=3, StartPeriod=30
