@@ -8,12 +8,13 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic import Field, field_validator, model_validator
 
 from fargo.manifest import fargate
+from fargo.manifest.app_tier import AlertsSpec, BucketSpec, CacheSpec, MailSpec, QueueSpec
+from fargo.manifest.base import Strict, invalid, name_rule
+from fargo.manifest.schedule import schedule_problem
 
-NAME_RULE = re.compile(r"^[a-z][a-z0-9-]*$")
 # ALB path patterns: AWS's allowed characters, case-sensitive, at most 128 characters.
 _PATH_CHARS = re.compile(r"^/[A-Za-z0-9_\-.$/~\"'@:+&*?]*$")
 _HEALTH_PATH = re.compile(r"^/[A-Za-z0-9_\-./~%=&?]*$")
@@ -23,24 +24,6 @@ _ENV_VAR = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _SECRET_REF = re.compile(
     r"^(secretsmanager:[A-Za-z0-9/_+=.@-]+(:[A-Za-z0-9_.-]+)?|ssm:/[A-Za-z0-9/_.-]+)$"
 )
-
-
-def invalid(message: str, hint: str | None = None) -> PydanticCustomError:
-    return PydanticCustomError("fargo", message, {"hint": hint} if hint else None)
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def _name(value: str, what: str, limit: int) -> str:
-    if not NAME_RULE.match(value) or len(value) > limit or value.endswith("-"):
-        raise invalid(
-            f"{what} `{value}` is not a valid name",
-            f"use lowercase letters, digits and '-', start with a letter, at most {limit} "
-            "characters (it becomes part of AWS resource names)",
-        )
-    return value
 
 
 class NetworkSpec(Strict):
@@ -128,6 +111,13 @@ class CountSpec(Strict):
     min: int = Field(1, ge=0, le=1000)
     max: int | None = Field(None, ge=1, le=1000)
     cpu: int | None = Field(None, ge=10, le=95, description="target CPU % for autoscaling")
+    memory: int | None = Field(None, ge=10, le=95, description="target memory % for autoscaling")
+    requests: int | None = Field(
+        None, ge=1, le=100000, description="target ALB requests per task per minute"
+    )
+    backlog: int | None = Field(
+        None, ge=1, le=100000, description="target queued messages per task (workers)"
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -157,6 +147,10 @@ class ServiceSpec(Strict):
     command: tuple[str, ...] | None = None
     uses: tuple[str, ...] = ()
     spot: bool = False
+    queue: str | None = Field(None, description="the queue this worker consumes")
+    schedule: str | None = Field(
+        None, description='run as a scheduled task: "cron(0 3 * * ? *)" or "rate(1 hour)"'
+    )
 
     @field_validator("cpu")
     @classmethod
@@ -188,6 +182,20 @@ class ServiceSpec(Strict):
             )
         if self.http is not None and self.port is None:
             raise invalid("a service with `http` needs a `port`", "the port your app listens on")
+        roles = [k for k in ("http", "queue", "schedule") if getattr(self, k) is not None]
+        if len(roles) > 1:
+            raise invalid(
+                f"a service is one of: web (http), worker (queue) or job (schedule); "
+                f"this one sets {' and '.join(roles)}",
+                "split it into two services sharing an image with `image: { from: ... }`",
+            )
+        if self.schedule is not None:
+            problem = schedule_problem(self.schedule)
+            if problem:
+                raise invalid(
+                    f"schedule `{self.schedule}`: {problem}",
+                    'for example "cron(0 3 * * ? *)" (03:00 UTC daily) or "rate(15 minutes)"',
+                )
         return self
 
 
@@ -227,6 +235,11 @@ class Manifest(Strict):
     network: NetworkSpec = Field(default_factory=NetworkSpec)
     services: dict[str, ServiceSpec]
     database: DatabaseSpec | None = None
+    cache: CacheSpec | None = None
+    queues: dict[str, QueueSpec] = Field(default_factory=dict)
+    buckets: dict[str, BucketSpec] = Field(default_factory=dict)
+    mail: MailSpec | None = None
+    alerts: AlertsSpec | None = None
     tags: dict[str, str] = Field(default_factory=dict, description="extra tags on every resource")
     environments: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="per-environment overrides of any key above"
@@ -235,7 +248,7 @@ class Manifest(Strict):
     @field_validator("app")
     @classmethod
     def _app(cls, value: str) -> str:
-        return _name(value, "app", 20)
+        return name_rule(value, "app", 20)
 
     @field_validator("region")
     @classmethod
@@ -250,12 +263,19 @@ class Manifest(Strict):
         if not value:
             raise invalid("at least one service is needed", "add services: { api: { image: ... } }")
         for name in value:
-            _name(name, "service", 24)
+            name_rule(name, "service", 24)
+        return value
+
+    @field_validator("queues", "buckets")
+    @classmethod
+    def _resource_names(cls, value: dict[str, object]) -> dict[str, object]:
+        for name in value:
+            name_rule(name, "name", 24)
         return value
 
     @field_validator("environments")
     @classmethod
     def _environments(cls, value: dict[str, Any]) -> dict[str, Any]:
         for name in value:
-            _name(name, "environment", 12)
+            name_rule(name, "environment", 12)
         return value
