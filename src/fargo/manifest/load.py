@@ -16,12 +16,11 @@ from pydantic import BaseModel, ValidationError
 from fargo.errors import ManifestError, ManifestProblem
 from fargo.manifest.interpolate import interpolate
 from fargo.manifest.marks import Marks, YamlPath, load_yaml
-from fargo.manifest.models import Manifest, ServiceSpec
+from fargo.manifest.models import Manifest
 from fargo.manifest.overlay import apply_overlay
+from fargo.manifest.references import check_references
 
 DEFAULT_ENV = "default"
-# References a service's `uses:` may name, besides other manifest sections added later.
-USABLE = {"db": "database"}
 
 
 @dataclass(frozen=True)
@@ -55,7 +54,7 @@ def parse_manifest(
     # Validate `environments` from the original document: the overlay drops the key.
     merged["environments"] = data.get("environments") or {}
     manifest = _validate(merged, marks)
-    _check_references(manifest, marks)
+    check_references(manifest, marks)
     body = manifest.model_dump(mode="json", by_alias=True, exclude={"environments"})
     digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
     return LoadedManifest(manifest, env or DEFAULT_ENV, Path(file), digest)
@@ -126,68 +125,3 @@ def _model_of(annotation: Any) -> type[BaseModel] | None:
         if isinstance(item, type) and issubclass(item, BaseModel):
             return item
     return None
-
-
-def _check_references(manifest: Manifest, marks: Marks) -> None:
-    problems: list[ManifestProblem] = []
-    services = manifest.services
-    for name, service in services.items():
-        base: YamlPath = ("services", name)
-        source = service.image.from_
-        if source is not None:
-            if source not in services or source == name:
-                problems.append(
-                    marks.problem(
-                        (*base, "image", "from"),
-                        f"`{source}` is not another service in this manifest",
-                        "services: " + ", ".join(sorted(services)),
-                    )
-                )
-            elif services[source].image.from_ is not None:
-                problems.append(
-                    marks.problem(
-                        (*base, "image", "from"),
-                        f"`{source}` itself takes its image from another service",
-                        f"point at `{services[source].image.from_}` directly",
-                    )
-                )
-        for index, used in enumerate(service.uses):
-            section = USABLE.get(used)
-            if section is None:
-                problems.append(
-                    marks.problem(
-                        (*base, "uses", index),
-                        f"`{used}` is not something a service can use",
-                        "known: " + ", ".join(sorted(USABLE)),
-                    )
-                )
-            elif getattr(manifest, section) is None:
-                problems.append(
-                    marks.problem(
-                        (*base, "uses", index),
-                        f"`{used}` is used but no `{section}:` is defined",
-                        f"add a top-level `{section}:` section",
-                    )
-                )
-    _check_routes(services, marks, problems)
-    if problems:
-        raise ManifestError(problems)
-
-
-def _check_routes(
-    services: Mapping[str, ServiceSpec], marks: Marks, problems: list[ManifestProblem]
-) -> None:
-    seen: dict[tuple[str | None, str | None], str] = {}
-    for name, service in services.items():
-        if service.http is None:
-            continue
-        route = (service.http.host, service.http.path)
-        if route in seen:
-            problems.append(
-                marks.problem(
-                    ("services", name, "http"),
-                    f"the same route is already served by `{seen[route]}`",
-                    "give each service its own path or host",
-                )
-            )
-        seen[route] = name

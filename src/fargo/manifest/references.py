@@ -1,0 +1,124 @@
+"""Cross-references inside a manifest: `image.from`, `uses`, `queue`, and route clashes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from fargo.errors import ManifestError, ManifestProblem
+from fargo.manifest.marks import Marks, YamlPath
+from fargo.manifest.models import Manifest, ServiceSpec
+
+# Fixed names a service's `uses:` may list, and the top-level section each needs.
+FIXED_USES = {"db": "database", "cache": "cache", "mail": "mail"}
+
+
+def usable_names(manifest: Manifest) -> dict[str, str]:
+    """Every name `uses:` accepts → what it is (database, cache, mail, queue, bucket)."""
+    names = dict(FIXED_USES)
+    names.update(dict.fromkeys(manifest.queues, "queue"))
+    names.update(dict.fromkeys(manifest.buckets, "bucket"))
+    return names
+
+
+def check_references(manifest: Manifest, marks: Marks) -> None:
+    problems: list[ManifestProblem] = []
+    _check_name_clashes(manifest, marks, problems)
+    usable = usable_names(manifest)
+    for name, service in manifest.services.items():
+        base: YamlPath = ("services", name)
+        _check_image_source(name, service, manifest.services, marks, problems)
+        for index, used in enumerate(service.uses):
+            what = usable.get(used)
+            if what is None:
+                problems.append(
+                    marks.problem(
+                        (*base, "uses", index),
+                        f"`{used}` is not something a service can use",
+                        "known: " + ", ".join(sorted(usable)),
+                    )
+                )
+            elif what in FIXED_USES.values() and getattr(manifest, what) is None:
+                problems.append(
+                    marks.problem(
+                        (*base, "uses", index),
+                        f"`{used}` is used but no `{what}:` is defined",
+                        f"add a top-level `{what}:` section",
+                    )
+                )
+        if service.queue is not None and service.queue not in manifest.queues:
+            problems.append(
+                marks.problem(
+                    (*base, "queue"),
+                    f"`{service.queue}` is not a queue of this manifest",
+                    "queues: " + (", ".join(sorted(manifest.queues)) or "none defined"),
+                )
+            )
+    _check_routes(manifest.services, marks, problems)
+    if problems:
+        raise ManifestError(problems)
+
+
+def _check_name_clashes(manifest: Manifest, marks: Marks, problems: list[ManifestProblem]) -> None:
+    # `uses: [x]` must mean one thing: a queue and a bucket may not share a name.
+    for name in manifest.buckets:
+        if name in manifest.queues or name in FIXED_USES:
+            problems.append(
+                marks.problem(
+                    ("buckets", name),
+                    f"`{name}` is also the name of a queue or a built-in (db, cache, mail)",
+                    "give the bucket its own name",
+                )
+            )
+    for name in manifest.queues:
+        if name in FIXED_USES:
+            problems.append(
+                marks.problem(("queues", name), f"`{name}` is reserved", "rename the queue")
+            )
+
+
+def _check_image_source(
+    name: str,
+    service: ServiceSpec,
+    services: Mapping[str, ServiceSpec],
+    marks: Marks,
+    problems: list[ManifestProblem],
+) -> None:
+    source = service.image.from_
+    if source is None:
+        return
+    path: YamlPath = ("services", name, "image", "from")
+    if source not in services or source == name:
+        problems.append(
+            marks.problem(
+                path,
+                f"`{source}` is not another service in this manifest",
+                "services: " + ", ".join(sorted(services)),
+            )
+        )
+    elif services[source].image.from_ is not None:
+        problems.append(
+            marks.problem(
+                path,
+                f"`{source}` itself takes its image from another service",
+                f"point at `{services[source].image.from_}` directly",
+            )
+        )
+
+
+def _check_routes(
+    services: Mapping[str, ServiceSpec], marks: Marks, problems: list[ManifestProblem]
+) -> None:
+    seen: dict[tuple[str | None, str | None], str] = {}
+    for name, service in services.items():
+        if service.http is None:
+            continue
+        route = (service.http.host, service.http.path)
+        if route in seen:
+            problems.append(
+                marks.problem(
+                    ("services", name, "http"),
+                    f"the same route is already served by `{seen[route]}`",
+                    "give each service its own path or host",
+                )
+            )
+        seen[route] = name
