@@ -50,9 +50,38 @@ class SecretRef:
     json_key: str | None = None
 
 
+ServiceKind = Literal["web", "worker", "job", "service"]
+
+
+@dataclass(frozen=True)
+class Scaling:
+    """Autoscaling between `min` and `max` tasks on any of these targets (None: unused)."""
+
+    min: int
+    max: int
+    cpu: int | None
+    memory: int | None
+    requests: int | None  # ALB requests per task per minute
+    backlog: int | None  # queued messages per task, for workers
+
+    @property
+    def enabled(self) -> bool:
+        return self.max > self.min
+
+
+@dataclass(frozen=True)
+class Uses:
+    database: bool = False
+    cache: bool = False
+    mail: bool = False
+    queues: tuple[str, ...] = ()
+    buckets: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True)
 class Service:
     name: str
+    kind: ServiceKind
     image: str  # a full reference; `from:` services carry their source's reference
     port: int | None
     route: HttpRoute | None
@@ -60,13 +89,23 @@ class Service:
     memory: int
     arch: Literal["x86_64", "arm64"]
     desired_count: int
-    max_count: int
-    cpu_target: int | None
+    scaling: Scaling
     environment: tuple[tuple[str, str], ...]
     secrets: tuple[SecretRef, ...]
     command: tuple[str, ...] | None
-    uses_database: bool
+    uses: Uses
     spot: bool
+    queue: str | None = None  # the queue a worker consumes
+    schedule: str | None = None  # the expression a job runs on
+
+    @property
+    def uses_database(self) -> bool:
+        return self.uses.database
+
+    @property
+    def long_running(self) -> bool:
+        """Runs as an ECS service; a scheduled job only runs as one-off tasks."""
+        return self.kind != "job"
 
 
 @dataclass(frozen=True)
@@ -82,6 +121,38 @@ class Database:
     backup_retention_days: int
     deletion_protection: bool
     database_name: str
+    performance_insights: bool = False
+
+
+@dataclass(frozen=True)
+class Cache:
+    engine: Literal["valkey", "redis"]
+    node_type: str | None  # None: ElastiCache Serverless
+    major_version: str
+    snapshot_retention_days: int
+    replicas: int  # node caches: 1 adds a replica in another zone, with failover
+
+
+@dataclass(frozen=True)
+class Queue:
+    name: str
+    fifo: bool
+    visibility_seconds: int
+    retention_seconds: int
+    max_receives: int
+
+
+@dataclass(frozen=True)
+class Bucket:
+    name: str
+    versioning: bool
+    expire_noncurrent_days: int
+
+
+@dataclass(frozen=True)
+class Mail:
+    domain: str
+    sender: str
 
 
 @dataclass(frozen=True)
@@ -96,10 +167,23 @@ class App:
     tags: tuple[tuple[str, str], ...]
     log_retention_days: int
     manifest_digest: str
+    cache: Cache | None = None
+    queues: tuple[Queue, ...] = ()
+    buckets: tuple[Bucket, ...] = ()
+    mail: Mail | None = None
+    alert_emails: tuple[str, ...] = ()
+    termination_protection: bool = False  # on the data stack
 
     def stack_name(self, kind: StackKind) -> str:
         return f"{self.name}-{self.env}-{kind.value}"
 
     @property
+    def has_data(self) -> bool:
+        return bool(self.database or self.cache or self.queues or self.buckets or self.mail)
+
+    @property
     def stacks(self) -> tuple[StackKind, ...]:
-        return tuple(k for k in DEPLOY_ORDER if k is not StackKind.DATA or self.database)
+        return tuple(k for k in DEPLOY_ORDER if k is not StackKind.DATA or self.has_data)
+
+    def queue(self, name: str) -> Queue:
+        return next(q for q in self.queues if q.name == name)

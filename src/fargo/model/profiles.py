@@ -19,13 +19,17 @@ class Profile:
     backup_retention_days: int
     deletion_protection: bool
     log_retention_days: int
+    cache_snapshot_days: int
+    cache_replicas: int
+    performance_insights: bool
+    termination_protection: bool
 
 
 PROFILES: dict[str, Profile] = {
     # No NAT gateway: at ~$33/month each it would dwarf a small app's bill.
-    "lean": Profile("none", 1, "micro", False, 1, False, 14),
-    "standard": Profile("single", 1, "small", False, 7, False, 30),
-    "production": Profile("per-az", 2, "medium", True, 30, True, 90),
+    "lean": Profile("none", 1, "micro", False, 1, False, 14, 0, 0, False, False),
+    "standard": Profile("single", 1, "small", False, 7, False, 30, 1, 0, False, False),
+    "production": Profile("per-az", 2, "medium", True, 30, True, 90, 7, 1, True, True),
 }
 
 DB_INSTANCE_CLASSES = {
@@ -40,3 +44,8 @@ DB_INSTANCE_CLASSES = {
 # in the manifest (version: "16.8") is passed through unchanged.
 POSTGRES_VERSIONS = {"17": "17.6", "16": "16.10", "15": "15.14", "14": "14.19"}
 AURORA_POSTGRES_VERSIONS = {"17": "17.6", "16": "16.9", "15": "15.13", "14": "14.18"}
+
+CACHE_MAJOR_VERSIONS = {"valkey": "8", "redis": "7"}
+# Defaults when a service can scale but names no target.
+DEFAULT_CPU_TARGET = 70
+DEFAULT_BACKLOG_TARGET = 10
