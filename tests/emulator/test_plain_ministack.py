@@ -1,5 +1,5 @@
 """Against a plain, unpatched ministack 1.5.33, --endpoint-url deploys every template that
-uses only the types ministack supports: the example's default environment."""
+uses only the types ministack supports: web services behind the ALB, and Postgres."""
 
 from __future__ import annotations
 
@@ -44,10 +44,24 @@ def plain_ministack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     process.wait(timeout=10)
 
 
-def test_default_environment_deploys_on_plain_ministack(
-    plain_ministack: str, fullstack: Path, account: str
+SUPPORTED_ONLY = """\
+app: plain
+services:
+  api:
+    image: nginx:1.27
+    port: 8000
+    http: { path: /api/*, healthcheck: /api/health }
+    uses: [db]
+database: { size: micro }
+"""
+
+
+def test_supported_types_deploy_on_plain_ministack(
+    plain_ministack: str, tmp_path: Path, account: str
 ) -> None:
-    done = run_fargo("deploy", "-f", str(fullstack), "--endpoint-url", plain_ministack, "--json")
+    manifest = tmp_path / "fargo.yml"
+    manifest.write_text(SUPPORTED_ONLY)
+    done = run_fargo("deploy", "-f", str(manifest), "--endpoint-url", plain_ministack, "--json")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["changed"] is True
     ecs = boto3.client(
@@ -58,9 +72,9 @@ def test_default_environment_deploys_on_plain_ministack(
         aws_secret_access_key="test",
     )
     (service,) = ecs.describe_services(
-        cluster="fullstack-default-network-Cluster", services=["api"]
+        cluster="plain-default-network-Cluster", services=["api"]
     )["services"]
     assert service["loadBalancers"]
-    again = run_fargo("deploy", "-f", str(fullstack), "--endpoint-url", plain_ministack)
+    again = run_fargo("deploy", "-f", str(manifest), "--endpoint-url", plain_ministack)
     assert again.returncode == 0, again.stderr
     assert "no changes" in again.stdout

@@ -55,6 +55,6 @@ def test_ecr_image_gets_a_scoped_pull_and_secrets_are_scoped() -> None:
     (services,) = [t for t in stacks.values() if t.name.endswith("services")]
     by_sid = {s["Sid"]: s for s in statements(services.body)}
     assert check(services.body) == 4
-    pull = by_sid["PullOwnImage"]["Resource"]["Fn::Sub"]
+    pull = by_sid["PullOwnImage"]["Resource"][0]["Fn::Sub"]
     assert pull.endswith(":ecr:eu-west-1:123456789012:repository/shop/api")
     assert by_sid["ReadOwnSecrets"]["Resource"][0]["Fn::Sub"].endswith(":secret:shop/key-??????")

@@ -209,6 +209,20 @@ class CloudFormation:
     def continue_update_rollback(self, name: str) -> None:
         self._aws.call("cloudformation", "continue_update_rollback", StackName=name)
 
+    def stack_policy(self, name: str) -> dict[str, Any] | None:
+        body = self._aws.call("cloudformation", "get_stack_policy", StackName=name).get(
+            "StackPolicyBody"
+        )
+        return json.loads(body) if body else None
+
+    def set_stack_policy(self, name: str, policy: dict[str, Any]) -> None:
+        self._aws.call(
+            "cloudformation",
+            "set_stack_policy",
+            StackName=name,
+            StackPolicyBody=json.dumps(policy, sort_keys=True),
+        )
+
     def set_termination_protection(self, name: str, *, enabled: bool) -> None:
         self._aws.call(
             "cloudformation",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -43,6 +44,17 @@ def _handle_errors(command: F) -> F:
             else:
                 click.echo(f"error: {error.render()}", err=True)
             sys.exit(error.exit_code)
+        except Exception as error:
+            # A bug, not a user error: say so plainly; the traceback is one variable away.
+            if os.environ.get("FARGO_DEBUG"):
+                raise
+            click.echo(
+                f"error: fargo hit an internal error: {type(error).__name__}: {error}\n"
+                "  hint: this is a bug in fargo; run again with FARGO_DEBUG=1 for the "
+                "traceback and report it",
+                err=True,
+            )
+            sys.exit(1)
         except KeyboardInterrupt:
             click.echo(
                 "\ninterrupted. Any stack operation already started continues in AWS; "

@@ -55,6 +55,7 @@ def print_destroy(result: DestroyResult, *, as_json: bool) -> None:
                     "deleted": list(result.deleted),
                     "absent": list(result.absent),
                     "final_snapshots": list(result.snapshots),
+                    "retained": list(result.retained),
                 },
                 indent=2,
             )
@@ -65,7 +66,9 @@ def print_destroy(result: DestroyResult, *, as_json: bool) -> None:
     for name in result.absent:
         click.echo(f"{name}: not deployed")
     for snapshot in result.snapshots:
-        click.echo(f"final database snapshot kept: {snapshot}")
+        click.echo(f"final snapshot kept: {snapshot}")
+    for kept in result.retained:
+        click.echo(f"kept (DeletionPolicy Retain): {kept}")
 
 
 def print_status(report: StatusReport, *, as_json: bool) -> None:

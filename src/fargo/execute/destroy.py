@@ -12,12 +12,43 @@ from fargo.errors import DeployFailed
 from fargo.execute.watch import StackWatcher, root_cause
 from fargo.progress import Reporter
 
+# Types whose DeletionPolicy is Retain: they outlive the stack, and the user should know.
+_RETAINED = {"AWS::S3::Bucket": "bucket", "AWS::SQS::Queue": "queue"}
+
 
 @dataclass(frozen=True)
 class DestroyResult:
     deleted: tuple[str, ...] = ()
     absent: tuple[str, ...] = ()
     snapshots: tuple[str, ...] = field(default_factory=tuple)
+    retained: tuple[str, ...] = field(default_factory=tuple)
+
+
+# Stateful types whose DeletionPolicy is Snapshot → how to find the final snapshot:
+# (service, operation, result key, filter argument, snapshot id key).
+_SNAPSHOTTED = {
+    "AWS::RDS::DBInstance": (
+        "rds",
+        "describe_db_snapshots",
+        "DBSnapshots",
+        "DBInstanceIdentifier",
+        "DBSnapshotIdentifier",
+    ),
+    "AWS::RDS::DBCluster": (
+        "rds",
+        "describe_db_cluster_snapshots",
+        "DBClusterSnapshots",
+        "DBClusterIdentifier",
+        "DBClusterSnapshotIdentifier",
+    ),
+    "AWS::ElastiCache::ReplicationGroup": (
+        "elasticache",
+        "describe_snapshots",
+        "Snapshots",
+        "ReplicationGroupId",
+        "SnapshotName",
+    ),
+}
 
 
 class Destroyer:
@@ -31,13 +62,21 @@ class Destroyer:
 
     def destroy(self, stack_names: tuple[str, ...]) -> DestroyResult:
         """`stack_names` in deploy order; they are deleted last to first."""
-        deleted, absent, snapshots = [], [], []
+        deleted: list[str] = []
+        absent: list[str] = []
+        snapshots: list[str] = []
+        retained: list[str] = []
         for name in reversed(stack_names):
             deployed = self._cfn.describe(name)
             if deployed is None:
                 absent.append(name)
                 continue
-            databases = self._databases(name)
+            resources = self._cfn.resources(name)
+            stores = [
+                (r["ResourceType"], r["PhysicalResourceId"])
+                for r in resources
+                if r["ResourceType"] in _SNAPSHOTTED and r.get("PhysicalResourceId")
+            ]
             if deployed.termination_protection:
                 self._reporter.note(f"{name}: turning termination protection off, as asked")
                 self._cfn.set_termination_protection(name, enabled=False)
@@ -56,31 +95,18 @@ class Destroyer:
                     "and run destroy again",
                 )
             deleted.append(name)
-            snapshots.extend(self._final_snapshots(databases))
-        return DestroyResult(tuple(deleted), tuple(absent), tuple(snapshots))
+            snapshots.extend(self._final_snapshots(stores))
+            retained.extend(
+                f"{_RETAINED[r['ResourceType']]} {r['PhysicalResourceId']}"
+                for r in resources
+                if r["ResourceType"] in _RETAINED
+            )
+        return DestroyResult(tuple(deleted), tuple(absent), tuple(snapshots), tuple(retained))
 
-    def _databases(self, name: str) -> list[tuple[str, str]]:
-        return [
-            (r["ResourceType"], r["PhysicalResourceId"])
-            for r in self._cfn.resources(name)
-            if r["ResourceType"] in ("AWS::RDS::DBInstance", "AWS::RDS::DBCluster")
-            and r.get("PhysicalResourceId")
-        ]
-
-    def _final_snapshots(self, databases: list[tuple[str, str]]) -> list[str]:
+    def _final_snapshots(self, stores: list[tuple[str, str]]) -> list[str]:
         found: list[str] = []
-        for kind, identifier in databases:
-            if kind == "AWS::RDS::DBCluster":
-                snaps = self._aws.paginate(
-                    "rds",
-                    "describe_db_cluster_snapshots",
-                    "DBClusterSnapshots",
-                    DBClusterIdentifier=identifier,
-                )
-                found += [s["DBClusterSnapshotIdentifier"] for s in snaps]
-            else:
-                snaps = self._aws.paginate(
-                    "rds", "describe_db_snapshots", "DBSnapshots", DBInstanceIdentifier=identifier
-                )
-                found += [s["DBSnapshotIdentifier"] for s in snaps]
+        for kind, identifier in stores:
+            service, operation, key, field_name, id_key = _SNAPSHOTTED[kind]
+            snaps = self._aws.paginate(service, operation, key, **{field_name: identifier})
+            found += [s[id_key] for s in snaps]
         return found

@@ -17,8 +17,12 @@ from fargo.model.app import StackKind
 from fargo.plan.guard import unsafe_changes
 from fargo.plan.planner import Plan, Planner, StackPlan, StackRemoval
 from fargo.progress import Reporter
+from fargo.synth.stack import StackTemplate
 
 _SUCCESS = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE"})
+_ALLOW_ALL = {
+    "Statement": [{"Effect": "Allow", "Action": "Update:*", "Principal": "*", "Resource": "*"}]
+}
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,8 @@ class Executor:
         if stack.action == "unchanged" and parameters == stack.parameters:
             self._reporter.stack_finished(stack.name, "no changes")
             deployed = stack.deployed
+            if deployed is not None:
+                self._guard_settings(stack.template, deployed)
             return StackOutcome(
                 stack.name, "unchanged", "no changes", deployed.outputs if deployed else {}
             )
@@ -106,22 +112,63 @@ class Executor:
         create = deployed is None or deployed.status == "REVIEW_IN_PROGRESS"
         if deployed is not None and deployed.status == "UPDATE_ROLLBACK_FAILED":
             self._recover(deployed)
+        change_set = self._current_change_set(stack, parameters, create=create)
+        if change_set is None:
+            self._reporter.stack_finished(stack.name, "no changes")
+            kept = deployed.outputs if deployed else {}
+            return StackOutcome(stack.name, "unchanged", "no changes", kept)
+        lifting = (
+            not create
+            and stack.template.stack_policy is not None
+            and bool(unsafe_changes(stack.name, change_set.changes))
+        )
+        if lifting:
+            # Only reached with --allow-data-loss: the guard refused otherwise. A change set
+            # cannot carry a temporary policy, so the stack's own is opened for this update.
+            self._reporter.note(f"{stack.name}: lifting the stack policy for this update")
+            self._cfn.set_stack_policy(stack.name, _ALLOW_ALL)
+        try:
+            outcome = self._execute(stack.name, change_set, create=create)
+        finally:
+            if lifting and stack.template.stack_policy is not None:
+                self._cfn.set_stack_policy(stack.name, stack.template.stack_policy)
+        final = self._cfn.describe(stack.name)
+        if final is not None:
+            self._guard_settings(stack.template, final, after_change=create or not lifting)
+        return outcome
+
+    def _current_change_set(
+        self, stack: StackPlan, parameters: dict[str, str], *, create: bool
+    ) -> ChangeSet | None:
+        """The planned change set, or a new one (guarded again) if the inputs moved since.
+        None when there is nothing to change."""
         change_set = stack.change_set
-        if change_set is None or parameters != stack.parameters:
-            if change_set is not None:
-                self._cfn.delete_change_set(change_set.change_set_id)
-            change_set = self._planner.change_set(stack.template, parameters, create=create)
-            if change_set.empty:
-                self._cfn.delete_change_set(change_set.change_set_id)
-                self._reporter.stack_finished(stack.name, "no changes")
-                kept = deployed.outputs if deployed else {}
-                return StackOutcome(stack.name, "unchanged", "no changes", kept)
-            if not create:
-                refuse_unsafe(
-                    Plan((stack,), tuple(unsafe_changes(stack.name, change_set.changes))),
-                    allow_data_loss=self._allow_data_loss,
-                )
-        return self._execute(stack.name, change_set, create=create)
+        if change_set is not None and parameters == stack.parameters:
+            return change_set
+        if change_set is not None:
+            self._cfn.delete_change_set(change_set.change_set_id)
+        change_set = self._planner.change_set(stack.template, parameters, create=create)
+        if change_set.empty:
+            self._cfn.delete_change_set(change_set.change_set_id)
+            return None
+        if not create:
+            refuse_unsafe(
+                Plan((stack,), tuple(unsafe_changes(stack.name, change_set.changes))),
+                allow_data_loss=self._allow_data_loss,
+            )
+        return change_set
+
+    def _guard_settings(
+        self, template: StackTemplate, deployed: DeployedStack, *, after_change: bool = False
+    ) -> None:
+        """Stack policy and termination protection, written only when they differ."""
+        wanted = template.stack_policy
+        if wanted is not None and (after_change or self._cfn.stack_policy(template.name) != wanted):
+            self._cfn.set_stack_policy(template.name, wanted)
+        if deployed.termination_protection != template.termination_protection:
+            self._cfn.set_termination_protection(
+                template.name, enabled=template.termination_protection
+            )
 
     def _execute(self, name: str, change_set: ChangeSet, *, create: bool) -> StackOutcome:
         action = "create" if create else "update"

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from troposphere import AWSObject, Parameter, Tags, Template
+from troposphere import AWSObject, Output, Parameter, Ref, Tags, Template
 
 from fargo import __version__
 from fargo.model.app import App, StackKind
-from fargo.synth.stack import ParameterValue, StackTemplate
+from fargo.synth.stack import ParameterValue, StackOutput, StackTemplate
 
 STAMP_KEY = "fargo"
 
@@ -52,6 +52,34 @@ def parameter(template: Template, name: str, kind: str = "String", description: 
     return template.add_parameter(Parameter(name, Type=kind, Description=description))
 
 
+class Inputs:
+    """Upstream outputs a template needs, declared as parameters on first use.
+
+    Only what a template references becomes a parameter, so no stack carries unused inputs.
+    """
+
+    def __init__(self, template: Template) -> None:
+        self._template = template
+        self.values: dict[str, ParameterValue] = {}
+
+    def ref(self, key: str, stack: StackKind) -> Ref:
+        if key not in self.values:
+            kind = "CommaDelimitedList" if key.endswith("Ids") else "String"
+            parameter(self._template, key, kind, f"{stack.value} stack output {key}")
+            self.values[key] = StackOutput(stack, key)
+        return Ref(key)
+
+    def network(self, key: str) -> Ref:
+        return self.ref(key, StackKind.NETWORK)
+
+    def data(self, key: str) -> Ref:
+        return self.ref(key, StackKind.DATA)
+
+
+def output(template: Template, key: str, value: object, description: str = "") -> None:
+    template.add_output(Output(key, Value=value, Description=description or key))
+
+
 def tag_everything(template: Template, tags: dict[str, str]) -> None:
     """Put the app's tags on every resource type that takes them."""
     for resource in template.resources.values():
@@ -73,10 +101,25 @@ def finish(
     app: App,
     kind: StackKind,
     parameters: dict[str, ParameterValue] | None = None,
+    **extra: Any,
 ) -> StackTemplate:
     """Tag every resource and freeze the template into what plan and execute consume."""
     tags = dict(app.tags)
     tag_everything(template, tags)
     return StackTemplate(
-        kind, app.stack_name(kind), template.to_dict(), parameters=parameters or {}, tags=tags
+        kind,
+        app.stack_name(kind),
+        template.to_dict(),
+        parameters=parameters or {},
+        tags=tags,
+        **extra,
     )
+
+
+def skip_check(resource: AWSObject, check_id: str, reason: str) -> None:
+    """Record a checkov check this resource deliberately does not meet, and why."""
+    metadata = dict(getattr(resource, "Metadata", None) or {})
+    checkov = dict(metadata.get("checkov", {}))
+    checkov["skip"] = [*checkov.get("skip", []), {"id": check_id, "comment": reason}]
+    metadata["checkov"] = checkov
+    resource.Metadata = metadata

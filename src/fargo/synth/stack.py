@@ -32,6 +32,26 @@ class StackTemplate:
     body: dict[str, Any]
     parameters: dict[str, ParameterValue] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
+    # The data stack's stack policy: logical ids that must never be replaced or deleted.
+    protected: tuple[str, ...] = ()
+    termination_protection: bool = False
+
+    @property
+    def stack_policy(self) -> dict[str, Any] | None:
+        """Denies replacing or deleting the stateful resources; everything else may change."""
+        if not self.protected:
+            return None
+        return {
+            "Statement": [
+                {"Effect": "Allow", "Action": "Update:*", "Principal": "*", "Resource": "*"},
+                {
+                    "Effect": "Deny",
+                    "Action": ["Update:Replace", "Update:Delete"],
+                    "Principal": "*",
+                    "Resource": [f"LogicalResourceId/{name}" for name in self.protected],
+                },
+            ]
+        }
 
     @property
     def upstream(self) -> tuple[StackKind, ...]:

@@ -1,0 +1,41 @@
+"""SES: the sending domain with Easy DKIM, and a configuration set for its mail."""
+
+from __future__ import annotations
+
+from troposphere import GetAtt, Ref, Template, ses
+
+from fargo.model.app import App, Mail
+from fargo.synth.common import add, output
+
+
+def add_mail(template: Template, app: App, mail: Mail) -> list[str]:
+    configuration = add(
+        template,
+        ses.ConfigurationSet(
+            "MailConfigurationSet",
+            ReputationOptions=ses.ReputationOptions(ReputationMetricsEnabled=True),
+            SendingOptions=ses.SendingOptions(SendingEnabled=True),
+            SuppressionOptions=ses.SuppressionOptions(SuppressedReasons=["BOUNCE", "COMPLAINT"]),
+        ),
+        f"sending rules for {app.name}/{app.env} mail: bounces and complaints suppressed",
+    )
+    identity = add(
+        template,
+        ses.EmailIdentity(
+            "MailIdentity",
+            EmailIdentity=mail.domain,
+            DkimSigningAttributes=ses.DkimSigningAttributes(NextSigningKeyLength="RSA_2048_BIT"),
+            DkimAttributes=ses.DkimAttributes(SigningEnabled=True),
+            ConfigurationSetAttributes=ses.ConfigurationSetAttributes(
+                ConfigurationSetName=Ref(configuration)
+            ),
+        ),
+        f"sends as {mail.domain}, signed with Easy DKIM",
+    )
+    output(template, "MailDomain", Ref(identity))
+    output(template, "MailConfigurationSet", Ref(configuration))
+    # The DNS step (or the user) publishes these three CNAMEs to verify the domain.
+    for index in (1, 2, 3):
+        output(template, f"MailDkim{index}Name", GetAtt(identity, f"DkimDNSTokenName{index}"))
+        output(template, f"MailDkim{index}Value", GetAtt(identity, f"DkimDNSTokenValue{index}"))
+    return []

@@ -1,0 +1,61 @@
+"""SQS queues, each with server-side encryption and a dead-letter queue."""
+
+from __future__ import annotations
+
+from troposphere import GetAtt, Ref, Template, sqs
+
+from fargo.model.app import App, Queue
+from fargo.synth.common import add, logical_id, output
+
+_DLQ_RETENTION_SECONDS = 14 * 86_400  # the most SQS keeps: time to look at what failed
+
+
+def add_queue(template: Template, app: App, queue: Queue) -> list[str]:
+    """Returns the logical ids that hold data."""
+    prefix = f"Queue{logical_id(queue.name)}"
+    suffix = ".fifo" if queue.fifo else ""
+    fifo = {"FifoQueue": True} if queue.fifo else {}
+    # FIFO queues must be named (".fifo"); standard ones are named by CloudFormation.
+    names = (
+        (
+            {"QueueName": f"{app.name}-{app.env}-{queue.name}{suffix}"},
+            {"QueueName": f"{app.name}-{app.env}-{queue.name}-dlq{suffix}"},
+        )
+        if queue.fifo
+        else ({}, {})
+    )
+    dead = add(
+        template,
+        sqs.Queue(
+            f"{prefix}DeadLetter",
+            SqsManagedSseEnabled=True,
+            MessageRetentionPeriod=_DLQ_RETENTION_SECONDS,
+            **fifo,
+            **names[1],
+        ),
+        f"messages of {queue.name} that failed {queue.max_receives} times",
+    )
+    main = add(
+        template,
+        sqs.Queue(
+            prefix,
+            SqsManagedSseEnabled=True,
+            VisibilityTimeout=queue.visibility_seconds,
+            MessageRetentionPeriod=queue.retention_seconds,
+            RedrivePolicy=sqs.RedrivePolicy(
+                deadLetterTargetArn=GetAtt(dead, "Arn"), maxReceiveCount=queue.max_receives
+            ),
+            **fifo,
+            **names[0],
+        ),
+        f"queue {queue.name}",
+    )
+    for resource in (main, dead):
+        resource.DeletionPolicy = "Retain"
+        resource.UpdateReplacePolicy = "Retain"
+    output(template, f"{prefix}Url", Ref(main))
+    output(template, f"{prefix}Arn", GetAtt(main, "Arn"))
+    output(template, f"{prefix}Name", GetAtt(main, "QueueName"))
+    output(template, f"{prefix}DeadLetterArn", GetAtt(dead, "Arn"))
+    output(template, f"{prefix}DeadLetterName", GetAtt(dead, "QueueName"))
+    return [main.title, dead.title]

@@ -1,0 +1,75 @@
+"""An HTTP service's target group and listener rule, tuned for fast, safe rolling deploys."""
+
+from __future__ import annotations
+
+from troposphere import Ref, Template
+from troposphere import elasticloadbalancingv2 as elbv2
+
+from fargo.model.app import Service
+from fargo.synth.common import Inputs, add
+
+# ALB checks every 10 s, two passes make a target healthy, and draining waits 15 s instead of
+# the default 300 s, so a rolling deploy finishes in about a minute.
+HEALTH_INTERVAL_SECONDS = 10
+HEALTH_TIMEOUT_SECONDS = 5
+HEALTHY_THRESHOLD = 2
+UNHEALTHY_THRESHOLD = 3
+DEREGISTRATION_DELAY_SECONDS = 15
+
+
+def http_route(
+    template: Template, service: Service, prefix: str, inputs: Inputs
+) -> tuple[elbv2.TargetGroup, elbv2.ListenerRule]:
+    route = service.route
+    if route is None or service.port is None:
+        raise ValueError(f"{service.name} has no HTTP route")
+    target_group = add(
+        template,
+        elbv2.TargetGroup(
+            f"{prefix}TargetGroup",
+            TargetType="ip",
+            Protocol="HTTP",
+            Port=service.port,
+            VpcId=inputs.network("VpcId"),
+            HealthCheckPath=route.healthcheck,
+            HealthCheckIntervalSeconds=HEALTH_INTERVAL_SECONDS,
+            HealthCheckTimeoutSeconds=HEALTH_TIMEOUT_SECONDS,
+            HealthyThresholdCount=HEALTHY_THRESHOLD,
+            UnhealthyThresholdCount=UNHEALTHY_THRESHOLD,
+            Matcher=elbv2.Matcher(HttpCode="200-399"),
+            TargetGroupAttributes=[
+                elbv2.TargetGroupAttribute(
+                    Key="deregistration_delay.timeout_seconds",
+                    Value=str(DEREGISTRATION_DELAY_SECONDS),
+                )
+            ],
+        ),
+        f"{service.name}'s tasks, health-checked at {route.healthcheck}",
+    )
+    conditions = []
+    if route.path is not None:
+        conditions.append(
+            elbv2.Condition(
+                Field="path-pattern",
+                PathPatternConfig=elbv2.PathPatternConfig(Values=[route.path]),
+            )
+        )
+    if route.host is not None:
+        conditions.append(
+            elbv2.Condition(
+                Field="host-header", HostHeaderConfig=elbv2.HostHeaderConfig(Values=[route.host])
+            )
+        )
+    where = " on ".join(x for x in (route.path, route.host) if x)
+    rule = add(
+        template,
+        elbv2.ListenerRule(
+            f"{prefix}ListenerRule",
+            ListenerArn=inputs.network("HttpListenerArn"),
+            Priority=route.priority,
+            Conditions=conditions,
+            Actions=[elbv2.ListenerRuleAction(Type="forward", TargetGroupArn=Ref(target_group))],
+        ),
+        f"sends {where} to {service.name}",
+    )
+    return target_group, rule
