@@ -1,5 +1,6 @@
 """Against a plain, unpatched ministack 1.5.33, --endpoint-url deploys every template that
-uses only the types ministack supports: web services behind the ALB, and Postgres."""
+uses only the types and properties ministack supports. Here: a queue worker with Postgres and
+SQS (an HTTP service brings a metric-math alarm, which plain ministack rejects)."""
 
 from __future__ import annotations
 
@@ -47,12 +48,15 @@ def plain_ministack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 SUPPORTED_ONLY = """\
 app: plain
 services:
-  api:
-    image: nginx:1.27
-    port: 8000
-    http: { path: /api/*, healthcheck: /api/health }
+  worker:
+    image: busybox:1.36
+    command: [sleep, infinity]
+    queue: jobs
+    count: 1
     uses: [db]
 database: { size: micro }
+queues:
+  jobs: {}
 """
 
 
@@ -72,9 +76,10 @@ def test_supported_types_deploy_on_plain_ministack(
         aws_secret_access_key="test",
     )
     (service,) = ecs.describe_services(
-        cluster="plain-default-network-Cluster", services=["api"]
+        cluster="plain-default-network-Cluster", services=["worker"]
     )["services"]
-    assert service["loadBalancers"]
+    assert service["desiredCount"] == 1
+    assert "loadBalancers" not in service or service["loadBalancers"] == []
     again = run_fargo("deploy", "-f", str(manifest), "--endpoint-url", plain_ministack)
     assert again.returncode == 0, again.stderr
     assert "no changes" in again.stdout
