@@ -151,3 +151,51 @@ def test_healthcheck_is_a_plain_path() -> None:
     (problem,) = problems(GOOD.replace("/api/health", "/h*'$(reboot)"))
     assert problem.path == "services.api.http.healthcheck"
     assert "not a health check path" in problem.message
+
+
+@pytest.mark.parametrize(
+    ("expression", "fragment"),
+    [
+        ("cron(0 3 * * * *)", "exactly one of day-of-month and day-of-week"),
+        ("cron(0 3 * *)", "cron takes 6 fields"),
+        ("rate(1 hours)", "rate(1 hour)"),
+        ("every day", "not cron(...), rate(...) or at(...)"),
+    ],
+)
+def test_schedule_expressions_are_checked(expression: str, fragment: str) -> None:
+    text = GOOD + f'  nightly:\n    image: x\n    schedule: "{expression}"\n'
+    (problem,) = problems(text)
+    assert problem.path == "services.nightly"
+    assert fragment in problem.message
+
+
+def test_good_schedules_load() -> None:
+    for expression in ("cron(0 3 * * ? *)", "rate(15 minutes)", "rate(1 day)"):
+        text = GOOD + f'  nightly:\n    image: x\n    schedule: "{expression}"\n'
+        assert parse_manifest(text, "fargo.yml", None, {}).manifest.services["nightly"].schedule
+
+
+def test_worker_queue_and_uses_must_exist() -> None:
+    text = GOOD + "    uses: [jobs]\n  worker:\n    image: x\n    queue: jobs\n"
+    found = problems(text)
+    assert {(p.line, p.path) for p in found} == {
+        (7, "services.api.uses[0]"),
+        (10, "services.worker.queue"),
+    }
+
+
+def test_a_service_has_one_role() -> None:
+    text = GOOD + "    queue: jobs\nqueues:\n  jobs: {}\n"
+    (problem,) = problems(text)
+    assert "sets http and queue" in problem.message
+
+
+def test_mail_sender_must_belong_to_the_domain() -> None:
+    (problem,) = problems(GOOD + "mail: { domain: example.com, from: me@other.org }\n")
+    assert problem.path == "mail"
+    assert "not an address of example.com" in problem.message
+
+
+def test_queue_and_bucket_names_do_not_clash() -> None:
+    (problem,) = problems(GOOD + "queues: { files: {} }\nbuckets: { files: {} }\n")
+    assert problem.path == "buckets.files"

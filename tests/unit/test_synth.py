@@ -2,7 +2,23 @@
 
 from __future__ import annotations
 
-from troposphere import ec2, ecs, elasticloadbalancingv2, iam, logs, rds, secretsmanager
+from troposphere import (
+    applicationautoscaling,
+    cloudwatch,
+    ec2,
+    ecs,
+    elasticache,
+    elasticloadbalancingv2,
+    iam,
+    logs,
+    rds,
+    s3,
+    scheduler,
+    secretsmanager,
+    ses,
+    sns,
+    sqs,
+)
 
 from fargo.model import StackKind
 from tests.unit.synth_helpers import resources_of, stacks_from_text
@@ -34,7 +50,23 @@ environments:
 
 TAGGABLE = {
     cls.resource_type
-    for module in (ec2, ecs, elasticloadbalancingv2, iam, logs, rds, secretsmanager)
+    for module in (
+        applicationautoscaling,
+        cloudwatch,
+        ec2,
+        ecs,
+        elasticache,
+        elasticloadbalancingv2,
+        iam,
+        logs,
+        rds,
+        s3,
+        scheduler,
+        secretsmanager,
+        ses,
+        sns,
+        sqs,
+    )
     for cls in vars(module).values()
     if isinstance(cls, type) and hasattr(cls, "resource_type") and "Tags" in cls.props
 }
@@ -59,15 +91,26 @@ def test_three_stacks_in_deploy_order_with_upstream_parameters() -> None:
 
 
 def test_every_taggable_resource_carries_app_env_and_user_tags() -> None:
-    for template in stacks_from_text(MANIFEST).values():
+    from tests.unit.test_synth_app_tier import MANIFEST as APP_TIER  # noqa: PLC0415
+
+    tagged = 0
+    for template in [
+        *stacks_from_text(MANIFEST).values(),
+        *stacks_from_text(
+            APP_TIER.replace("app: shop", "app: shop\ntags: { team: payments }")
+        ).values(),
+    ]:
         for name, resource in template.body["Resources"].items():
             if resource["Type"] not in TAGGABLE:
                 continue
-            tags = {t["Key"]: t["Value"] for t in resource["Properties"]["Tags"]}
+            raw = resource["Properties"]["Tags"]
+            tags = raw if isinstance(raw, dict) else {t["Key"]: t["Value"] for t in raw}
             assert tags["fargo:app"] == "shop", name
             assert tags["fargo:env"] == "default", name
             assert tags["team"] == "payments", name
+            tagged += 1
         assert template.tags["fargo:env"] == "default"
+    assert tagged > 40
 
 
 def test_lean_network_has_no_nat_and_public_task_subnets() -> None:
