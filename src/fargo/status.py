@@ -41,12 +41,23 @@ class ServiceStatus:
 
 
 @dataclass(frozen=True)
+class DnsRecord:
+    """A record the user (or the DNS step) must publish, e.g. SES's DKIM CNAMEs."""
+
+    type: str
+    name: str
+    value: str
+    purpose: str
+
+
+@dataclass(frozen=True)
 class StatusReport:
     app: str
     env: str
     region: str
     stacks: tuple[StackStatus, ...]
     services: tuple[ServiceStatus, ...] = field(default_factory=tuple)
+    dns_records: tuple[DnsRecord, ...] = field(default_factory=tuple)
 
     @property
     def deployed(self) -> bool:

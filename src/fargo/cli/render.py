@@ -87,6 +87,10 @@ def print_status(report: StatusReport, *, as_json: bool) -> None:
                 f"  {service.name}: {service.running}/{service.desired} running"
                 f" ({service.task_definition}){url}"
             )
+    if report.dns_records:
+        click.echo("DNS records to publish:")
+        for record in report.dns_records:
+            click.echo(f"  {record.type} {record.name} -> {record.value}  ({record.purpose})")
     for stack in report.stacks:
         if stack.resources:
             click.echo(f"resources of {stack.name}:")
