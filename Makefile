@@ -27,6 +27,7 @@ lint: $(INSTALLED)
 
 typecheck: $(INSTALLED)
 	$(BIN)/mypy
+	$(BIN)/mypy --strict examples/fullstack/app
 
 ## Lint, type-check and run every test (unit, golden, emulator, integration).
 test: $(INSTALLED) system-deps lint typecheck

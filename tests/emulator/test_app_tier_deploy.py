@@ -92,7 +92,7 @@ def test_database_switch_and_bucket_rename_are_refused_until_allowed(
         manifest.write_text(fullstack.read_text())
         edit(manifest, old, new)
         if "files" in new:
-            edit(manifest, "jobs, uploads, mail]", "jobs, files, mail]")
+            edit(manifest, "jobs, uploads]", "jobs, files]")
         for command in ("plan", "deploy"):
             done = run_fargo(command, "-f", str(manifest), "--endpoint-url", emulator_endpoint)
             assert done.returncode == 3, (command, new, done.stdout, done.stderr)
