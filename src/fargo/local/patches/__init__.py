@@ -8,7 +8,23 @@ ministack, never fargo.
 
 from collections.abc import Callable
 
-from . import change_sets, ec2_network, ecs, rds, secrets_manager, templates
+from . import (
+    app_autoscaling,
+    app_tier_replacement,
+    change_sets,
+    cloudwatch,
+    ec2_network,
+    ecs,
+    elasticache,
+    rds,
+    s3,
+    scheduler,
+    secrets_manager,
+    ses,
+    sns,
+    stack_policy,
+    templates,
+)
 from ._ministack import SUPPORTED_VERSION, PatchError, check_version
 
 __all__ = ["PATCHES", "SUPPORTED_VERSION", "PatchError", "apply_all"]
@@ -24,6 +40,18 @@ PATCHES: dict[str, Callable[[], None]] = {
     "rds-replacement-in-change-sets": rds.report_database_replacement,
     "rds-update-replace-snapshot": rds.snapshot_replaced_databases,
     "secret-ref-is-arn": secrets_manager.ref_secret_as_arn,
+    # After rds-update-replace-snapshot, whose policy recorder it reads.
+    "elasticache-serverless-cache": elasticache.provision_serverless_caches,
+    "elasticache-snapshots": elasticache.snapshot_node_based_caches,
+    "application-autoscaling": app_autoscaling.serve_application_autoscaling,
+    "cloudwatch-metric-math-alarms": cloudwatch.allow_metric_math_alarms,
+    "scheduler-schedule-shapes": scheduler.provision_schedules,
+    "ses-dkim-tokens": ses.publish_dkim_tokens,
+    "s3-bucket-configuration": s3.apply_bucket_configuration,
+    "s3-bucket-policy-ref": s3.ref_bucket_policy_as_bucket,
+    "sns-topic-attributes": sns.set_topic_attributes,
+    "app-tier-replacement-in-change-sets": app_tier_replacement.classify_app_tier_changes,
+    "stack-policy-enforced": stack_policy.enforce_stack_policies,
 }
 
 

@@ -16,8 +16,10 @@ policy needs a registered target, min <= max, a target-tracking policy names
 exactly one metric, ALBRequestCountPerTarget needs a ResourceLabel) and, as
 AWS does, creates the two CloudWatch alarms of a target-tracking policy
 (``TargetTracking-<resource>-AlarmHigh-<uuid>`` and ``-AlarmLow-``, none for
-scale-in when DisableScaleIn is set). Nothing scales: no alarm ever changes an
-ECS service's desired count.
+scale-in when DisableScaleIn is set). Registering an ECS target whose service
+runs outside [MinCapacity, MaxCapacity] sets its desired count into that range
+through UpdateService, as AWS scales it at once; beyond that nothing scales:
+no alarm ever changes a desired count.
 
 The provisioners call the same functions: a ScalableTarget's Ref and Id are
 ``ResourceId|ScalableDimension|ServiceNamespace``, a ScalingPolicy's Ref and
@@ -251,7 +253,24 @@ def register_scalable_target(request: Json) -> Json:
     if request.get("RoleARN"):
         record["RoleARN"] = request["RoleARN"]
     targets[key] = record
+    if namespace == "ecs":
+        _bring_into_range(resource_id, minimum, maximum)
     return {"ScalableTargetARN": record["ScalableTargetARN"]}
+
+
+def _bring_into_range(resource_id: str, minimum: int, maximum: int) -> None:
+    """A service outside its new [min, max] is scaled into it at once, as AWS
+    does on registration, through ECS's own UpdateService."""
+    _, cluster, name = resource_id.split("/")
+    ecs = module("ministack.services.ecs")
+    current = int(ecs._services[f"{cluster}/{name}"].get("desiredCount") or 0)
+    wanted = min(max(current, minimum), maximum)
+    if wanted != current:
+        status, _headers, body = ecs._update_service(
+            {"cluster": cluster, "service": name, "desiredCount": wanted}
+        )
+        if status >= 400:
+            raise ApiError("ValidationException", f"UpdateService failed: {body!r}")
 
 
 def _policies_of(key: str) -> list[str]:
@@ -663,6 +682,7 @@ def serve_application_autoscaling() -> None:
     properties."""
     attr(module("ministack.services.cloudformation.helpers"), "_sdk_error")
     attr(module("ministack.services.ecs"), "_services")
+    attr(module("ministack.services.ecs"), "_update_service")
     cloudwatch = module("ministack.services.cloudwatch")
     attr(cloudwatch, "cloudformation_put_metric_alarm")
     attr(cloudwatch, "cloudformation_delete_metric_alarm")

@@ -26,7 +26,6 @@ taken) is now made through CreateSnapshot, so DescribeSnapshots lists it.
 """
 
 import time
-import uuid
 from collections.abc import Callable
 from types import ModuleType
 from typing import Any
@@ -271,6 +270,3 @@ def snapshot_node_based_caches() -> None:
         # function, the cleanup and stack delete through the registry.
         entry["delete"] = _snapshotting(entry["delete"], entry["snapshot"])
         replace(_provisioners(), function, entry["delete"])
-
-
-__all__ = ["provision_serverless_caches", "snapshot_node_based_caches", "uuid"]
