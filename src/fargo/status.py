@@ -88,7 +88,25 @@ def read_status(
         stacks.append(
             StackStatus(template.name, deployed.status, updated, deployed.outputs, listed)
         )
-    return StatusReport(app.name, app.env, app.region, tuple(stacks), _services(aws, app, outputs))
+    return StatusReport(
+        app.name,
+        app.env,
+        app.region,
+        tuple(stacks),
+        _services(aws, app, outputs),
+        mail_records(outputs.get(StackKind.DATA, {})),
+    )
+
+
+def mail_records(data_outputs: dict[str, str]) -> tuple[DnsRecord, ...]:
+    """SES Easy DKIM: three CNAMEs that verify the domain and sign its mail."""
+    records = []
+    for index in (1, 2, 3):
+        name = data_outputs.get(f"MailDkim{index}Name")
+        value = data_outputs.get(f"MailDkim{index}Value")
+        if name and value:
+            records.append(DnsRecord("CNAME", name, value, "SES DKIM"))
+    return tuple(records)
 
 
 def _resources(cloudformation: CloudFormation, name: str) -> tuple[ResourceStatus, ...]:

@@ -95,29 +95,45 @@ def test_destroy_asks_first_and_keeps_a_final_snapshot(
     assert "not deployed" in again.stdout
 
 
-def test_removing_the_database_retires_the_data_stack_only_when_allowed(
-    fullstack: Path, emulator_endpoint: str, aws: Any
-) -> None:
-    deployer(fullstack, emulator_endpoint).deploy()
-    edit(fullstack, "    uses: [db]", "")
-    text = fullstack.read_text()
-    fullstack.write_text(text[: text.index("database:")] + text[text.index("environments:") :])
+WITH_DATABASE = """\
+app: retire
+services:
+  api:
+    image: nginx:1.27
+    port: 8000
+    http: { path: /api/*, healthcheck: /api/health }
+    uses: [db]
+database: { size: micro }
+"""
+WITHOUT_DATA = WITH_DATABASE.replace("    uses: [db]\n", "").replace(
+    "database: { size: micro }\n", ""
+)
+RETIRE = ["retire-default-network", "retire-default-data", "retire-default-services"]
 
-    refused = run_fargo("deploy", "-f", str(fullstack), "--endpoint-url", emulator_endpoint)
+
+def test_removing_all_data_retires_the_data_stack_only_when_allowed(
+    tmp_path: Path, emulator_endpoint: str, aws: Any
+) -> None:
+    manifest = tmp_path / "fargo.yml"
+    manifest.write_text(WITH_DATABASE)
+    deployer(manifest, emulator_endpoint).deploy()
+    manifest.write_text(WITHOUT_DATA)
+
+    refused = run_fargo("deploy", "-f", str(manifest), "--endpoint-url", emulator_endpoint)
     assert refused.returncode == 3
-    assert "fullstack-default-data: Database (AWS::RDS::DBInstance) would be deleted" in (
+    assert "retire-default-data: Database (AWS::RDS::DBInstance) would be deleted" in (
         refused.stderr
     )
-    assert last_updated(aws, STACKS)[STACKS[1]][1] == "CREATE_COMPLETE"
+    assert last_updated(aws, RETIRE)[RETIRE[1]][1] == "CREATE_COMPLETE"
 
-    plan = run_fargo("plan", "-f", str(fullstack), "--endpoint-url", emulator_endpoint, "--json")
+    plan = run_fargo("plan", "-f", str(manifest), "--endpoint-url", emulator_endpoint, "--json")
     assert plan.returncode == 3
     body = json.loads(plan.stdout)  # plan and refusal in one document
     assert body["error"]["error"] == "UnsafeChange"
-    assert {"name": STACKS[1], "action": "delete"}.items() <= body["stacks"][-1].items()
+    assert {"name": RETIRE[1], "action": "delete"}.items() <= body["stacks"][-1].items()
 
     allowed = run_fargo(
-        "deploy", "-f", str(fullstack), "--endpoint-url", emulator_endpoint, "--allow-data-loss"
+        "deploy", "-f", str(manifest), "--endpoint-url", emulator_endpoint, "--allow-data-loss"
     )
     assert allowed.returncode == 0, allowed.stderr
     cfn = aws("cloudformation")
@@ -126,5 +142,5 @@ def test_removing_the_database_retires_the_data_stack_only_when_allowed(
         for s in cfn.list_stacks()["StackSummaries"]
         if s["StackStatus"] != "DELETE_COMPLETE"
     }
-    assert live == {STACKS[0], STACKS[2]}
+    assert live == {RETIRE[0], RETIRE[2]}
     assert aws("rds").describe_db_snapshots()["DBSnapshots"]

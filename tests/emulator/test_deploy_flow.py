@@ -109,7 +109,7 @@ def test_failed_update_names_the_cause_rolls_back_and_a_rerun_converges(
     fullstack: Path, emulator_endpoint: str, aws: Any
 ) -> None:
     deployer(fullstack, emulator_endpoint).deploy()
-    # Someone created a `worker` service by hand; fargo's own `worker` then collides.
+    # Someone created a `mailer` service by hand; fargo's own `mailer` then collides.
     cluster = aws("cloudformation").describe_stacks(StackName=STACKS[0])["Stacks"][0]
     cluster_name = next(
         o["OutputValue"] for o in cluster["Outputs"] if o["OutputKey"] == "ClusterName"
@@ -117,29 +117,30 @@ def test_failed_update_names_the_cause_rolls_back_and_a_rerun_converges(
     ecs = aws("ecs")
     ecs.create_service(
         cluster=cluster_name,
-        serviceName="worker",
+        serviceName="mailer",
         taskDefinition="fullstack-default-api:1",
         desiredCount=0,
     )
     edit(
         fullstack,
-        "database:\n",
-        "  worker:\n    image: { from: api }\n    command: [python, -m, app.worker]\n\ndatabase:\n",
+        "\ndatabase:\n",
+        "\n  mailer:\n    image: { from: api }\n    command: [python, -m, app.mailer]\n"
+        "\ndatabase:\n",
     )
     failed = run_fargo("deploy", "-f", str(fullstack), "--endpoint-url", emulator_endpoint)
     assert failed.returncode == 1, failed.stdout + failed.stderr
-    assert "WorkerService (AWS::ECS::Service)" in failed.stderr
+    assert "MailerService (AWS::ECS::Service)" in failed.stderr
     assert "not idempotent" in failed.stderr
     assert "Traceback" not in failed.stderr
     status = last_updated(aws, STACKS)[STACKS[2]][1]
     assert status == "UPDATE_ROLLBACK_COMPLETE"
 
-    ecs.delete_service(cluster=cluster_name, service="worker", force=True)
+    ecs.delete_service(cluster=cluster_name, service="mailer", force=True)
     rerun = run_fargo("deploy", "-f", str(fullstack), "--endpoint-url", emulator_endpoint)
     assert rerun.returncode == 0, rerun.stderr
     assert last_updated(aws, STACKS)[STACKS[2]][1] == "UPDATE_COMPLETE"
     services = ecs.list_services(cluster=cluster_name)["serviceArns"]
-    assert sorted(arn.rsplit("/", 1)[-1] for arn in services) == ["api", "worker"]
+    assert sorted(arn.rsplit("/", 1)[-1] for arn in services) == ["api", "mailer", "worker"]
 
 
 def test_interrupted_first_deploy_converges(
