@@ -4,12 +4,22 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
+CHECKOV_VENV := .venv-checkov
+CHECKOV_INSTALLED := $(CHECKOV_VENV)/.installed
+
 .PHONY: demo test lint typecheck unit system-deps bench clean
 
 $(INSTALLED): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	touch $(INSTALLED)
+
+# checkov pins boto3 and packaging exactly: it gets a venv of its own.
+$(CHECKOV_INSTALLED): scripts/checkov-requirements.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check \
+		-r scripts/checkov-requirements.txt
+	touch $(CHECKOV_INSTALLED)
 
 # Debian packages the test suite runs for real (Postgres for the example app, ...).
 system-deps:
@@ -30,11 +40,11 @@ typecheck: $(INSTALLED)
 	$(BIN)/mypy --strict examples/fullstack/app
 
 ## Lint, type-check and run every test (unit, golden, emulator, integration).
-test: $(INSTALLED) system-deps lint typecheck
+test: $(INSTALLED) $(CHECKOV_INSTALLED) system-deps lint typecheck
 	$(BIN)/pytest
 
 bench: $(INSTALLED)
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -60,16 +60,6 @@ def add_bucket(template: Template, app: App, bucket: Bucket) -> list[str]:
         "access logging needs a second bucket and bills per request; CloudTrail data events "
         "can be turned on per account when an audit trail is required",
     )
-    skip_check(
-        resource,
-        "CKV_AWS_144",
-        "cross-region replication doubles storage cost; versioning already guards deletes",
-    )
-    skip_check(
-        resource,
-        "CKV_AWS_145",
-        "SSE-S3 (AES-256) encryption; a customer KMS key adds per-request cost",
-    )
     if not bucket.versioning:
         skip_check(resource, "CKV_AWS_21", "versioning turned off in fargo.yml")
     add(

@@ -11,7 +11,7 @@ from fargo.synth.cache import add_cache
 from fargo.synth.common import Inputs, add, finish, new_template, output
 from fargo.synth.database import add_database
 from fargo.synth.mail import add_mail
-from fargo.synth.queues import add_queue
+from fargo.synth.queues import add_queue, skip_sse_false_positive
 from fargo.synth.stack import StackTemplate
 
 
@@ -48,4 +48,5 @@ def _schedule_dead_letters(template: Template) -> None:
         sqs.Queue("ScheduleDeadLetter", SqsManagedSseEnabled=True, MessageRetentionPeriod=1209600),
         "scheduled runs that could not be started after retries",
     )
+    skip_sse_false_positive(queue)
     output(template, "ScheduleDeadLetterArn", GetAtt(queue, "Arn"))

@@ -134,6 +134,13 @@ def _instance(
     _keep_data(instance)
     add(template, instance, f"Postgres {database.engine_version} on {database.instance_class}")
     _skip_database_checks(instance)
+    if not database.multi_az:
+        skip_check(
+            instance,
+            "CKV_AWS_157",
+            "single-AZ on the lean and standard profiles: a standby doubles the instance cost; "
+            "the production profile or database.multi_az: true turns it on",
+        )
     return instance, [instance.title]
 
 
@@ -154,7 +161,6 @@ def _aurora(template: Template, database: Database, group: Ref) -> tuple[rds.DBC
         f"Aurora Serverless v2 Postgres {database.engine_version}, "
         f"{database.serverless_min:g}-{database.serverless_max:g} ACU",
     )
-    _skip_database_checks(cluster)
     protected = [cluster.title]
     writers = 2 if database.multi_az else 1
     for index in range(writers):
@@ -169,11 +175,12 @@ def _aurora(template: Template, database: Database, group: Ref) -> tuple[rds.DBC
         )
         _keep_data(member)
         add(template, member, "writer" if index == 0 else f"reader {index} in another zone")
+        _skip_database_checks(member)
         protected.append(member.title)
     return cluster, protected
 
 
-def _skip_database_checks(resource: rds.DBInstance | rds.DBCluster) -> None:
+def _skip_database_checks(resource: rds.DBInstance) -> None:
     skip_check(
         resource,
         "CKV_AWS_118",

@@ -8,7 +8,7 @@ from troposphere import GetAtt, GetAZs, Join, Output, Ref, Select, Template, ec2
 from troposphere import elasticloadbalancingv2 as elbv2
 
 from fargo.model.app import App, StackKind
-from fargo.synth.common import add, finish, new_template
+from fargo.synth.common import add, finish, new_template, skip_check
 from fargo.synth.stack import StackTemplate
 
 # /20 slots in the /16: public from 0, private (NAT) from 4, isolated data from 8.
@@ -164,6 +164,12 @@ def _security_groups(template: Template, app: App) -> tuple[Ref, Ref]:
         ),
         "admits web traffic to the load balancer",
     )
+    skip_check(
+        alb,
+        "CKV_AWS_260",
+        "the entry point of the internet-facing load balancer: HTTP from anywhere is its job; "
+        "tasks admit traffic only from this group",
+    )
     tasks = add(
         template,
         ec2.SecurityGroup(
@@ -228,6 +234,12 @@ def _load_balancer(template: Template, public: list[Ref], alb_sg: Ref) -> None:
         ),
         "application load balancer in front of the HTTP services",
     )
+    skip_check(
+        alb,
+        "CKV_AWS_91",
+        "access logs need a log bucket with an ELB delivery policy and bill storage and "
+        "requests; the per-service 5xx and latency alarms cover what the app needs",
+    )
     listener = add(
         template,
         elbv2.Listener(
@@ -246,6 +258,13 @@ def _load_balancer(template: Template, public: list[Ref], alb_sg: Ref) -> None:
         ),
         "HTTP listener; each service adds a rule for its path or host",
     )
+    for check in ("CKV_AWS_2", "CKV_AWS_103"):
+        skip_check(
+            listener,
+            check,
+            "plain HTTP until the app has a domain and an ACM certificate; with one, this "
+            "listener redirects to an HTTPS listener with a TLS 1.2+ policy",
+        )
     for key, value in (
         ("LoadBalancerArn", Ref(alb)),
         ("LoadBalancerDnsName", GetAtt(alb, "DNSName")),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from troposphere import GetAtt, Ref, Template, sqs
 
 from fargo.model.app import App, Queue
-from fargo.synth.common import add, logical_id, output
+from fargo.synth.common import add, logical_id, output, skip_check
 
 _DLQ_RETENTION_SECONDS = 14 * 86_400  # the most SQS keeps: time to look at what failed
 
@@ -53,9 +53,19 @@ def add_queue(template: Template, app: App, queue: Queue) -> list[str]:
     for resource in (main, dead):
         resource.DeletionPolicy = "Retain"
         resource.UpdateReplacePolicy = "Retain"
+        skip_sse_false_positive(resource)
     output(template, f"{prefix}Url", Ref(main))
     output(template, f"{prefix}Arn", GetAtt(main, "Arn"))
     output(template, f"{prefix}Name", GetAtt(main, "QueueName"))
     output(template, f"{prefix}DeadLetterArn", GetAtt(dead, "Arn"))
     output(template, f"{prefix}DeadLetterName", GetAtt(dead, "QueueName"))
     return [main.title, dead.title]
+
+
+def skip_sse_false_positive(queue: sqs.Queue) -> None:
+    skip_check(
+        queue,
+        "CKV_AWS_27",
+        "encrypted at rest with SQS-managed keys (SqsManagedSseEnabled); checkov's "
+        "CloudFormation check only accepts KmsMasterKeyId (bridgecrewio/checkov#7381)",
+    )
