@@ -91,7 +91,10 @@ class Deployer:
     def destroy(self) -> DestroyResult:
         destroyer = Destroyer(self.aws, self.cloudformation, self.watcher, self.reporter)
         # Every kind of stack, not just today's: a stack retired by a manifest edit goes too.
-        return destroyer.destroy(tuple(self.app.stack_name(k) for k in DEPLOY_ORDER))
+        return destroyer.destroy(
+            tuple(self.app.stack_name(k) for k in DEPLOY_ORDER),
+            allow_data_loss=self.allow_data_loss,
+        )
 
     def status(self, *, resources: bool = False) -> StatusReport:
         return read_status(

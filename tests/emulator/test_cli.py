@@ -44,6 +44,49 @@ def test_status_json_reports_stacks_services_and_endpoints(
     assert json.loads(secret)["password"] not in shown.stdout
 
 
+def test_production_destroy_refuses_a_protected_database_until_allowed(
+    fullstack: Path, emulator_endpoint: str, aws: Any
+) -> None:
+    done = run_fargo(
+        "deploy", "-f", str(fullstack), "--env", "prod", "--endpoint-url", emulator_endpoint
+    )
+    assert done.returncode == 0, done.stderr
+    cfn = aws("cloudformation")
+    data = cfn.describe_stacks(StackName="fullstack-prod-data")["Stacks"][0]
+    assert data["EnableTerminationProtection"] is True
+    refused = run_fargo(
+        "destroy",
+        "-f",
+        str(fullstack),
+        "--env",
+        "prod",
+        "--yes",
+        "--endpoint-url",
+        emulator_endpoint,
+    )
+    assert refused.returncode == 3
+    assert "deletion protection; nothing was deleted" in refused.stderr
+    live = [
+        s["StackName"]
+        for s in cfn.list_stacks()["StackSummaries"]
+        if s["StackStatus"] != "DELETE_COMPLETE"
+    ]
+    assert len(live) == 3
+    allowed = run_fargo(
+        "destroy",
+        "-f",
+        str(fullstack),
+        "--env",
+        "prod",
+        "--yes",
+        "--allow-data-loss",
+        "--endpoint-url",
+        emulator_endpoint,
+    )
+    assert allowed.returncode == 0, allowed.stderr
+    assert aws("rds").describe_db_snapshots()["DBSnapshots"]
+
+
 def test_production_environment_deploys_with_nat_per_az(
     fullstack: Path, emulator_endpoint: str, aws: Any
 ) -> None:

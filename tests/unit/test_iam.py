@@ -21,6 +21,11 @@ def statements(body: dict[str, Any]) -> list[dict[str, Any]]:
             found.extend(policy["PolicyDocument"]["Statement"])
         if resource["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
             found.extend(resource["Properties"]["PolicyDocument"]["Statement"])
+        if resource["Type"] == "AWS::KMS::Key":
+            # In a key policy, Resource "*" means the key itself; actions are still checked.
+            found.extend(
+                {**s, "Resource": "key"} for s in resource["Properties"]["KeyPolicy"]["Statement"]
+            )
     return found
 
 

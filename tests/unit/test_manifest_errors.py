@@ -199,3 +199,30 @@ def test_mail_sender_must_belong_to_the_domain() -> None:
 def test_queue_and_bucket_names_do_not_clash() -> None:
     (problem,) = problems(GOOD + "queues: { files: {} }\nbuckets: { files: {} }\n")
     assert problem.path == "buckets.files"
+
+
+@pytest.mark.parametrize(
+    ("extra", "fragment"),
+    [
+        ("  nightly:\n    image: x\n    schedule: rate(1 hour)\n    count: 2\n", "count"),
+        ("  side:\n    image: x\n    count: { min: 1, max: 2, requests: 9 }\n", "needs `http`"),
+        ("  side:\n    image: x\n    count: { min: 1, max: 2, backlog: 9 }\n", "needs `queue`"),
+        ("  side:\n    image: x\n    count: { min: 0, max: 2 }\n", "scale up from zero"),
+    ],
+)
+def test_scaling_targets_fit_the_kind_of_service(extra: str, fragment: str) -> None:
+    found = problems(GOOD + extra)
+    assert any(fragment in p.message for p in found), [p.message for p in found]
+
+
+def test_secrets_do_not_clash_with_env_or_injected_names() -> None:
+    text = (
+        GOOD
+        + '    uses: [db]\n    env: { TOKEN: x }\n    secrets: { TOKEN: "ssm:/a", '
+        + 'DB_PASSWORD: "ssm:/b" }\ndatabase: {}\n'
+    )
+    found = problems(text)
+    assert {p.path for p in found} == {
+        "services.api.secrets.TOKEN",
+        "services.api.secrets.DB_PASSWORD",
+    }

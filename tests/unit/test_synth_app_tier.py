@@ -242,3 +242,25 @@ def test_data_stack_protection_and_production_settings(stacks: dict) -> None:
     assert api["MinCapacity"] == 2  # production keeps two tasks, one per zone
     worker = props(prod[StackKind.SERVICES], "WorkerScalableTarget")
     assert worker["MinCapacity"] == 0  # scale to zero was asked for explicitly
+
+
+def test_alert_topic_uses_a_key_cloudwatch_may_use(stacks: dict) -> None:
+    services = stacks[StackKind.SERVICES]
+    assert props(services, "AlertTopic")["KmsMasterKeyId"] == {"Ref": "AlertKey"}
+    statements = props(services, "AlertKey")["KeyPolicy"]["Statement"]
+    publisher = next(s for s in statements if s["Sid"] == "CloudWatchPublishes")
+    assert publisher["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert all("*" not in action for s in statements for action in s["Action"])
+
+
+def test_a_scheduled_job_alone_still_gets_its_dead_letter_queue() -> None:
+    text = """\
+    app: cron
+    services:
+      nightly: { image: busybox, command: [date], schedule: "rate(1 day)" }
+    """
+    stacks = stacks_from_text(text)
+    assert StackKind.DATA in stacks
+    queue = stacks[StackKind.DATA].body["Resources"]["ScheduleDeadLetter"]
+    assert queue["DeletionPolicy"] == "Retain"
+    assert stacks[StackKind.SERVICES].parameters["ScheduleDeadLetterArn"].stack is StackKind.DATA

@@ -241,6 +241,9 @@ def status(
 @_manifest_options
 @_target_options
 @click.option("--yes", is_flag=True, help="do not ask for confirmation")
+@click.option(
+    "--allow-data-loss", is_flag=True, help="turn off database deletion protection to destroy"
+)
 @_handle_errors
 def destroy(
     file: Path,
@@ -249,9 +252,12 @@ def destroy(
     use_local: bool,
     endpoint_url: str | None,
     yes: bool,
+    allow_data_loss: bool,
 ) -> None:
     """Delete the environment's stacks. The database leaves a final snapshot."""
-    deployer = _deployer(file, env, use_local, endpoint_url, as_json)
+    deployer = _deployer(
+        file, env, use_local, endpoint_url, as_json, allow_data_loss=allow_data_loss
+    )
     names = [t.name for t in reversed(deployer.templates)]
     if not yes:
         if not sys.stdin.isatty():

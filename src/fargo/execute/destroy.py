@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from fargo.aws.cloudformation import CloudFormation
 from fargo.aws.facade import Aws
-from fargo.errors import DeployFailed
+from fargo.errors import DeployFailed, UnsafeChange
 from fargo.execute.watch import StackWatcher, root_cause
 from fargo.progress import Reporter
 
@@ -51,6 +51,23 @@ _SNAPSHOTTED = {
 }
 
 
+# Database types → (describe call, modify call, identifier argument, result key).
+_DATABASES = {
+    "AWS::RDS::DBInstance": (
+        "describe_db_instances",
+        "modify_db_instance",
+        "DBInstanceIdentifier",
+        "DBInstances",
+    ),
+    "AWS::RDS::DBCluster": (
+        "describe_db_clusters",
+        "modify_db_cluster",
+        "DBClusterIdentifier",
+        "DBClusters",
+    ),
+}
+
+
 class Destroyer:
     def __init__(
         self, aws: Aws, cloudformation: CloudFormation, watcher: StackWatcher, reporter: Reporter
@@ -60,8 +77,15 @@ class Destroyer:
         self._watcher = watcher
         self._reporter = reporter
 
-    def destroy(self, stack_names: tuple[str, ...]) -> DestroyResult:
-        """`stack_names` in deploy order; they are deleted last to first."""
+    def destroy(
+        self, stack_names: tuple[str, ...], *, allow_data_loss: bool = False
+    ) -> DestroyResult:
+        """`stack_names` in deploy order; they are deleted last to first.
+
+        A database with deletion protection (the production profile) would stop the delete
+        halfway, after other data stores are gone; it is checked before anything is touched.
+        """
+        self._check_deletion_protection(stack_names, allow_data_loss=allow_data_loss)
         deleted: list[str] = []
         absent: list[str] = []
         snapshots: list[str] = []
@@ -102,6 +126,37 @@ class Destroyer:
                 if r["ResourceType"] in _RETAINED
             )
         return DestroyResult(tuple(deleted), tuple(absent), tuple(snapshots), tuple(retained))
+
+    def _check_deletion_protection(
+        self, stack_names: tuple[str, ...], *, allow_data_loss: bool
+    ) -> None:
+        protected = [
+            (kind, identifier)
+            for name in stack_names
+            if self._cfn.describe(name) is not None
+            for r in self._cfn.resources(name)
+            if (kind := r["ResourceType"]) in _DATABASES
+            and (identifier := r.get("PhysicalResourceId"))
+            and self._deletion_protected(kind, identifier)
+        ]
+        if not protected:
+            return
+        names = ", ".join(identifier for _, identifier in protected)
+        if not allow_data_loss:
+            raise UnsafeChange(
+                f"database {names} has deletion protection; nothing was deleted",
+                hint="pass --allow-data-loss to turn it off and destroy (a final snapshot "
+                "is still taken)",
+            )
+        for kind, identifier in protected:
+            self._reporter.note(f"turning deletion protection off on {identifier}, as asked")
+            operation, key = _DATABASES[kind][1], _DATABASES[kind][2]
+            self._aws.call("rds", operation, **{key: identifier, "DeletionProtection": False})
+
+    def _deletion_protected(self, kind: str, identifier: str) -> bool:
+        describe, _, key, result = _DATABASES[kind]
+        found = self._aws.call("rds", describe, **{key: identifier}).get(result, [])
+        return any(item.get("DeletionProtection") for item in found)
 
     def _final_snapshots(self, stores: list[tuple[str, str]]) -> list[str]:
         found: list[str] = []

@@ -77,6 +77,11 @@ class Executor:
 
     def _remove(self, removal: StackRemoval) -> StackOutcome:
         name = removal.name
+        if removal.deployed.termination_protection:
+            # The removal was planned and passed the guard (--allow-data-loss where data
+            # goes), so the protection has done its job.
+            self._reporter.note(f"{name}: turning termination protection off to retire it")
+            self._cfn.set_termination_protection(name, enabled=False)
         self._reporter.stack_started(name, "delete")
         seen = self._watcher.seen(name, exists=True)
         self._cfn.delete_stack(name, token=f"fargo-{uuid.uuid4()}")
@@ -117,11 +122,8 @@ class Executor:
             self._reporter.stack_finished(stack.name, "no changes")
             kept = deployed.outputs if deployed else {}
             return StackOutcome(stack.name, "unchanged", "no changes", kept)
-        lifting = (
-            not create
-            and stack.template.stack_policy is not None
-            and bool(unsafe_changes(stack.name, change_set.changes))
-        )
+        # Lift whatever policy the deployed stack has (the new template may protect less).
+        lifting = not create and bool(unsafe_changes(stack.name, change_set.changes))
         if lifting:
             # Only reached with --allow-data-loss: the guard refused otherwise. A change set
             # cannot carry a temporary policy, so the stack's own is opened for this update.
@@ -130,8 +132,8 @@ class Executor:
         try:
             outcome = self._execute(stack.name, change_set, create=create)
         finally:
-            if lifting and stack.template.stack_policy is not None:
-                self._cfn.set_stack_policy(stack.name, stack.template.stack_policy)
+            if lifting:
+                self._cfn.set_stack_policy(stack.name, stack.template.stack_policy or _ALLOW_ALL)
         final = self._cfn.describe(stack.name)
         if final is not None:
             self._guard_settings(stack.template, final, after_change=create or not lifting)

@@ -189,6 +189,7 @@ class ServiceSpec(Strict):
                 f"this one sets {' and '.join(roles)}",
                 "split it into two services sharing an image with `image: { from: ... }`",
             )
+        self._check_count()
         if self.schedule is not None:
             problem = schedule_problem(self.schedule)
             if problem:
@@ -197,6 +198,22 @@ class ServiceSpec(Strict):
                     'for example "cron(0 3 * * ? *)" (03:00 UTC daily) or "rate(15 minutes)"',
                 )
         return self
+
+    def _check_count(self) -> None:
+        """Scaling targets mean something only for some kinds of service; say so rather
+        than ignore them."""
+        count = self.count
+        if self.schedule is not None and "count" in self.model_fields_set:
+            raise invalid("a scheduled job runs one task per run; `count` does not apply")
+        if count.requests is not None and self.http is None:
+            raise invalid("`count.requests` needs `http`: it tracks load balancer requests")
+        if count.backlog is not None and self.queue is None:
+            raise invalid("`count.backlog` needs `queue`: it tracks the queue's depth")
+        if count.min == 0 and (count.max or 0) > 0 and self.queue is None:
+            raise invalid(
+                "only a worker (`queue:`) can scale up from zero tasks",
+                "set count.min to 1 or more, or consume a queue",
+            )
 
 
 class ServerlessSpec(Strict):

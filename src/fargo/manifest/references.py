@@ -45,6 +45,7 @@ def check_references(manifest: Manifest, marks: Marks) -> None:
                         f"add a top-level `{what}:` section",
                     )
                 )
+        _check_injected_names(name, service, marks, problems)
         if service.queue is not None and service.queue not in manifest.queues:
             problems.append(
                 marks.problem(
@@ -122,3 +123,29 @@ def _check_routes(
                 )
             )
         seen[route] = name
+
+
+# Container secrets fargo sets for `uses: [db]`; a user secret of the same name would clash.
+_INJECTED_SECRETS = ("DB_USER", "DB_PASSWORD")
+
+
+def _check_injected_names(
+    name: str, service: ServiceSpec, marks: Marks, problems: list[ManifestProblem]
+) -> None:
+    for secret in service.secrets:
+        if secret in service.env:
+            problems.append(
+                marks.problem(
+                    ("services", name, "secrets", secret),
+                    f"`{secret}` is both an env value and a secret",
+                    "keep one: a container variable has one source",
+                )
+            )
+        if "db" in service.uses and secret in _INJECTED_SECRETS:
+            problems.append(
+                marks.problem(
+                    ("services", name, "secrets", secret),
+                    f"`{secret}` is set by `uses: [db]` from the database's own secret",
+                    "drop it, or drop `db` from uses and wire the database yourself",
+                )
+            )

@@ -179,7 +179,9 @@ class App:
 
     @property
     def has_data(self) -> bool:
-        return bool(self.database or self.cache or self.queues or self.buckets or self.mail)
+        # Scheduled jobs need it too: it holds their dead-letter queue.
+        jobs = any(s.kind == "job" for s in self.services)
+        return bool(self.database or self.cache or self.queues or self.buckets or self.mail or jobs)
 
     @property
     def stacks(self) -> tuple[StackKind, ...]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from troposphere import GetAtt, Ref, Template, cloudwatch, ecs, sns
+from troposphere import GetAtt, Ref, Sub, Template, cloudwatch, ecs, kms, sns
 from troposphere import elasticloadbalancingv2 as elbv2
 
 from fargo.model.app import App
@@ -19,17 +19,75 @@ _MINUTE = 60
 def add_topic(template: Template, app: App) -> Alerting:
     if not app.alert_emails:
         return Alerting()
+    key = _alert_key(template, app)
     topic = add(
         template,
         sns.Topic(
             "AlertTopic",
             DisplayName=f"{app.name}/{app.env} alerts",
-            KmsMasterKeyId="alias/aws/sns",
+            KmsMasterKeyId=Ref(key),
             Subscription=[sns.Subscription(Protocol="email", Endpoint=e) for e in app.alert_emails],
         ),
         "mails alarms to " + ", ".join(app.alert_emails),
     )
     return Alerting((Ref(topic),))
+
+
+def _alert_key(template: Template, app: App) -> kms.Key:
+    """CloudWatch cannot publish to a topic encrypted with the AWS-managed SNS key: the topic
+    needs a key whose policy lets CloudWatch use it. In a key policy, Resource "*" means
+    this key."""
+    account_root = Sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root")
+    return add(
+        template,
+        kms.Key(
+            "AlertKey",
+            Description=f"{app.name}/{app.env} alert topic encryption",
+            EnableKeyRotation=True,
+            PendingWindowInDays=7,
+            KeyPolicy={
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "AccountAdministers",
+                        "Effect": "Allow",
+                        "Principal": {"AWS": account_root},
+                        "Action": _KEY_ADMINISTRATION,
+                        "Resource": "*",
+                    },
+                    {
+                        "Sid": "CloudWatchPublishes",
+                        "Effect": "Allow",
+                        "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                        "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                        "Resource": "*",
+                    },
+                ],
+            },
+        ),
+        "encrypts the alert topic; CloudWatch may use it to publish alarms",
+    )
+
+
+# Named one by one: no wildcard actions, even in a key policy.
+_KEY_ADMINISTRATION = [
+    "kms:CancelKeyDeletion",
+    "kms:Decrypt",
+    "kms:DescribeKey",
+    "kms:DisableKey",
+    "kms:DisableKeyRotation",
+    "kms:EnableKey",
+    "kms:EnableKeyRotation",
+    "kms:GenerateDataKey",
+    "kms:GetKeyPolicy",
+    "kms:GetKeyRotationStatus",
+    "kms:ListResourceTags",
+    "kms:PutKeyPolicy",
+    "kms:ScheduleKeyDeletion",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:UpdateKeyDescription",
+]
 
 
 def alarm(

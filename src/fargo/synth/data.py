@@ -48,5 +48,7 @@ def _schedule_dead_letters(template: Template) -> None:
         sqs.Queue("ScheduleDeadLetter", SqsManagedSseEnabled=True, MessageRetentionPeriod=1209600),
         "scheduled runs that could not be started after retries",
     )
+    queue.DeletionPolicy = "Retain"  # failed runs are evidence; kept like every queue
+    queue.UpdateReplacePolicy = "Retain"
     skip_sse_false_positive(queue)
     output(template, "ScheduleDeadLetterArn", GetAtt(queue, "Arn"))
