@@ -77,7 +77,15 @@ class Deployer:
         """Stacks this app and environment may have had but no longer needs."""
         return tuple(self.app.stack_name(k) for k in DEPLOY_ORDER if k not in self.app.stacks)
 
+    def publish(self, services: tuple[str, ...] = ()) -> dict[str, str]:
+        """Build and push the app's images; digest-pinned references by service."""
+        from fargo.images.publish import Publisher  # noqa: PLC0415 - builders load on demand
+
+        return Publisher(self.aws, self.reporter).publish(self.app, services)
+
     def deploy(self) -> tuple[Plan, DeployResult]:
+        # Images first: a failed build or push leaves every stack as it was.
+        self.planner.images = self.publish()
         plan = self.planner.plan(self.templates, self.retired)
         executor = Executor(
             self.cloudformation,

@@ -42,10 +42,28 @@ class NetworkSpec(Strict):
         return value
 
 
+class BuildSpec(Strict):
+    """`build: DIR`, or the long form with the Dockerfile's options."""
+
+    context: str = Field(".", description="build context, relative to fargo.yml")
+    dockerfile: str | None = Field(None, description="relative to the context; default Dockerfile")
+    target: str | None = Field(None, description="the Dockerfile stage to build")
+    args: dict[str, str] = Field(default_factory=dict, description="--build-arg values")
+    platform: Literal["linux/amd64", "linux/arm64"] | None = Field(
+        None, description="default: the service's arch"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _accept_string(cls, value: Any) -> Any:
+        return {"context": value} if isinstance(value, str) else value
+
+
 class ImageSpec(Strict):
-    """`image: REF` (an image any registry serves) or `image: { from: SERVICE }`."""
+    """`image: REF`, `image: { build: DIR }` or `image: { from: SERVICE }`."""
 
     ref: str | None = Field(None, description="an image reference, e.g. 1234.dkr.ecr.../api:tag")
+    build: BuildSpec | None = Field(None, description="build this Dockerfile and push it to ECR")
     from_: str | None = Field(None, alias="from", description="reuse another service's image")
 
     @model_validator(mode="before")
@@ -55,10 +73,11 @@ class ImageSpec(Strict):
 
     @model_validator(mode="after")
     def _one_source(self) -> ImageSpec:
-        if (self.ref is None) == (self.from_ is None):
+        if sum(x is not None for x in (self.ref, self.build, self.from_)) != 1:
             raise invalid(
                 "image needs exactly one source",
-                "write `image: REPO:TAG` or `image: { from: OTHER_SERVICE }`",
+                "write `image: REPO:TAG`, `image: { build: DIR }` or "
+                "`image: { from: OTHER_SERVICE }`",
             )
         return self
 
@@ -258,6 +277,12 @@ class Manifest(Strict):
     mail: MailSpec | None = None
     alerts: AlertsSpec | None = None
     tags: dict[str, str] = Field(default_factory=dict, description="extra tags on every resource")
+    builder: Literal["auto", "docker", "podman", "buildah"] = Field(
+        "auto", description="what builds `image: { build }` images on this machine"
+    )
+    keep_images: int = Field(
+        20, ge=1, le=1000, description="images each ECR repository keeps (lifecycle policy)"
+    )
     environments: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="per-environment overrides of any key above"
     )

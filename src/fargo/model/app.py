@@ -79,10 +79,24 @@ class Uses:
 
 
 @dataclass(frozen=True)
+class ImageBuild:
+    """How to build a service's image; pushed to the ECR repository `repository`."""
+
+    context: str  # absolute path of the build context
+    dockerfile: str | None
+    target: str | None
+    args: tuple[tuple[str, str], ...]
+    platform: Literal["linux/amd64", "linux/arm64"]
+    repository: str  # ECR repository name: <app>/<service>
+
+
+@dataclass(frozen=True)
 class Service:
     name: str
     kind: ServiceKind
-    image: str  # a full reference; `from:` services carry their source's reference
+    # A full reference for `image: REF` (and `from:` such a service), else None: the image
+    # is built, and `built_by` names the service whose build it uses.
+    image: str | None
     port: int | None
     route: HttpRoute | None
     cpu: int
@@ -97,6 +111,8 @@ class Service:
     spot: bool
     queue: str | None = None  # the queue a worker consumes
     schedule: str | None = None  # the expression a job runs on
+    built_by: str | None = None
+    build: ImageBuild | None = None  # set on the service that builds
 
     @property
     def uses_database(self) -> bool:
@@ -173,6 +189,13 @@ class App:
     mail: Mail | None = None
     alert_emails: tuple[str, ...] = ()
     termination_protection: bool = False  # on the data stack
+    builder: Literal["auto", "docker", "podman", "buildah"] = "auto"
+    keep_images: int = 20
+
+    @property
+    def builds(self) -> tuple[Service, ...]:
+        """Services whose image fargo builds and pushes, in manifest order."""
+        return tuple(s for s in self.services if s.build is not None)
 
     def stack_name(self, kind: StackKind) -> str:
         return f"{self.name}-{self.env}-{kind.value}"

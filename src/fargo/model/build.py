@@ -29,7 +29,7 @@ def build_app(loaded: LoadedManifest) -> App:
             azs=manifest.network.azs,
             cidr=manifest.network.cidr,
         ),
-        services=build_services(manifest, profile),
+        services=build_services(manifest, profile, loaded.file.parent),
         database=build_database(manifest.database, profile) if manifest.database else None,
         tags=tuple(sorted(tags.items())),
         log_retention_days=profile.log_retention_days,
@@ -40,4 +40,6 @@ def build_app(loaded: LoadedManifest) -> App:
         mail=build_mail(manifest),
         alert_emails=manifest.alerts.email if manifest.alerts else (),
         termination_protection=profile.termination_protection,
+        builder=manifest.builder,
+        keep_images=manifest.keep_images,
     )

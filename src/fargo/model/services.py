@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fargo.manifest.models import Manifest, ServiceSpec
 from fargo.manifest.references import usable_names
-from fargo.model.app import HttpRoute, Scaling, SecretRef, Service, ServiceKind, Uses
+from fargo.model.app import (
+    HttpRoute,
+    ImageBuild,
+    Scaling,
+    SecretRef,
+    Service,
+    ServiceKind,
+    Uses,
+)
 from fargo.model.profiles import DEFAULT_BACKLOG_TARGET, DEFAULT_CPU_TARGET, Profile
 
 FIRST_RULE_PRIORITY = 100
 RULE_PRIORITY_STEP = 10
 
 
-def build_services(manifest: Manifest, profile: Profile) -> tuple[Service, ...]:
+def build_services(manifest: Manifest, profile: Profile, base: Path) -> tuple[Service, ...]:
+    """`base`: the manifest's directory, which build contexts are relative to."""
     priorities = _rule_priorities(manifest)
     return tuple(
-        _service(name, spec, manifest, profile, priorities.get(name))
+        _service(name, spec, manifest, profile, priority=priorities.get(name), base=base)
         for name, spec in manifest.services.items()
     )
 
@@ -29,13 +40,35 @@ def _kind(spec: ServiceSpec) -> ServiceKind:
     return "service"
 
 
+def _image_build(name: str, spec: ServiceSpec, manifest: Manifest, base: Path) -> ImageBuild:
+    build = spec.image.build
+    if build is None:  # callers check; keeps the type honest
+        raise ValueError(f"service {name} builds no image")
+    platform = build.platform or ("linux/arm64" if spec.arch == "arm64" else "linux/amd64")
+    return ImageBuild(
+        context=str((base / build.context).resolve()),
+        dockerfile=build.dockerfile,
+        target=build.target,
+        args=tuple(sorted(build.args.items())),
+        platform=platform,
+        repository=f"{manifest.app}/{name}",  # as synth.iam.repository_name
+    )
+
+
 def _service(
-    name: str, spec: ServiceSpec, manifest: Manifest, profile: Profile, priority: int | None
+    name: str,
+    spec: ServiceSpec,
+    manifest: Manifest,
+    profile: Profile,
+    *,
+    priority: int | None,
+    base: Path,
 ) -> Service:
-    image_source = manifest.services[spec.image.from_] if spec.image.from_ else spec
-    image = image_source.image.ref
-    if image is None:  # guarded by the reference check; keeps the type honest
-        raise ValueError(f"service {name} has no image reference")
+    source_name = spec.image.from_ or name
+    source = manifest.services[source_name]
+    image = source.image.ref
+    built_by = source_name if source.image.build is not None else None
+    build = _image_build(name, spec, manifest, base) if spec.image.build is not None else None
     route = None
     if spec.http is not None and priority is not None:
         route = HttpRoute(spec.http.path, spec.http.host, spec.http.healthcheck, priority)
@@ -58,6 +91,8 @@ def _service(
         spot=spec.spot,
         queue=spec.queue,
         schedule=spec.schedule,
+        built_by=built_by,
+        build=build,
     )
 
 

@@ -19,7 +19,7 @@ from fargo.model.app import StackKind
 from fargo.plan.compare import same_template
 from fargo.plan.guard import UnsafeChange, unsafe_changes
 from fargo.progress import Reporter
-from fargo.synth.stack import StackOutput, StackTemplate
+from fargo.synth.stack import PushedImage, StackOutput, StackTemplate
 
 Action = Literal["create", "update", "unchanged"]
 # States from which a stack cannot be updated and must be deleted and created again. Both
@@ -87,6 +87,8 @@ class Planner:
         self._sleep = sleep
         self._clock = clock
         self._poll = poll_seconds
+        # Digest-pinned references of the images deploy built and pushed, by service.
+        self.images: dict[str, str] = {}
 
     def plan(self, templates: tuple[StackTemplate, ...], retired: tuple[str, ...] = ()) -> Plan:
         """`retired`: names of stacks the app no longer has, removed if they are deployed."""
@@ -126,18 +128,27 @@ class Planner:
         return deployed
 
     def resolve(
-        self, template: StackTemplate, outputs: dict[StackKind, dict[str, str]]
+        self,
+        template: StackTemplate,
+        outputs: dict[StackKind, dict[str, str]],
+        deployed: dict[str, str] | None = None,
     ) -> dict[str, str] | None:
-        """Parameter values from upstream outputs; None while an upstream output is missing."""
+        """Parameter values from upstream outputs and built images; None while one is unknown.
+
+        `deployed`: the stack's current values. `plan` builds nothing, so an image not built
+        in this run keeps its deployed value and the plan shows every other change.
+        """
         values: dict[str, str] = {}
         for key, value in template.parameters.items():
             if isinstance(value, StackOutput):
                 found = outputs.get(value.stack, {}).get(value.key)
-                if found is None:
-                    return None
-                values[key] = found
+            elif isinstance(value, PushedImage):
+                found = self.images.get(value.service) or (deployed or {}).get(key)
             else:
-                values[key] = value
+                found = value
+            if found is None:
+                return None
+            values[key] = found
         return values
 
     def change_set(
@@ -171,7 +182,7 @@ class Planner:
             for kind, plan in planned.items()
             if plan.deployed is not None and not plan.recreate
         }
-        parameters = self.resolve(template, outputs)
+        parameters = self.resolve(template, outputs, deployed.parameters if deployed else None)
         if deployed is None or deployed.status in RECREATE_STATES or _never_created(deployed):
             return creation_plan(template, deployed, parameters)
         if deployed.status == "UPDATE_ROLLBACK_FAILED":

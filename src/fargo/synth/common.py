@@ -9,7 +9,7 @@ from troposphere import AWSObject, Output, Parameter, Ref, Tags, Template
 
 from fargo import __version__
 from fargo.model.app import App, StackKind
-from fargo.synth.stack import ParameterValue, StackOutput, StackTemplate
+from fargo.synth.stack import PushedImage, ParameterValue, StackOutput, StackTemplate
 
 STAMP_KEY = "fargo"
 
@@ -74,6 +74,14 @@ class Inputs:
 
     def data(self, key: str) -> Ref:
         return self.ref(key, StackKind.DATA)
+
+    def image(self, service: str) -> Ref:
+        """The digest-pinned reference of the image `service` builds."""
+        key = f"{logical_id(service)}Image"
+        if key not in self.values:
+            parameter(self._template, key, "String", f"image built from {service}'s Dockerfile")
+            self.values[key] = PushedImage(service)
+        return Ref(key)
 
 
 def output(template: Template, key: str, value: object, description: str = "") -> None:

@@ -17,6 +17,12 @@ def env_suffix(name: str) -> str:
     return name.upper().replace("-", "_")
 
 
+def built_by(service: Service) -> str:
+    if service.built_by is None:
+        raise ValueError(f"{service.name} has neither an image reference nor a build")
+    return service.built_by
+
+
 def container(
     app: App, service: Service, log_group: logs.LogGroup, inputs: Inputs
 ) -> ecs.ContainerDefinition:
@@ -36,7 +42,7 @@ def container(
         extra["HealthCheck"] = container_health(service.port, service.route.healthcheck)
     return ecs.ContainerDefinition(
         Name=service.name,
-        Image=service.image,
+        Image=service.image if service.image is not None else inputs.image(built_by(service)),
         Essential=True,
         Environment=[ecs.Environment(Name=k, Value=v) for k, v in environment],
         LogConfiguration=ecs.LogConfiguration(

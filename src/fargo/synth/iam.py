@@ -8,8 +8,9 @@ from typing import Any
 from troposphere import GetAtt, Join, Ref, Sub, Template, iam, logs
 
 from fargo.model.app import App, SecretRef, Service
-from fargo.synth.common import Inputs, add, logical_id
+from fargo.synth.common import add, logical_id
 from fargo.synth.containers import secret_arn
+from fargo.synth.context import ServiceContext
 
 _ECR_IMAGE = re.compile(r"^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/([^:@]+)")
 Statement = dict[str, Any]
@@ -45,11 +46,10 @@ def role(
     )
 
 
-def execution_role(
-    template: Template, service: Service, prefix: str, log_group: logs.LogGroup, inputs: Inputs
-) -> iam.Role:
+def execution_role(ctx: ServiceContext, log_group: logs.LogGroup) -> iam.Role:
     """What ECS itself needs to start the task: write its logs, pull its image, read its
     secrets."""
+    service, inputs = ctx.service, ctx.inputs
     statements: list[Statement] = [
         {
             "Sid": "WriteOwnLogs",
@@ -58,7 +58,7 @@ def execution_role(
             "Resource": GetAtt(log_group, "Arn"),
         }
     ]
-    statements += _image_pull(service.image)
+    statements += _image_pull(ctx.app, service)
     secret_arns: list[object] = [
         _secret_resource(s) for s in service.secrets if s.source == "secretsmanager"
     ]
@@ -70,18 +70,23 @@ def execution_role(
     if parameters:
         statements.append(_allow("ReadOwnParameters", ["ssm:GetParameters"], parameters))
     return role(
-        template,
-        f"{prefix}ExecutionRole",
+        ctx.template,
+        f"{ctx.prefix}ExecutionRole",
         "ecs-tasks.amazonaws.com",
         statements,
         f"lets ECS start {service.name}: its logs, image and secrets only",
     )
 
 
-def task_role(
-    template: Template, app: App, service: Service, prefix: str, inputs: Inputs
-) -> iam.Role:
+def task_role(ctx: ServiceContext) -> iam.Role:
     """What the service's own code may do: exactly what its `uses:` names."""
+    template, app, service, prefix, inputs = (
+        ctx.template,
+        ctx.app,
+        ctx.service,
+        ctx.prefix,
+        ctx.inputs,
+    )
     statements: list[Statement] = []
     for name in service.uses.queues:
         arn = inputs.data(f"Queue{logical_id(name)}Arn")
@@ -141,20 +146,33 @@ def _allow(sid: str, actions: list[str], resources: list[object]) -> Statement:
     return {"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resources}
 
 
-def _image_pull(image: str) -> list[Statement]:
-    ecr = _ECR_IMAGE.match(image)
-    if not ecr:
-        return []  # a public image: no credentials involved
-    account, region, repository = ecr.groups()
+def _image_pull(app: App, service: Service) -> list[Statement]:
+    if service.built_by is not None:
+        # fargo's own repository: <app>/<service>, in this account and region.
+        repository = Sub(
+            "arn:${AWS::Partition}:ecr:${AWS::Region}:${AWS::AccountId}:repository/"
+            f"{repository_name(app.name, service.built_by)}"
+        )
+    else:
+        ecr = _ECR_IMAGE.match(service.image or "")
+        if not ecr:
+            return []  # a public image: no credentials involved
+        account, region, name = ecr.groups()
+        repository = Sub(f"arn:${{AWS::Partition}}:ecr:{region}:{account}:repository/{name}")
     return [
         # GetAuthorizationToken has no resource-level permission in IAM.
         _allow("RegistryLogin", ["ecr:GetAuthorizationToken"], ["*"]),
         _allow(
             "PullOwnImage",
             ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
-            [Sub(f"arn:${{AWS::Partition}}:ecr:{region}:{account}:repository/{repository}")],
+            [repository],
         ),
     ]
+
+
+def repository_name(app: str, service: str) -> str:
+    """The ECR repository fargo pushes `service`'s image to, shared by all environments."""
+    return f"{app}/{service}"
 
 
 def _secret_resource(secret: SecretRef) -> Sub:

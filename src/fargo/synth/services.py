@@ -54,8 +54,8 @@ def _service(ctx: ServiceContext) -> None:
         "CKV_AWS_158",
         "encrypted by CloudWatch Logs' own key; a customer KMS key costs $1/month per key",
     )
-    execution = execution_role(template, service, prefix, log_group, inputs)
-    code = task_role(template, app, service, prefix, inputs)
+    execution = execution_role(ctx, log_group)
+    code = task_role(ctx)
     task = add(
         template,
         ecs.TaskDefinition(

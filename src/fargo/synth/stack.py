@@ -22,7 +22,18 @@ class StackOutput:
         return f"<{self.stack.value}.{self.key}>"
 
 
-ParameterValue = str | StackOutput
+@dataclass(frozen=True)
+class PushedImage:
+    """The image fargo builds for `service`, as `repository@sha256:...`: known only once it
+    is built and pushed, which deploy does before any stack changes."""
+
+    service: str
+
+    def __str__(self) -> str:
+        return f"<image of {self.service}, built at deploy>"
+
+
+ParameterValue = str | StackOutput | PushedImage
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,115 @@
+"""What every command shares: error handling, the manifest and endpoint options, the
+reporter, and building a Deployer from them."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+
+from fargo import local
+from fargo.cli.output import LiveReporter, PlainReporter
+from fargo.deployer import Deployer, Target, open_deployer
+from fargo.errors import FargoError, InputError
+from fargo.progress import Reporter, SilentReporter
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def handle_errors(command: F) -> F:
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        as_json = bool(kwargs.get("as_json"))
+        try:
+            return command(*args, **kwargs)
+        except FargoError as error:
+            if as_json:
+                click.echo(json.dumps(error.to_json(), indent=2))
+            else:
+                click.echo(f"error: {error.render()}", err=True)
+            sys.exit(error.exit_code)
+        except Exception as error:
+            # A bug, not a user error: say so plainly; the traceback is one variable away.
+            if os.environ.get("FARGO_DEBUG"):
+                raise
+            click.echo(
+                f"error: fargo hit an internal error: {type(error).__name__}: {error}\n"
+                "  hint: this is a bug in fargo; run again with FARGO_DEBUG=1 for the "
+                "traceback and report it",
+                err=True,
+            )
+            sys.exit(1)
+        except KeyboardInterrupt:
+            click.echo(
+                "\ninterrupted. Any stack operation already started continues in AWS; "
+                "run the same command again to pick up where it stands.",
+                err=True,
+            )
+            sys.exit(130)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def manifest_options(command: F) -> F:
+    command = click.option(
+        "-f",
+        "--file",
+        "file",
+        type=click.Path(path_type=Path),
+        default=Path("fargo.yml"),
+        show_default=True,
+        help="the manifest",
+    )(command)
+    command = click.option("--env", "env", default=None, help="environment overlay to apply")(
+        command
+    )
+    return click.option("--json", "as_json", is_flag=True, help="machine-readable output")(command)
+
+
+def target_options(command: F) -> F:
+    command = click.option(
+        "--local", "use_local", is_flag=True, help="use the embedded emulator (starts it)"
+    )(command)
+    return click.option(
+        "--endpoint-url",
+        envvar="FARGO_ENDPOINT_URL",
+        default=None,
+        help="send every AWS call to this AWS-compatible endpoint",
+    )(command)
+
+
+def target(use_local: bool, endpoint_url: str | None) -> Target:
+    if use_local and endpoint_url:
+        raise InputError("--local and --endpoint-url both choose the endpoint; pass one")
+    if use_local:
+        return Target(local.start().endpoint_url)
+    return Target.from_environment(endpoint_url)
+
+
+def reporter(as_json: bool) -> Reporter:
+    if as_json:
+        return SilentReporter()
+    console = Console(stderr=True)
+    return LiveReporter(console) if console.is_terminal else PlainReporter()
+
+
+def deployer_for(
+    file: Path,
+    env: str | None,
+    use_local: bool,
+    endpoint_url: str | None,
+    as_json: bool,
+    *,
+    allow_data_loss: bool = False,
+) -> Deployer:
+    chosen = target(use_local, endpoint_url)
+    return open_deployer(
+        file, env, chosen, reporter=reporter(as_json), allow_data_loss=allow_data_loss
+    )

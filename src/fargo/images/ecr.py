@@ -1,0 +1,113 @@
+"""ECR through the AWS facade: fargo's repositories and the credentials to push to them."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+from fargo.aws.facade import Aws
+from fargo.errors import AwsError
+from fargo.images.auth import BasicCredentials
+
+
+@dataclass(frozen=True)
+class Repository:
+    name: str
+    uri: str  # REGISTRY/NAME, as task definitions reference it
+
+
+@dataclass(frozen=True)
+class PushTarget:
+    """Where a push goes: the registry host to talk to, and how to authenticate."""
+
+    registry: str  # host[:port]
+    credentials: BasicCredentials
+
+
+def lifecycle_policy(keep: int) -> str:
+    return json.dumps(
+        {
+            "rules": [
+                {
+                    "rulePriority": 1,
+                    "description": f"keep the last {keep} images",
+                    "selection": {
+                        "tagStatus": "any",
+                        "countType": "imageCountMoreThan",
+                        "countNumber": keep,
+                    },
+                    "action": {"type": "expire"},
+                }
+            ]
+        },
+        sort_keys=True,
+    )
+
+
+class Ecr:
+    def __init__(self, aws: Aws) -> None:
+        self._aws = aws
+
+    def ensure_repository(self, name: str, *, keep: int, tags: dict[str, str]) -> Repository:
+        """Create the repository if it is missing (immutable tags, scan on push, encrypted),
+        and keep its lifecycle policy at `keep` images. Idempotent."""
+        try:
+            found = self._aws.call("ecr", "describe_repositories", repositoryNames=[name])
+            repository = found["repositories"][0]
+        except AwsError as error:
+            if error.code != "RepositoryNotFoundException":
+                raise
+            repository = self._aws.call(
+                "ecr",
+                "create_repository",
+                repositoryName=name,
+                imageTagMutability="IMMUTABLE",
+                imageScanningConfiguration={"scanOnPush": True},
+                encryptionConfiguration={"encryptionType": "AES256"},
+                tags=[{"Key": k, "Value": v} for k, v in sorted(tags.items())],
+            )["repository"]
+        policy = lifecycle_policy(keep)
+        if self._lifecycle_policy(name) != json.loads(policy):
+            self._aws.call(
+                "ecr", "put_lifecycle_policy", repositoryName=name, lifecyclePolicyText=policy
+            )
+        return Repository(name, str(repository["repositoryUri"]))
+
+    def image_digest(self, repository: str, tag: str) -> str | None:
+        """The digest already pushed under `tag`: tags are immutable, so it is final."""
+        try:
+            found = self._aws.call(
+                "ecr",
+                "describe_images",
+                repositoryName=repository,
+                imageIds=[{"imageTag": tag}],
+            )
+        except AwsError as error:
+            if error.code == "ImageNotFoundException":
+                return None
+            raise
+        details = found.get("imageDetails", [])
+        return str(details[0]["imageDigest"]) if details else None
+
+    def push_target(self) -> PushTarget:
+        """Credentials from get_authorization_token: no docker login, no AWS CLI."""
+        data = self._aws.call("ecr", "get_authorization_token")["authorizationData"][0]
+        user, _, password = base64.b64decode(data["authorizationToken"]).decode().partition(":")
+        registry = urlparse(data["proxyEndpoint"]).netloc
+        endpoint = self._aws.config.endpoint_url
+        if endpoint is not None:
+            # An emulator serves the registry API on its own port, not on the ECR hostname
+            # its proxyEndpoint names.
+            registry = urlparse(endpoint).netloc
+        return PushTarget(registry, BasicCredentials(user, password))
+
+    def _lifecycle_policy(self, name: str) -> object:
+        try:
+            found = self._aws.call("ecr", "get_lifecycle_policy", repositoryName=name)
+        except AwsError as error:
+            if error.code == "LifecyclePolicyNotFoundException":
+                return None
+            raise
+        return json.loads(found["lifecyclePolicyText"])

@@ -1,0 +1,94 @@
+"""Images in a deploy, on the emulator's ECR: built with buildah from an offline busybox
+base, pushed before any stack changes, pinned by digest in the task definitions."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fargo.images.builders import Buildah, default_buildah_storage
+from tests.emulator.helpers import last_updated, run_fargo
+from tests.integration.build_fixtures import BASE_IMAGE
+from tests.integration.build_helpers import INSTALL_HINT, make_base_layout
+
+STACKS = ["img-default-network", "img-default-services"]
+DOCKERFILE = """\
+FROM localhost/fargo-base:latest
+RUN mkdir -p /www && echo ok > /www/health
+EXPOSE 8000
+CMD ["httpd", "-f", "-p", "8000", "-h", "/www"]
+"""
+MANIFEST = """\
+app: img
+services:
+  web:
+    image: { build: . }
+    port: 8000
+    http: { path: /*, healthcheck: /health }
+  sidecar:
+    image: { from: web }
+    command: [sh, -c, "while :; do sleep 60; done"]
+"""
+
+
+@pytest.fixture(scope="module")
+def base_in_fargo_storage(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The busybox base, imported where `fargo deploy`'s buildah looks for images."""
+    executable = shutil.which("buildah")
+    if executable is None:
+        pytest.fail(f"buildah is not installed: {INSTALL_HINT}")
+    layout = tmp_path_factory.mktemp("base") / "layout"
+    make_base_layout(layout)
+    Buildah(executable, storage=default_buildah_storage()).import_layout(layout, BASE_IMAGE)
+    return BASE_IMAGE
+
+
+@pytest.fixture
+def app_dir(tmp_path: Path, base_in_fargo_storage: str) -> Path:
+    del base_in_fargo_storage
+    (tmp_path / "Dockerfile").write_text(DOCKERFILE)
+    (tmp_path / "fargo.yml").write_text(MANIFEST)
+    return tmp_path
+
+
+def test_deploy_builds_pushes_and_pins_by_digest(
+    app_dir: Path, emulator_endpoint: str, aws: Any
+) -> None:
+    manifest = str(app_dir / "fargo.yml")
+    done = run_fargo("deploy", "-f", manifest, "--endpoint-url", emulator_endpoint)
+    assert done.returncode == 0, done.stderr
+    assert "web: building with buildah" in done.stderr
+
+    images = aws("ecr").describe_images(repositoryName="img/web")["imageDetails"]
+    (image,) = images
+    ecs = aws("ecs")
+    for family in ("img-default-web", "img-default-sidecar"):
+        container = ecs.describe_task_definition(taskDefinition=family)["taskDefinition"][
+            "containerDefinitions"
+        ][0]
+        assert re.fullmatch(r".+/img/web@sha256:[0-9a-f]{64}", container["image"])
+        assert container["image"].endswith(image["imageDigest"])
+    repository = aws("ecr").describe_repositories(repositoryNames=["img/web"])["repositories"][0]
+    assert repository["imageTagMutability"] == "IMMUTABLE"
+    assert repository["imageScanningConfiguration"]["scanOnPush"] is True
+
+    again = run_fargo("deploy", "-f", manifest, "--endpoint-url", emulator_endpoint)
+    assert again.returncode == 0, again.stderr
+    assert "already in ECR" in again.stderr
+    assert "img/default: no changes" in again.stdout
+
+
+def test_a_failing_build_changes_no_stack(app_dir: Path, emulator_endpoint: str, aws: Any) -> None:
+    manifest = str(app_dir / "fargo.yml")
+    assert run_fargo("deploy", "-f", manifest, "--endpoint-url", emulator_endpoint).returncode == 0
+    before = last_updated(aws, STACKS)
+    (app_dir / "Dockerfile").write_text(DOCKERFILE.replace("echo ok", "exit 3; echo ok"))
+    failed = run_fargo("deploy", "-f", manifest, "--endpoint-url", emulator_endpoint)
+    assert failed.returncode == 1
+    assert "exit 3" in failed.stderr
+    assert "Traceback" not in failed.stderr
+    assert last_updated(aws, STACKS) == before
