@@ -10,30 +10,45 @@ the same errors as on a broken network.
 from __future__ import annotations
 
 import contextlib
+import re
 import socket
 import threading
 from dataclasses import dataclass, field
+
+_ABSOLUTE_LOCATION = re.compile(rb"\r\nLocation: https?://[^/\r]+/")
 
 
 @dataclass
 class Fault:
     method: str
     path_contains: str = ""
-    drop_after: int | None = None  # forward this many body bytes, then close both sides
+    drop_after: int | None = None  # read this many body bytes, then close both sides
+    forward_body: bool = True  # whether those bytes reach the registry before the cut
     status: int | None = None  # answer this status instead of forwarding
     headers: dict[str, str] = field(default_factory=dict)
+    skip: int = 0  # let this many matching requests through first
     times: int = 1
     hits: int = 0
+    seen: int = 0
 
     def matches(self, method: str, path: str) -> bool:
-        return self.hits < self.times and method == self.method and self.path_contains in path
+        if self.hits >= self.times or method != self.method or self.path_contains not in path:
+            return False
+        self.seen += 1
+        return self.seen > self.skip
 
 
 class FaultyProxy:
-    def __init__(self, upstream: str, faults: list[Fault]) -> None:
+    def __init__(
+        self, upstream: str, faults: list[Fault], *, relative_locations: bool = False
+    ) -> None:
+        """`relative_locations`: rewrite the registry's absolute Location headers to
+        paths, as registries behind some proxies answer."""
         host, port = upstream.rsplit(":", 1)
         self.upstream = (host, int(port))
         self.faults = faults
+        self.relative_locations = relative_locations
+        self.rewritten = 0
         self.requests: list[tuple[str, str]] = []
         self._listener = socket.create_server(("127.0.0.1", 0))
         self._listener.settimeout(0.2)
@@ -78,6 +93,10 @@ class FaultyProxy:
     def _answers(self, upstream: socket.socket, client: socket.socket) -> None:
         with contextlib.suppress(OSError):
             while data := upstream.recv(65536):
+                if self.relative_locations:
+                    # An answer's head arrives whole in one read on loopback.
+                    data, count = _ABSOLUTE_LOCATION.subn(rb"\r\nLocation: /", data)
+                    self.rewritten += count
                 client.sendall(data)
         _close(client)
 
@@ -101,10 +120,14 @@ class FaultyProxy:
                     client.sendall(answer.encode())
                     continue
                 upstream.sendall(head + b"\r\n\r\n")
-                limit = length if fault is None or fault.drop_after is None else fault.drop_after
-                buffer = _forward(client, upstream, buffer, min(limit, length))
                 if fault is not None and fault.drop_after is not None:
+                    count = min(fault.drop_after, length)
+                    if fault.forward_body:
+                        _forward(client, upstream, buffer, count)
+                    else:
+                        _skip(client, buffer, count)
                     return
+                buffer = _forward(client, upstream, buffer, length)
         except OSError:
             return
         finally:

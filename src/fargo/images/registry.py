@@ -48,6 +48,10 @@ _CODE_HINTS = {
     "SIZE_INVALID": "the upload's size does not match; push again",
     "TOOMANYREQUESTS": "the registry is throttling; fargo already retried, try again shortly",
 }
+_NO_CREDENTIALS_HINT = (
+    "the registry wants credentials and none were given; for ECR, pass the user and "
+    "password that ecr get_authorization_token hands out"
+)
 _STATUS_HINTS = {
     401: _CODE_HINTS["UNAUTHORIZED"],
     403: _CODE_HINTS["DENIED"],
@@ -276,9 +280,12 @@ class RegistryClient:
     def error(self, response: httpx.Response, what: str) -> RegistryError:
         code, message = _first_error(response)
         detail = f" {code}: {message}" if code else (f": {message}" if message else "")
+        hint = _CODE_HINTS.get(code or "") or _STATUS_HINTS.get(response.status_code)
+        if response.status_code == httpx.codes.UNAUTHORIZED and self.auth.header is None:
+            hint = _NO_CREDENTIALS_HINT
         return RegistryError(
             f"{what}: {self.registry} answered {response.status_code}{detail}",
-            hint=_CODE_HINTS.get(code or "") or _STATUS_HINTS.get(response.status_code),
+            hint=hint,
             status=response.status_code,
             code=code,
         )

@@ -1,0 +1,145 @@
+"""Push figures: fargo's push of a ~200 MB, 4-layer image of incompressible layers to a
+registry on loopback, beside `skopeo copy` of the same image in the same run, and what a
+one-layer change uploads. Prints them; asserts nothing.
+
+    .venv/bin/python bench/push.py [--rounds 3] [--mib 200]
+
+Each round makes a fresh image (new random bytes) and pushes it with both tools, each to a
+repository of its own, the order alternating from round to round: nothing can be skipped
+or mounted, and neither tool always goes first. The registry is Debian's docker-registry,
+started and stopped here like the integration tests' (fargo.images.local_registry).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from fargo.images import PushOptions, PushResult, push
+from fargo.images.local_registry import start_registry
+from fargo.images.push import MIB
+
+ROOT = Path(__file__).resolve().parent.parent
+# The layout writer is the integration tests' own, so bench and tests push the same kind
+# of image; bench/ is run as a script, so the repository root is not on sys.path.
+sys.path.insert(0, str(ROOT))
+layouts = importlib.import_module("tests.integration.layouts")
+
+LAYERS = 4
+
+
+def make_image(root: Path, total_mib: int, seeds: list[int]) -> list:
+    size = total_mib * MIB // LAYERS
+    layers = [layouts.random_layer(size, seed=seed) for seed in seeds]
+    layouts.single_image_layout(root, layers)
+    return layers
+
+
+def fargo_push(layout: Path, reference: str, options: PushOptions) -> tuple[float, PushResult]:
+    start = time.perf_counter()
+    result = push(layout, reference, options=options)
+    return time.perf_counter() - start, result
+
+
+def skopeo_push(layout: Path, reference: str) -> float:
+    start = time.perf_counter()
+    subprocess.run(
+        ["skopeo", "copy", "--quiet", "--dest-tls-verify=false", f"oci:{layout}",
+         f"docker://{reference}"],
+        check=True,
+    )  # fmt: skip
+    return time.perf_counter() - start
+
+
+def skopeo_digest(reference: str) -> str:
+    return subprocess.run(
+        ["skopeo", "inspect", "--tls-verify=false", "--format", "{{.Digest}}",
+         f"docker://{reference}"],
+        check=True, capture_output=True, text=True,
+    ).stdout.strip()  # fmt: skip
+
+
+def bench_pairs(address: str, scratch: Path, rounds: int, total_mib: int, options: PushOptions):
+    fargo_times: list[float] = []
+    skopeo_times: list[float] = []
+    for number in range(rounds):
+        layout = scratch / f"round-{number}"
+        make_image(layout, total_mib, [_seed() for _ in range(LAYERS)])
+        fargo_ref = f"{address}/bench-fargo-{number}:v1"
+        skopeo_ref = f"{address}/bench-skopeo-{number}:v1"
+        fargo_first = number % 2 == 0
+        if not fargo_first:
+            skopeo_times.append(skopeo_push(layout, skopeo_ref))
+        seconds, result = fargo_push(layout, fargo_ref, options)
+        fargo_times.append(seconds)
+        if fargo_first:
+            skopeo_times.append(skopeo_push(layout, skopeo_ref))
+        same = skopeo_digest(fargo_ref) == skopeo_digest(skopeo_ref) == result.digest
+        print(
+            f"  round {number + 1} ({'fargo' if fargo_first else 'skopeo'} first): "
+            f"fargo {fargo_times[-1]:.2f} s, skopeo {skopeo_times[-1]:.2f} s; fargo sent "
+            f"{result.stats.bytes_uploaded / MIB:.1f} MiB in {result.stats.chunks} chunks; "
+            f"same digest: {same}"
+        )
+        shutil.rmtree(layout)
+    return fargo_times, skopeo_times
+
+
+def bench_one_layer_change(address: str, scratch: Path, total_mib: int, options: PushOptions):
+    seeds = [_seed() for _ in range(LAYERS)]
+    make_image(scratch / "v1", total_mib, seeds)
+    push(scratch / "v1", f"{address}/bench-change:v1", options=options)
+    seeds[2] = _seed()
+    layers = make_image(scratch / "v2", total_mib, seeds)
+    seconds, result = fargo_push(scratch / "v2", f"{address}/bench-change:v2", options)
+    stats = result.stats
+    print(
+        f"one-layer change, re-push:   {stats.bytes_uploaded / MIB:.1f} MiB uploaded "
+        f"(the layer is {len(layers[2].blob) / MIB:.1f} MiB) in {seconds:.2f} s; blobs "
+        f"uploaded {stats.blobs_uploaded}, skipped {stats.blobs_skipped}, upload sessions "
+        f"{stats.upload_sessions}"
+    )
+
+
+def _seed() -> int:
+    return int.from_bytes(os.urandom(4))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--mib", type=int, default=200, help="image size in MiB")
+    parser.add_argument("--chunk-mib", type=int, default=PushOptions().chunk_size // MIB)
+    parser.add_argument("--parallel", type=int, default=PushOptions().parallel)
+    args = parser.parse_args()
+    options = PushOptions(chunk_size=args.chunk_mib * MIB, parallel=args.parallel)
+    with tempfile.TemporaryDirectory(prefix="fargo-bench-push-") as temp:
+        scratch = Path(temp)
+        registry = start_registry(scratch / "registry")
+        try:
+            print(
+                f"push of a {args.mib} MiB image, {LAYERS} incompressible layers, to "
+                f"docker-registry on loopback (chunks of {args.chunk_mib} MiB, "
+                f"{args.parallel} in parallel)"
+            )
+            fargo, skopeo = bench_pairs(registry.address, scratch, args.rounds, args.mib, options)
+            fargo_median = statistics.median(fargo)
+            skopeo_median = statistics.median(skopeo)
+            print(f"fargo push:                  {fargo_median:.2f} s (median of {len(fargo)})")
+            print(f"skopeo copy oci: docker://:  {skopeo_median:.2f} s (median of {len(skopeo)})")
+            print(f"fargo / skopeo:              {fargo_median / skopeo_median:.2f}x")
+            bench_one_layer_change(registry.address, scratch, args.mib, options)
+        finally:
+            registry.stop()
+
+
+if __name__ == "__main__":
+    main()
