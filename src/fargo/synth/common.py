@@ -9,7 +9,7 @@ from troposphere import AWSObject, Output, Parameter, Ref, Tags, Template
 
 from fargo import __version__
 from fargo.model.app import App, StackKind
-from fargo.synth.stack import PushedImage, ParameterValue, StackOutput, StackTemplate
+from fargo.synth.stack import ParameterValue, PushedImage, StackOutput, StackTemplate
 
 STAMP_KEY = "fargo"
 
