@@ -14,6 +14,7 @@ from . import (
     change_sets,
     cloudwatch,
     ec2_network,
+    ecr_registry,
     ecs,
     elasticache,
     rds,
@@ -52,6 +53,7 @@ PATCHES: dict[str, Callable[[], None]] = {
     "sns-topic-attributes": sns.set_topic_attributes,
     "app-tier-replacement-in-change-sets": app_tier_replacement.classify_app_tier_changes,
     "stack-policy-enforced": stack_policy.enforce_stack_policies,
+    "ecr-registry-credentials": ecr_registry.authenticate_registry,
 }
 
 
