@@ -12,8 +12,10 @@ import pytest
 
 from fargo.images.builders import Buildah, default_buildah_storage
 from tests.emulator.helpers import last_updated, run_fargo
-from tests.integration.build_fixtures import BASE_IMAGE
 from tests.integration.build_helpers import INSTALL_HINT, make_base_layout
+
+# The name Dockerfiles use for the offline busybox base (as in the build tests).
+BASE_IMAGE = "localhost/fargo-base:latest"
 
 STACKS = ["img-default-network", "img-default-services"]
 DOCKERFILE = """\
