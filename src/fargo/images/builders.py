@@ -44,7 +44,8 @@ from fargo.images.build_process import probe, run_step
 
 IMAGE_ID = re.compile(r"^[0-9a-f]{64}$")
 # Named in every "no builder" error, though fargo itself does not run it (see remote builds).
-REMOTE_OPTION = "build: { remote: codebuild }"
+# What to write instead of building here: an image pushed by other means.
+REMOTE_OPTION = "image: REGISTRY/REPO:TAG"
 
 
 def default_buildah_storage() -> Path:
@@ -281,12 +282,12 @@ def select_builder(
             return _make(candidate, executable, storage)
         reasons[candidate] = reason
     why = "\n".join(f"  {candidate}: {reason}" for candidate, reason in reasons.items())
-    wanted = f"the {name} image builder is" if name else "no image builder is"
+    wanted = f"the {name} image builder is not" if name else "no image builder is"
     raise NoBuilder(
         f"{wanted} usable here\n{why}",
         hint=(
             "install one of: Docker with the buildx plugin and a running daemon, Podman, or "
-            "Buildah (`apt-get install buildah`); or build in AWS with "
-            f"`{REMOTE_OPTION}` under the service's `image:` in fargo.yml"
+            "Buildah (`apt-get install buildah`); or push the image yourself and name it "
+            "with `image: REGISTRY/REPO:TAG`"
         ),
     )

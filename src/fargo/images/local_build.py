@@ -5,10 +5,11 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from fargo.errors import InputError
 from fargo.images.build import BuildRequest, LineSink, ignore_line
 from fargo.images.builders import select_builder
-from fargo.images.tags import source_tag
-from fargo.model.app import App
+from fargo.images.tags import image_tag
+from fargo.model.app import App, Service
 
 
 def build_layouts(
@@ -16,7 +17,7 @@ def build_layouts(
 ) -> dict[str, tuple[Path, str]]:
     """Build each building service (or only `services`) into OUT/<service>/; return the
     layout and manifest digest of each."""
-    chosen = [s for s in app.builds if not services or s.name in services]
+    chosen = select_builds(app, services)
     if not chosen:
         return {}
     builder = select_builder(None if app.builder == "auto" else app.builder)
@@ -27,6 +28,11 @@ def build_layouts(
             continue
         layout = out / service.name
         if layout.exists():
+            if not (layout / "oci-layout").is_file():
+                raise InputError(
+                    f"{layout} exists and is not an OCI image layout; nothing was written",
+                    hint="choose another --out directory",
+                )
             shutil.rmtree(layout)  # a layout is rebuilt whole; stale blobs would linger
         layout.parent.mkdir(parents=True, exist_ok=True)
         result = builder.build(
@@ -38,9 +44,21 @@ def build_layouts(
                 target=build.target,
                 build_args=dict(build.args),
                 platform=build.platform,
-                tag=source_tag(Path(build.context)),
+                tag=image_tag(build),
             ),
             on_line=on_line,
         )
         built[service.name] = (result.layout, result.digest)
     return built
+
+
+def select_builds(app: App, services: tuple[str, ...]) -> list[Service]:
+    """The building services named (all when none is), refusing names that build nothing."""
+    building = {s.name: s for s in app.builds}
+    unknown = [name for name in services if name not in building]
+    if unknown:
+        raise InputError(
+            f"{', '.join(unknown)}: no such service builds an image",
+            hint="services with `image: { build }`: " + (", ".join(building) or "none"),
+        )
+    return [s for name, s in building.items() if not services or name in services]

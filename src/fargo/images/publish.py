@@ -11,10 +11,11 @@ from fargo.aws.facade import Aws
 from fargo.images.build import Builder, BuildRequest, LineSink
 from fargo.images.builders import select_builder
 from fargo.images.ecr import Ecr, PushTarget
+from fargo.images.local_build import select_builds
 from fargo.images.oci import Descriptor
 from fargo.images.progress import BlobOutcome
 from fargo.images.push import push
-from fargo.images.tags import source_tag
+from fargo.images.tags import image_tag
 from fargo.model.app import App, Service
 from fargo.progress import Reporter
 
@@ -47,12 +48,9 @@ class Publisher:
 
     def publish(self, app: App, services: tuple[str, ...] = ()) -> dict[str, str]:
         """Digest-pinned references (`repository-uri@sha256:...`) by building service."""
-        pinned: dict[str, str] = {}
-        for service in app.builds:
-            if services and service.name not in services:
-                continue
-            pinned[service.name] = self._publish(app, service)
-        return pinned
+        return {
+            service.name: self._publish(app, service) for service in select_builds(app, services)
+        }
 
     def _publish(self, app: App, service: Service) -> str:
         build = service.build
@@ -63,7 +61,7 @@ class Publisher:
             keep=app.keep_images,
             tags={"fargo:app": app.name, "ManagedBy": "fargo"},
         )
-        tag = source_tag(Path(build.context))
+        tag = image_tag(build)
         digest = self._ecr.image_digest(repository.name, tag)
         if digest is not None:
             self._reporter.note(f"{service.name}: {repository.uri}:{tag} is already in ECR")

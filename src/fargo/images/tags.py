@@ -4,8 +4,21 @@ a tag always names exactly one build (ECR tags are immutable)."""
 from __future__ import annotations
 
 import hashlib
+import json
 import subprocess
 from pathlib import Path
+
+from fargo.model.app import ImageBuild
+
+
+def image_tag(build: ImageBuild) -> str:
+    """The source tag plus a short hash of the build's settings (Dockerfile, target, args,
+    platform): repositories are shared by every environment and tags are immutable, so two
+    builds of the same source with different settings must not share a tag."""
+    settings = json.dumps(
+        [build.dockerfile, build.target, list(build.args), build.platform], sort_keys=True
+    )
+    return f"{source_tag(Path(build.context))}-{hashlib.sha256(settings.encode()).hexdigest()[:6]}"
 
 
 def source_tag(context: Path) -> str:

@@ -46,6 +46,7 @@ def check_references(manifest: Manifest, marks: Marks) -> None:
                     )
                 )
         _check_injected_names(name, service, marks, problems)
+        _check_architecture(name, service, manifest.services, marks, problems)
         if service.queue is not None and service.queue not in manifest.queues:
             problems.append(
                 marks.problem(
@@ -149,3 +150,36 @@ def _check_injected_names(
                     "drop it, or drop `db` from uses and wire the database yourself",
                 )
             )
+
+
+_PLATFORM_OF_ARCH = {"x86_64": "linux/amd64", "arm64": "linux/arm64"}
+
+
+def _check_architecture(
+    name: str,
+    service: ServiceSpec,
+    services: Mapping[str, ServiceSpec],
+    marks: Marks,
+    problems: list[ManifestProblem],
+) -> None:
+    """An image runs only on the CPU it was built for: say so before a task fails to start."""
+    build = service.image.build
+    wanted = _PLATFORM_OF_ARCH[service.arch]
+    if build is not None and build.platform is not None and build.platform != wanted:
+        problems.append(
+            marks.problem(
+                ("services", name, "image", "build", "platform"),
+                f"platform {build.platform} does not match arch {service.arch}",
+                "drop platform (it follows arch) or set arch to match",
+            )
+        )
+    source = services.get(service.image.from_ or "")
+    if source is not None and source.arch != service.arch:
+        problems.append(
+            marks.problem(
+                ("services", name, "arch"),
+                f"`{service.image.from_}` is built for {source.arch}, this service runs "
+                f"{service.arch}",
+                "give both services the same arch",
+            )
+        )
