@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import threading
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -66,17 +69,53 @@ def image_group() -> None:
     """Work with OCI image layouts."""
 
 
+class _LayerLines:
+    """One stderr line per layer as it starts and as it lands (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def blob_started(self, blob: Any) -> None:
+        self._say(f"{blob.digest[7:19]}: {blob.size / 1024 / 1024:.1f} MiB")
+
+    def blob_progress(self, blob: Any, offset: int) -> None:
+        del blob, offset
+
+    def blob_finished(self, blob: Any, outcome: Any) -> None:
+        self._say(f"{blob.digest[7:19]}: {outcome.value}")
+
+    def _say(self, line: str) -> None:
+        with self._lock:
+            click.echo(line, err=True)
+
+
 @image_group.command(name="push")
 @click.argument("layout", type=click.Path(path_type=Path, exists=True, file_okay=False))
 @click.argument("reference")
 @click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+@click.option(
+    "--insecure/--secure",
+    default=None,
+    help="plain HTTP or HTTPS (default: plain HTTP only for 127.0.0.1 and localhost)",
+)
 @handle_errors
-def image_push(layout: Path, reference: str, as_json: bool) -> None:
-    """Push the OCI image layout LAYOUT to REFERENCE (REGISTRY/REPO:TAG). Registries on
-    127.0.0.1 are spoken to over plain HTTP."""
-    from fargo.images import push  # noqa: PLC0415
+def image_push(layout: Path, reference: str, as_json: bool, insecure: bool | None) -> None:
+    """Push the OCI image layout LAYOUT to REFERENCE (REGISTRY/REPO:TAG).
 
-    result = push(layout, reference)
+    Credentials, when the registry asks for them, come from FARGO_REGISTRY_USER and
+    FARGO_REGISTRY_PASSWORD; never from the command line, where they would be logged."""
+    from fargo.images import BasicCredentials, push  # noqa: PLC0415
+
+    user = os.environ.get("FARGO_REGISTRY_USER")
+    password = os.environ.get("FARGO_REGISTRY_PASSWORD")
+    credentials = BasicCredentials(user, password) if user and password else None
+    result = push(
+        layout,
+        reference,
+        credentials=credentials,
+        insecure=insecure,
+        progress=None if as_json else _LayerLines(),
+    )
     stats = result.stats
     if as_json:
         click.echo(

@@ -89,10 +89,13 @@ class Publisher:
             )
             target = self._target or self._ecr.push_target()
             self._target = target
+            # The app's other images often share base layers: the registry can link them.
+            siblings = [s.build.repository for s in app.builds if s.build and s is not service]
             result = push(
                 built.layout,
                 f"{target.registry}/{repository.name}:{tag}",
                 credentials=target.credentials,
+                mount_from=siblings,
                 progress=_LayerNotes(self._reporter, service.name),
             )
         self._reporter.note(f"{service.name}: pushed {repository.uri}:{tag} ({result.digest})")
