@@ -27,8 +27,12 @@ system-deps:
 
 ## Deploy examples/fullstack to the embedded emulator and print what it made.
 demo: $(INSTALLED)
-	$(BIN)/fargo deploy -f examples/fullstack/fargo.yml --local
-	$(BIN)/fargo status -f examples/fullstack/fargo.yml --local --resources
+	sh scripts/install-system-deps.sh scripts/demo-packages.txt
+	$(BIN)/python scripts/prepare-demo-base.py
+	FULLSTACK_BASE=localhost/fargo-python:3.11 \
+		$(BIN)/fargo deploy -f examples/fullstack/fargo.yml --local
+	FULLSTACK_BASE=localhost/fargo-python:3.11 \
+		$(BIN)/fargo status -f examples/fullstack/fargo.yml --local --resources
 	@echo "The emulator keeps running for you to explore; stop it with: $(BIN)/fargo local stop"
 
 lint: $(INSTALLED)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -67,5 +66,13 @@ def aws(emulator_endpoint: str, account: str) -> Any:
 def fullstack(tmp_path: Path) -> Path:
     """A private copy of examples/fullstack/fargo.yml that a test may edit."""
     target = tmp_path / "fargo.yml"
-    shutil.copy(EXAMPLES / "fullstack" / "fargo.yml", target)
+    text = (EXAMPLES / "fullstack" / "fargo.yml").read_text()
+    # These flows are about stacks, not images: a ready reference spares each test a build
+    # (tests/emulator/test_images_deploy.py deploys the example as written, build and all).
+    built = (
+        "    image:\n"
+        '      build: { context: ., args: { BASE: "${FULLSTACK_BASE:-python:3.12-slim}" } }'
+    )
+    assert built in text, "the example's image section changed; update this fixture"
+    target.write_text(text.replace(built, "    image: fullstack-api:test"))
     return target

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from fargo.images.builders import Buildah, default_buildah_storage
+from tests.conftest import EXAMPLES, ROOT
 from tests.emulator.helpers import last_updated, run_fargo
 from tests.integration.build_helpers import INSTALL_HINT, make_base_layout
 
@@ -94,3 +97,38 @@ def test_a_failing_build_changes_no_stack(app_dir: Path, emulator_endpoint: str,
     assert "exit 3" in failed.stderr
     assert "Traceback" not in failed.stderr
     assert last_updated(aws, STACKS) == before
+
+
+def test_the_example_deploys_with_its_own_image(emulator_endpoint: str, aws: Any) -> None:
+    """examples/fullstack as written: its Dockerfile built on the offline Debian python base
+    (what `make demo` does), pushed to the emulator's ECR, pinned by digest."""
+    prepared = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "prepare-demo-base.py")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    assert prepared.returncode == 0, prepared.stderr
+    manifest = str(EXAMPLES / "fullstack" / "fargo.yml")
+    done = run_fargo(
+        "deploy",
+        "-f",
+        manifest,
+        "--endpoint-url",
+        emulator_endpoint,
+        env={"FULLSTACK_BASE": "localhost/fargo-python:3.11"},
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    (image,) = aws("ecr").describe_images(repositoryName="fullstack/api")["imageDetails"]
+    ecs = aws("ecs")
+    for family in (
+        "fullstack-default-api",
+        "fullstack-default-worker",
+        "fullstack-default-nightly",
+    ):
+        container = ecs.describe_task_definition(taskDefinition=family)["taskDefinition"][
+            "containerDefinitions"
+        ][0]
+        assert container["image"].endswith(f"/fullstack/api@{image['imageDigest']}")

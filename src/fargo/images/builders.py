@@ -95,6 +95,8 @@ class Buildah:
             *isolation,
             # Keep each step's layer, so an unchanged step is not run again next deploy.
             "--layers",
+            # A failed step's working container would otherwise stay in storage for good.
+            "--force-rm",
             f"--pull={request.pull}",
             *_build_args(request),
             "-t",
