@@ -3,6 +3,7 @@ base, pushed before any stack changes, pinned by digest in the task definitions.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -132,3 +133,29 @@ def test_the_example_deploys_with_its_own_image(emulator_endpoint: str, aws: Any
             "containerDefinitions"
         ][0]
         assert container["image"].endswith(f"/fullstack/api@{image['imageDigest']}")
+
+
+def test_a_layout_built_elsewhere_is_pushed_and_pinned(
+    tmp_path: Path, emulator_endpoint: str, aws: Any
+) -> None:
+    """`image: { layout: DIR }`: an OCI layout from any other tool goes to ECR as it is."""
+    make_base_layout(tmp_path / "base")
+    (tmp_path / "fargo.yml").write_text(
+        "app: lay\nservices:\n  tool:\n    image: { layout: ./base }\n"
+        '    command: [sh, -c, "sleep 60"]\n'
+    )
+    manifest = str(tmp_path / "fargo.yml")
+    done = run_fargo("deploy", "-f", manifest, "--endpoint-url", emulator_endpoint)
+    assert done.returncode == 0, done.stderr
+    index = json.loads((tmp_path / "base" / "index.json").read_text())
+    digest = index["manifests"][0]["digest"]
+    (image,) = aws("ecr").describe_images(repositoryName="lay/tool")["imageDetails"]
+    assert image["imageDigest"] == digest
+    assert image["imageTags"] == [f"oci-{digest[7:23]}"]
+    container = aws("ecs").describe_task_definition(taskDefinition="lay-default-tool")[
+        "taskDefinition"
+    ]["containerDefinitions"][0]
+    assert container["image"].endswith(f"/lay/tool@{digest}")
+    again = run_fargo("deploy", "-f", manifest, "--endpoint-url", emulator_endpoint)
+    assert "already in ECR" in again.stderr
+    assert "no changes" in again.stdout

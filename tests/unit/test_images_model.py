@@ -131,3 +131,19 @@ def test_planner_resolves_images_built_now_else_keeps_the_deployed_one() -> None
 )
 def test_build_rules(text: str, fragment: str) -> None:
     assert any(fragment in p.message for p in problems(text))
+
+
+def test_a_layout_image_is_pushed_not_built(tmp_path: Path) -> None:
+    text = MANIFEST.replace("{ build: ./web }", "{ layout: ./web-image }")
+    services = stacks_from_text(text)[StackKind.SERVICES]
+    assert services.parameters["WebImage"] == PushedImage("web")
+    assert any(
+        "exactly one source" in p.message
+        for p in problems(MANIFEST.replace("{ build: ./web }", "{ build: ., layout: ./x }"))
+    )
+    from fargo.images.local_build import build_layouts  # noqa: PLC0415
+    from fargo.manifest.load import parse_manifest  # noqa: PLC0415
+    from fargo.model import build_app  # noqa: PLC0415
+
+    app = build_app(parse_manifest(text, str(tmp_path / "fargo.yml"), None, {}))
+    assert build_layouts(app, (), tmp_path / "out") == {}  # nothing to build, no builder asked

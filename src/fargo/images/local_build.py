@@ -17,7 +17,8 @@ def build_layouts(
 ) -> dict[str, tuple[Path, str]]:
     """Build each building service (or only `services`) into OUT/<service>/; return the
     layout and manifest digest of each."""
-    chosen = select_builds(app, services)
+    # An `image: { layout }` is built already, by another tool.
+    chosen = [s for s in select_builds(app, services) if s.build and s.build.layout is None]
     if not chosen:
         return {}
     builder = select_builder(None if app.builder == "auto" else app.builder)

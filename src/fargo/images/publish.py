@@ -10,9 +10,9 @@ from pathlib import Path
 from fargo.aws.facade import Aws
 from fargo.images.build import Builder, BuildRequest, LineSink
 from fargo.images.builders import select_builder
-from fargo.images.ecr import Ecr, PushTarget
+from fargo.images.ecr import Ecr, PushTarget, Repository
 from fargo.images.local_build import select_builds
-from fargo.images.oci import Descriptor
+from fargo.images.oci import Descriptor, OciLayout
 from fargo.images.progress import BlobOutcome
 from fargo.images.push import push
 from fargo.images.tags import image_tag
@@ -61,6 +61,8 @@ class Publisher:
             keep=app.keep_images,
             tags={"fargo:app": app.name, "ManagedBy": "fargo"},
         )
+        if build.layout is not None:
+            return self._push_layout(service.name, Path(build.layout), repository)
         tag = image_tag(build)
         digest = self._ecr.image_digest(repository.name, tag)
         if digest is not None:
@@ -100,6 +102,24 @@ class Publisher:
             )
         self._reporter.note(f"{service.name}: pushed {repository.uri}:{tag} ({result.digest})")
         return f"{repository.uri}@{result.digest}"
+
+    def _push_layout(self, service: str, layout: Path, repository: Repository) -> str:
+        """An image some other tool built: pushed as it is, tagged by its own digest."""
+        digest = OciLayout.open(layout).image(None).digest
+        tag = f"oci-{digest.removeprefix('sha256:')[:16]}"
+        if self._ecr.image_digest(repository.name, tag) is None:
+            target = self._target or self._ecr.push_target()
+            self._target = target
+            push(
+                layout,
+                f"{target.registry}/{repository.name}:{tag}",
+                credentials=target.credentials,
+                progress=_LayerNotes(self._reporter, service),
+            )
+            self._reporter.note(f"{service}: pushed {layout} as {repository.uri}:{tag}")
+        else:
+            self._reporter.note(f"{service}: {repository.uri}:{tag} is already in ECR")
+        return f"{repository.uri}@{digest}"
 
     def _build_line(self, service: str) -> LineSink:
         def note(line: str) -> None:

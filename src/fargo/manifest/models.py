@@ -64,6 +64,9 @@ class ImageSpec(Strict):
 
     ref: str | None = Field(None, description="an image reference, e.g. 1234.dkr.ecr.../api:tag")
     build: BuildSpec | None = Field(None, description="build this Dockerfile and push it to ECR")
+    layout: str | None = Field(
+        None, description="an OCI image layout directory some other tool built; pushed to ECR"
+    )
     from_: str | None = Field(None, alias="from", description="reuse another service's image")
 
     @model_validator(mode="before")
@@ -73,11 +76,11 @@ class ImageSpec(Strict):
 
     @model_validator(mode="after")
     def _one_source(self) -> ImageSpec:
-        if sum(x is not None for x in (self.ref, self.build, self.from_)) != 1:
+        if sum(x is not None for x in (self.ref, self.build, self.layout, self.from_)) != 1:
             raise invalid(
                 "image needs exactly one source",
-                "write `image: REPO:TAG`, `image: { build: DIR }` or "
-                "`image: { from: OTHER_SERVICE }`",
+                "write `image: REPO:TAG`, `image: { build: DIR }`, `image: { layout: DIR }` "
+                "or `image: { from: OTHER_SERVICE }`",
             )
         return self
 

@@ -88,6 +88,8 @@ class ImageBuild:
     args: tuple[tuple[str, str], ...]
     platform: Literal["linux/amd64", "linux/arm64"]
     repository: str  # ECR repository name: <app>/<service>
+    # An OCI layout another tool built: pushed as it is, nothing is built.
+    layout: str | None = None
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from fargo.manifest.models import Manifest, ServiceSpec
 from fargo.manifest.references import usable_names
@@ -41,10 +42,24 @@ def _kind(spec: ServiceSpec) -> ServiceKind:
 
 
 def _image_build(name: str, spec: ServiceSpec, manifest: Manifest, base: Path) -> ImageBuild:
+    arch_platform: Literal["linux/amd64", "linux/arm64"] = (
+        "linux/arm64" if spec.arch == "arm64" else "linux/amd64"
+    )
+    if spec.image.layout is not None:
+        layout = str((base / spec.image.layout).resolve())
+        return ImageBuild(
+            context=layout,
+            dockerfile=None,
+            target=None,
+            args=(),
+            platform=arch_platform,
+            repository=f"{manifest.app}/{name}",
+            layout=layout,
+        )
     build = spec.image.build
     if build is None:  # callers check; keeps the type honest
         raise ValueError(f"service {name} builds no image")
-    platform = build.platform or ("linux/arm64" if spec.arch == "arm64" else "linux/amd64")
+    platform = build.platform or arch_platform
     return ImageBuild(
         context=str((base / build.context).resolve()),
         dockerfile=build.dockerfile,
@@ -67,8 +82,10 @@ def _service(
     source_name = spec.image.from_ or name
     source = manifest.services[source_name]
     image = source.image.ref
-    built_by = source_name if source.image.build is not None else None
-    build = _image_build(name, spec, manifest, base) if spec.image.build is not None else None
+    pushed = source.image.build is not None or source.image.layout is not None
+    built_by = source_name if pushed else None
+    own = spec.image.build is not None or spec.image.layout is not None
+    build = _image_build(name, spec, manifest, base) if own else None
     route = None
     if spec.http is not None and priority is not None:
         route = HttpRoute(spec.http.path, spec.http.host, spec.http.healthcheck, priority)
