@@ -179,9 +179,6 @@ class CloudFormation:
     def delete_change_set(self, change_set_id: str) -> None:
         self._aws.call("cloudformation", "delete_change_set", ChangeSetName=change_set_id)
 
-    def list_change_sets(self, name: str) -> list[dict[str, Any]]:
-        return self._aws.paginate("cloudformation", "list_change_sets", "Summaries", StackName=name)
-
     def events(self, name: str) -> list[StackEvent]:
         """The newest page of events, newest first (AWS's order)."""
         raw = self._aws.call("cloudformation", "describe_stack_events", StackName=name)

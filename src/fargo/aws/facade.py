@@ -79,10 +79,6 @@ class Aws:
             session_args["profile_name"] = config.profile
         self._session = boto3.session.Session(**session_args)
 
-    @property
-    def is_emulator(self) -> bool:
-        return self.config.endpoint_url is not None
-
     def client(self, service: str) -> Any:
         with self._lock:
             client = self._clients.get(service)

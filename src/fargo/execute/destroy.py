@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 
 from fargo.aws.cloudformation import CloudFormation
 from fargo.aws.facade import Aws
-from fargo.errors import DeployFailed, UnsafeChange
-from fargo.execute.watch import StackWatcher, root_cause
+from fargo.errors import UnsafeChange
+from fargo.execute.watch import StackWatcher, delete_stack
 from fargo.progress import Reporter
 
 # Types whose DeletionPolicy is Retain: they outlive the stack, and the user should know.
@@ -101,23 +100,13 @@ class Destroyer:
                 for r in resources
                 if r["ResourceType"] in _SNAPSHOTTED and r.get("PhysicalResourceId")
             ]
-            if deployed.termination_protection:
-                self._reporter.note(f"{name}: turning termination protection off, as asked")
-                self._cfn.set_termination_protection(name, enabled=False)
-            self._reporter.stack_started(name, "delete")
-            seen = self._watcher.seen(name, exists=True)
-            self._cfn.delete_stack(name, token=f"fargo-{uuid.uuid4()}")
-            final, events = self._watcher.follow(name, seen, stack_id=deployed.stack_id)
-            status = final.status if final else "DELETE_COMPLETE"
-            self._reporter.stack_finished(name, status)
-            if status != "DELETE_COMPLETE":
-                cause = root_cause(events)
-                detail = f"{cause.logical_id}: {cause.reason}" if cause else status
-                raise DeployFailed(
-                    f"{name}: delete failed: {detail}",
-                    hint="fix the cause (for example turn off database deletion protection) "
-                    "and run destroy again",
-                )
+            delete_stack(
+                self._watcher,
+                deployed,
+                why="as asked",
+                hint="fix the cause (for example turn off database deletion protection) "
+                "and run destroy again",
+            )
             deleted.append(name)
             snapshots.extend(self._final_snapshots(stores))
             retained.extend(

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from fargo.aws.cloudformation import ChangeSet, CloudFormation, DeployedStack
 from fargo.errors import DeployFailed, UnsafeChange
-from fargo.execute.watch import StackWatcher, root_cause
+from fargo.execute.watch import StackWatcher, delete_stack, root_cause
 from fargo.model.app import StackKind
 from fargo.plan.guard import unsafe_changes
 from fargo.plan.planner import Plan, Planner, StackPlan, StackRemoval
@@ -76,25 +76,14 @@ class Executor:
         return DeployResult(tuple(outcomes))
 
     def _remove(self, removal: StackRemoval) -> StackOutcome:
-        name = removal.name
-        if removal.deployed.termination_protection:
-            # The removal was planned and passed the guard (--allow-data-loss where data
-            # goes), so the protection has done its job.
-            self._reporter.note(f"{name}: turning termination protection off to retire it")
-            self._cfn.set_termination_protection(name, enabled=False)
-        self._reporter.stack_started(name, "delete")
-        seen = self._watcher.seen(name, exists=True)
-        self._cfn.delete_stack(name, token=f"fargo-{uuid.uuid4()}")
-        final, events = self._watcher.follow(name, seen, stack_id=removal.deployed.stack_id)
-        status = final.status if final else "DELETE_COMPLETE"
-        self._reporter.stack_finished(name, status)
-        if status != "DELETE_COMPLETE":
-            cause = root_cause(events)
-            raise DeployFailed(
-                f"{name}: delete failed: {cause.reason if cause else status}",
-                hint="fix the cause and run deploy again",
-            )
-        return StackOutcome(name, "deleted", status, {})
+        # The removal was planned and passed the guard (--allow-data-loss where data goes).
+        delete_stack(
+            self._watcher,
+            removal.deployed,
+            why="to retire it",
+            hint="fix the cause and run deploy again",
+        )
+        return StackOutcome(removal.name, "deleted", "DELETE_COMPLETE", {})
 
     def _apply_stack(
         self, stack: StackPlan, outputs: dict[StackKind, dict[str, str]]
@@ -201,9 +190,12 @@ class Executor:
             f"{deployed.name} is {deployed.status} from an earlier failed create; "
             "deleting it before creating it again"
         )
-        seen = self._watcher.seen(deployed.name, exists=True)
-        self._cfn.delete_stack(deployed.name, token=f"fargo-{uuid.uuid4()}")
-        self._watcher.follow(deployed.name, seen, stack_id=deployed.stack_id)
+        delete_stack(
+            self._watcher,
+            deployed,
+            why="to create it again",
+            hint="delete the stack in the CloudFormation console, then run deploy again",
+        )
 
     def _recover(self, deployed: DeployedStack) -> None:
         self._reporter.note(f"{deployed.name} is UPDATE_ROLLBACK_FAILED; continuing the rollback")

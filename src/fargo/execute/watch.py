@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from fargo.aws.cloudformation import CloudFormation, DeployedStack, StackEvent
-from fargo.errors import AwsError
+from fargo.errors import AwsError, DeployFailed
 from fargo.progress import Reporter
 
 # "Resource creation cancelled" and friends are consequences, not causes.
@@ -55,6 +56,28 @@ class StackWatcher:
                     hint="check the stack's events; run deploy again once it settles",
                 )
             self.sleep(self.poll_seconds)
+
+
+def delete_stack(watcher: StackWatcher, deployed: DeployedStack, *, why: str, hint: str) -> None:
+    """Delete `deployed` and follow it to the end; every path that deletes a stack (destroy,
+    a retired stack, a failed first create) goes through here.
+
+    Termination protection is turned off first: each caller reaches this only once the
+    deletion was confirmed or planned and guarded. `why` says so in the note."""
+    cfn, reporter, name = watcher.cloudformation, watcher.reporter, deployed.name
+    if deployed.termination_protection:
+        reporter.note(f"{name}: turning termination protection off, {why}")
+        cfn.set_termination_protection(name, enabled=False)
+    reporter.stack_started(name, "delete")
+    seen = watcher.seen(name, exists=True)
+    cfn.delete_stack(name, token=f"fargo-{uuid.uuid4()}")
+    final, events = watcher.follow(name, seen, stack_id=deployed.stack_id)
+    status = final.status if final else "DELETE_COMPLETE"
+    reporter.stack_finished(name, status)
+    if status != "DELETE_COMPLETE":
+        cause = root_cause(events)
+        detail = f"{cause.logical_id}: {cause.reason}" if cause else status
+        raise DeployFailed(f"{name}: delete failed: {detail}", hint=hint)
 
 
 def root_cause(events: list[StackEvent]) -> StackEvent | None:

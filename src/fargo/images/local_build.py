@@ -6,10 +6,10 @@ import shutil
 from pathlib import Path
 
 from fargo.errors import InputError
-from fargo.images.build import BuildRequest, LineSink, ignore_line
+from fargo.images.build import Builder, BuildRequest, LineSink, ignore_line
 from fargo.images.builders import select_builder
 from fargo.images.tags import image_tag
-from fargo.model.app import App, Service
+from fargo.model.app import App, ImageBuild, Service
 
 
 def build_layouts(
@@ -21,7 +21,7 @@ def build_layouts(
     chosen = [s for s in select_builds(app, services) if s.build and s.build.layout is None]
     if not chosen:
         return {}
-    builder = select_builder(None if app.builder == "auto" else app.builder)
+    builder = app_builder(app)
     built: dict[str, tuple[Path, str]] = {}
     for service in chosen:
         build = service.build
@@ -37,16 +37,7 @@ def build_layouts(
             shutil.rmtree(layout)  # a layout is rebuilt whole; stale blobs would linger
         layout.parent.mkdir(parents=True, exist_ok=True)
         result = builder.build(
-            BuildRequest(
-                name=build.repository,
-                context=Path(build.context),
-                layout=layout,
-                dockerfile=Path(build.context) / build.dockerfile if build.dockerfile else None,
-                target=build.target,
-                build_args=dict(build.args),
-                platform=build.platform,
-                tag=image_tag(build),
-            ),
+            build_request(build, layout, image_tag(build)),
             on_line=on_line,
         )
         built[service.name] = (result.layout, result.digest)
@@ -63,3 +54,23 @@ def select_builds(app: App, services: tuple[str, ...]) -> list[Service]:
             hint="services with `image: { build }`: " + (", ".join(building) or "none"),
         )
     return [s for name, s in building.items() if not services or name in services]
+
+
+def app_builder(app: App) -> Builder:
+    """The builder the manifest asks for, or the first usable one."""
+    return select_builder(None if app.builder == "auto" else app.builder)
+
+
+def build_request(build: ImageBuild, layout: Path, tag: str) -> BuildRequest:
+    """What to ask a builder for one service's image, written to `layout`."""
+    context = Path(build.context)
+    return BuildRequest(
+        name=build.repository,
+        context=context,
+        layout=layout,
+        dockerfile=context / build.dockerfile if build.dockerfile else None,
+        target=build.target,
+        build_args=dict(build.args),
+        platform=build.platform,
+        tag=tag,
+    )

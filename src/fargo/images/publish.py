@@ -8,10 +8,9 @@ import tempfile
 from pathlib import Path
 
 from fargo.aws.facade import Aws
-from fargo.images.build import Builder, BuildRequest, LineSink
-from fargo.images.builders import select_builder
+from fargo.images.build import Builder, LineSink
 from fargo.images.ecr import Ecr, PushTarget, Repository
-from fargo.images.local_build import select_builds
+from fargo.images.local_build import app_builder, build_request, select_builds
 from fargo.images.oci import Descriptor, OciLayout
 from fargo.images.progress import BlobOutcome
 from fargo.images.push import push
@@ -62,64 +61,48 @@ class Publisher:
             tags={"fargo:app": app.name, "ManagedBy": "fargo"},
         )
         if build.layout is not None:
-            return self._push_layout(service.name, Path(build.layout), repository)
-        tag = image_tag(build)
-        digest = self._ecr.image_digest(repository.name, tag)
-        if digest is not None:
-            self._reporter.note(f"{service.name}: {repository.uri}:{tag} is already in ECR")
+            # An image some other tool built: pushed as it is, tagged by its own digest.
+            layout = Path(build.layout)
+            digest = OciLayout.open(layout).image(None).digest
+            tag = f"oci-{digest.removeprefix('sha256:')[:16]}"
+            if self._ecr.image_digest(repository.name, tag) is None:
+                self._push(app, service, layout, repository, tag)
+            else:
+                self._reporter.note(f"{service.name}: {repository.uri}:{tag} is already in ECR")
             return f"{repository.uri}@{digest}"
+        tag = image_tag(build)
+        existing = self._ecr.image_digest(repository.name, tag)
+        if existing is not None:
+            self._reporter.note(f"{service.name}: {repository.uri}:{tag} is already in ECR")
+            return f"{repository.uri}@{existing}"
         with tempfile.TemporaryDirectory(dir=self._work_dir, prefix="fargo-image-") as scratch:
-            builder = self._builder or select_builder(
-                None if app.builder == "auto" else app.builder
-            )
+            builder = self._builder or app_builder(app)
             self._builder = builder
             self._reporter.note(f"{service.name}: building with {builder.name} ({build.platform})")
             built = builder.build(
-                BuildRequest(
-                    name=build.repository,
-                    context=Path(build.context),
-                    layout=Path(scratch) / "layout",
-                    dockerfile=(
-                        Path(build.context) / build.dockerfile if build.dockerfile else None
-                    ),
-                    target=build.target,
-                    build_args=dict(build.args),
-                    platform=build.platform,
-                    tag=tag,
-                ),
+                build_request(build, Path(scratch) / "layout", tag),
                 on_line=self._build_line(service.name),
             )
-            target = self._target or self._ecr.push_target()
-            self._target = target
-            # The app's other images often share base layers: the registry can link them.
-            siblings = [s.build.repository for s in app.builds if s.build and s is not service]
-            result = push(
-                built.layout,
-                f"{target.registry}/{repository.name}:{tag}",
-                credentials=target.credentials,
-                mount_from=siblings,
-                progress=_LayerNotes(self._reporter, service.name),
-            )
-        self._reporter.note(f"{service.name}: pushed {repository.uri}:{tag} ({result.digest})")
-        return f"{repository.uri}@{result.digest}"
-
-    def _push_layout(self, service: str, layout: Path, repository: Repository) -> str:
-        """An image some other tool built: pushed as it is, tagged by its own digest."""
-        digest = OciLayout.open(layout).image(None).digest
-        tag = f"oci-{digest.removeprefix('sha256:')[:16]}"
-        if self._ecr.image_digest(repository.name, tag) is None:
-            target = self._target or self._ecr.push_target()
-            self._target = target
-            push(
-                layout,
-                f"{target.registry}/{repository.name}:{tag}",
-                credentials=target.credentials,
-                progress=_LayerNotes(self._reporter, service),
-            )
-            self._reporter.note(f"{service}: pushed {layout} as {repository.uri}:{tag}")
-        else:
-            self._reporter.note(f"{service}: {repository.uri}:{tag} is already in ECR")
+            digest = self._push(app, service, built.layout, repository, tag)
         return f"{repository.uri}@{digest}"
+
+    def _push(
+        self, app: App, service: Service, layout: Path, repository: Repository, tag: str
+    ) -> str:
+        """Push `layout` as `repository:tag`; return the pushed manifest's digest."""
+        if self._target is None:  # one token serves every push of the deploy
+            self._target = self._ecr.push_target()
+        # The app's other images often share base layers: the registry can link them.
+        siblings = [s.build.repository for s in app.builds if s.build and s is not service]
+        result = push(
+            layout,
+            f"{self._target.registry}/{repository.name}:{tag}",
+            credentials=self._target.credentials,
+            mount_from=siblings,
+            progress=_LayerNotes(self._reporter, service.name),
+        )
+        self._reporter.note(f"{service.name}: pushed {repository.uri}:{tag} ({result.digest})")
+        return result.digest
 
     def _build_line(self, service: str) -> LineSink:
         def note(line: str) -> None:

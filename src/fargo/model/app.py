@@ -117,10 +117,6 @@ class Service:
     build: ImageBuild | None = None  # set on the service that builds
 
     @property
-    def uses_database(self) -> bool:
-        return self.uses.database
-
-    @property
     def long_running(self) -> bool:
         """Runs as an ECS service; a scheduled job only runs as one-off tasks."""
         return self.kind != "job"
@@ -211,6 +207,3 @@ class App:
     @property
     def stacks(self) -> tuple[StackKind, ...]:
         return tuple(k for k in DEPLOY_ORDER if k is not StackKind.DATA or self.has_data)
-
-    def queue(self, name: str) -> Queue:
-        return next(q for q in self.queues if q.name == name)

@@ -68,9 +68,6 @@ class Plan:
     def unchanged(self) -> bool:
         return all(s.action == "unchanged" for s in self.stacks) and not self.removals
 
-    def stack(self, kind: StackKind) -> StackPlan | None:
-        return next((s for s in self.stacks if s.template.kind is kind), None)
-
 
 class Planner:
     def __init__(

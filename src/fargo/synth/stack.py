@@ -63,8 +63,3 @@ class StackTemplate:
                 },
             ]
         }
-
-    @property
-    def upstream(self) -> tuple[StackKind, ...]:
-        kinds = {v.stack for v in self.parameters.values() if isinstance(v, StackOutput)}
-        return tuple(sorted(kinds, key=lambda k: k.value))
