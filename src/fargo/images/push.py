@@ -185,10 +185,13 @@ class _BlobPush:
                     except UploadCancelled:
                         pass
                     except Exception as error:  # noqa: BLE001 - re-raised below, after the pool stops
-                        if failure is None:
-                            failure = error
-                            self.cancelled.set()
-                            pool.shutdown(wait=False, cancel_futures=True)
+                        failure = error
+                        self.cancelled.set()
+                        pool.shutdown(wait=False, cancel_futures=True)
+                        # Futures cancelled by shutdown() never reach as_completed's waiter,
+                        # so waiting for them would hang; leaving the `with` waits for the
+                        # uploads already running, which stop at `cancelled`.
+                        break
             except BaseException:
                 # Ctrl-C: without this the pool would finish every upload before exiting.
                 self.cancelled.set()
