@@ -13,6 +13,7 @@ from pydantic import Field, field_validator, model_validator
 from fargo.manifest import fargate
 from fargo.manifest.app_tier import AlertsSpec, BucketSpec, CacheSpec, MailSpec, QueueSpec
 from fargo.manifest.base import Strict, invalid, name_rule
+from fargo.manifest.edge import CdnSpec, DomainSpec
 from fargo.manifest.schedule import schedule_problem
 
 # ALB path patterns: AWS's allowed characters, case-sensitive, at most 128 characters.
@@ -279,6 +280,8 @@ class Manifest(Strict):
     buckets: dict[str, BucketSpec] = Field(default_factory=dict)
     mail: MailSpec | None = None
     alerts: AlertsSpec | None = None
+    domain: DomainSpec | None = None
+    cdn: CdnSpec | None = None
     tags: dict[str, str] = Field(default_factory=dict, description="extra tags on every resource")
     builder: Literal["auto", "docker", "podman", "buildah"] = Field(
         "auto", description="what builds `image: { build }` images on this machine"

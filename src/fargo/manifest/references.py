@@ -56,6 +56,7 @@ def check_references(manifest: Manifest, marks: Marks) -> None:
                 )
             )
     _check_routes(manifest.services, marks, problems)
+    _check_edge(manifest, marks, problems)
     if problems:
         raise ManifestError(problems)
 
@@ -181,5 +182,29 @@ def _check_architecture(
                 f"`{service.image.from_}` is built for {source.arch}, this service runs "
                 f"{service.arch}",
                 "give both services the same arch",
+            )
+        )
+
+
+def _check_edge(manifest: Manifest, marks: Marks, problems: list[ManifestProblem]) -> None:
+    if manifest.cdn is not None and not any(s.http for s in manifest.services.values()):
+        problems.append(
+            marks.problem(
+                ("cdn",),
+                "`cdn` routes its path to the API, but no service has `http`",
+                "give the API service `http: { path: /api/* }` and a `port`",
+            )
+        )
+    domain = manifest.domain
+    if domain is None:
+        return
+    api = domain.api or f"api.{domain.name}"
+    site = domain.site or domain.name
+    if manifest.cdn is not None and manifest.cdn.static is not None and api == site:
+        problems.append(
+            marks.problem(
+                ("domain", "api" if domain.api else "site"),
+                f"the API and the static site cannot share the host {api}",
+                f"for example api: api.{domain.name} and site: {domain.name}",
             )
         )

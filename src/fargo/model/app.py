@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 from typing import Literal
 
 NatMode = Literal["none", "single", "per-az"]
@@ -15,9 +16,10 @@ class StackKind(StrEnum):
     NETWORK = "network"
     DATA = "data"
     SERVICES = "services"
+    EDGE = "edge"
 
 
-DEPLOY_ORDER = (StackKind.NETWORK, StackKind.DATA, StackKind.SERVICES)
+DEPLOY_ORDER = (StackKind.NETWORK, StackKind.DATA, StackKind.SERVICES, StackKind.EDGE)
 
 
 @dataclass(frozen=True)
@@ -170,6 +172,40 @@ class Mail:
 
 
 @dataclass(frozen=True)
+class Domain:
+    """The zone fargo writes records in, the API's host and the static site's host."""
+
+    name: str
+    api: str
+    site: str
+    dns: Literal["route53", "cloudflare", "godaddy", "porkbun", "powerdns"]
+
+
+# Managed CloudFront policies the API's cache behavior uses: nothing cached, every viewer
+# header but Host forwarded (the ALB's certificate names the API host, not the viewer's).
+CACHING_DISABLED_POLICY = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+ALL_VIEWER_EXCEPT_HOST_POLICY = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+# The header CloudFront adds on its way to the ALB; without it the ALB answers 403.
+ORIGIN_VERIFY_HEADER = "X-Fargo-Origin-Verify"
+
+
+@dataclass(frozen=True)
+class Cdn:
+    """CloudFront in front of the API: spliced into the user's distribution (`existing`),
+    or a distribution fargo creates for a static site (`static`)."""
+
+    existing: str | None
+    static: Path | None
+    path: str
+    spa: bool
+    origin_id: str  # the id of the API's origin in the distribution
+
+    @property
+    def owned(self) -> bool:
+        return self.static is not None
+
+
+@dataclass(frozen=True)
 class App:
     name: str
     env: str
@@ -189,6 +225,8 @@ class App:
     termination_protection: bool = False  # on the data stack
     builder: Literal["auto", "docker", "podman", "buildah"] = "auto"
     keep_images: int = 20
+    domain: Domain | None = None
+    cdn: Cdn | None = None
 
     @property
     def builds(self) -> tuple[Service, ...]:
@@ -206,4 +244,10 @@ class App:
 
     @property
     def stacks(self) -> tuple[StackKind, ...]:
-        return tuple(k for k in DEPLOY_ORDER if k is not StackKind.DATA or self.has_data)
+        wanted = {
+            StackKind.NETWORK: True,
+            StackKind.DATA: self.has_data,
+            StackKind.SERVICES: True,
+            StackKind.EDGE: self.cdn is not None and self.cdn.owned,
+        }
+        return tuple(k for k in DEPLOY_ORDER if wanted[k])

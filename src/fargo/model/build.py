@@ -11,6 +11,7 @@ from fargo.model.data import (
     build_mail,
     build_queues,
 )
+from fargo.model.edge import build_cdn, build_domain
 from fargo.model.profiles import PROFILES
 from fargo.model.services import build_services
 
@@ -42,4 +43,6 @@ def build_app(loaded: LoadedManifest) -> App:
         termination_protection=profile.termination_protection,
         builder=manifest.builder,
         keep_images=manifest.keep_images,
+        domain=build_domain(manifest),
+        cdn=build_cdn(manifest, loaded.env, loaded.file.parent),
     )

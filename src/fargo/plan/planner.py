@@ -19,7 +19,7 @@ from fargo.model.app import StackKind
 from fargo.plan.compare import same_template
 from fargo.plan.guard import UnsafeChange, unsafe_changes
 from fargo.progress import Reporter
-from fargo.synth.stack import PushedImage, StackOutput, StackTemplate
+from fargo.synth.stack import IssuedCertificate, PushedImage, StackOutput, StackTemplate
 
 Action = Literal["create", "update", "unchanged"]
 # States from which a stack cannot be updated and must be deleted and created again. Both
@@ -86,6 +86,8 @@ class Planner:
         self._poll = poll_seconds
         # Digest-pinned references of the images deploy built and pushed, by service.
         self.images: dict[str, str] = {}
+        # ARNs of the domain's issued certificates, by scope (regional, cloudfront).
+        self.certificates: dict[str, str] = {}
 
     def plan(self, templates: tuple[StackTemplate, ...], retired: tuple[str, ...] = ()) -> Plan:
         """`retired`: names of stacks the app no longer has, removed if they are deployed."""
@@ -141,6 +143,8 @@ class Planner:
                 found = outputs.get(value.stack, {}).get(value.key)
             elif isinstance(value, PushedImage):
                 found = self.images.get(value.service) or (deployed or {}).get(key)
+            elif isinstance(value, IssuedCertificate):
+                found = self.certificates.get(value.scope) or (deployed or {}).get(key)
             else:
                 found = value
             if found is None:

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Literal
 
 from troposphere import AWSObject, Output, Parameter, Ref, Tags, Template
 
 from fargo import __version__
 from fargo.model.app import App, StackKind
-from fargo.synth.stack import ParameterValue, PushedImage, StackOutput, StackTemplate
+from fargo.synth.stack import (
+    IssuedCertificate,
+    ParameterValue,
+    PushedImage,
+    StackOutput,
+    StackTemplate,
+)
 
 STAMP_KEY = "fargo"
 
@@ -81,6 +87,14 @@ class Inputs:
         if key not in self.values:
             parameter(self._template, key, "String", f"image built from {service}'s Dockerfile")
             self.values[key] = PushedImage(service)
+        return Ref(key)
+
+    def certificate(self, scope: Literal["regional", "cloudfront"]) -> Ref:
+        """The ARN of the domain's ACM certificate, issued before any stack changes."""
+        key = "CertificateArn" if scope == "regional" else "CloudFrontCertificateArn"
+        if key not in self.values:
+            parameter(self._template, key, "String", f"ACM certificate ({scope}) of the domain")
+            self.values[key] = IssuedCertificate(scope)
         return Ref(key)
 
 

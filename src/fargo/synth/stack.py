@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from fargo.model.app import StackKind
 
@@ -33,7 +33,19 @@ class PushedImage:
         return f"<image of {self.service}, built at deploy>"
 
 
-ParameterValue = str | StackOutput | PushedImage
+@dataclass(frozen=True)
+class IssuedCertificate:
+    """The ARN of the ACM certificate for the app's domain: requested and validated through
+    the DNS provider before any stack changes. `cloudfront` certificates live in us-east-1,
+    as CloudFront requires; `regional` ones in the app's region, for the load balancer."""
+
+    scope: Literal["regional", "cloudfront"]
+
+    def __str__(self) -> str:
+        return f"<{self.scope} certificate, issued at deploy>"
+
+
+ParameterValue = str | StackOutput | PushedImage | IssuedCertificate
 
 
 @dataclass(frozen=True)

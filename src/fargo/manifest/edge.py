@@ -1,0 +1,100 @@
+"""Manifest sections of the edge: the app's `domain` and its `cdn`."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from fargo.manifest.base import Strict, invalid
+
+_HOST = re.compile(r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+# CloudFront distribution ids: upper-case letters and digits, E… in practice.
+_DISTRIBUTION_ID = re.compile(r"^[A-Z0-9]{8,20}$")
+# A cache behavior's path pattern: CloudFront allows these characters and `*`/`?` wildcards.
+_PATH_PATTERN = re.compile(r"^/[A-Za-z0-9_\-.$/~\"'@:+*?&]*$")
+
+DnsProviderName = Literal["route53", "cloudflare", "godaddy", "porkbun", "powerdns"]
+
+
+def _host(value: str, what: str) -> str:
+    if not _HOST.match(value):
+        raise invalid(f"`{value}` is not a {what}", "lower-case, for example api.example.com")
+    return value
+
+
+class DomainSpec(Strict):
+    name: str = Field(description="the DNS zone fargo writes records in, e.g. example.com")
+    api: str | None = Field(None, description="the API's host name; default api.<name>")
+    site: str | None = Field(
+        None, description="the static site's host name (with `cdn: { static }`); default <name>"
+    )
+    dns: DnsProviderName = Field(
+        "route53", description="where the zone is hosted; credentials come from the environment"
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return _host(value, "domain name")
+
+    @field_validator("api", "site")
+    @classmethod
+    def _hosts(cls, value: str | None) -> str | None:
+        return None if value is None else _host(value, "host name")
+
+    @model_validator(mode="after")
+    def _inside_zone(self) -> DomainSpec:
+        for key in ("api", "site"):
+            host = getattr(self, key)
+            if host is not None and host != self.name and not host.endswith("." + self.name):
+                raise invalid(
+                    f"`{key}: {host}` is outside the zone {self.name}",
+                    f"fargo writes records only in {self.name}; use a host such as "
+                    f"{key}.{self.name}",
+                )
+        return self
+
+
+class CdnSpec(Strict):
+    existing: str | None = Field(
+        None, description="id of a CloudFront distribution fargo adds the API to, not owns"
+    )
+    static: str | None = Field(
+        None, description="a directory of built static files; fargo creates the distribution"
+    )
+    path: str = Field("/api/*", description="the path pattern routed to the API")
+    spa: bool = Field(
+        True, description="serve index.html for paths without a file (single-page apps)"
+    )
+
+    @field_validator("existing")
+    @classmethod
+    def _distribution_id(cls, value: str | None) -> str | None:
+        if value is not None and not _DISTRIBUTION_ID.match(value):
+            raise invalid(
+                f"`{value}` is not a CloudFront distribution id",
+                "the ID column of the CloudFront console, e.g. E2ABCDEF123456",
+            )
+        return value
+
+    @field_validator("path")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        if not _PATH_PATTERN.match(value) or value in ("/", "/*", "*"):
+            raise invalid(
+                f"`{value}` is not a path pattern fargo can route to the API",
+                "a prefix such as /api/* (the default behavior stays with the site)",
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _one_source(self) -> CdnSpec:
+        if (self.existing is None) == (self.static is None):
+            raise invalid(
+                "`cdn` needs exactly one of `existing` or `static`",
+                "existing: DISTRIBUTION_ID adds the API to your distribution; "
+                "static: ./dist creates one for a static site",
+            )
+        return self
