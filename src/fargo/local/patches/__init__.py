@@ -12,6 +12,7 @@ from . import (
     app_autoscaling,
     app_tier_replacement,
     change_sets,
+    cloudfront,
     cloudwatch,
     ec2_network,
     ecr_registry,
@@ -54,6 +55,7 @@ PATCHES: dict[str, Callable[[], None]] = {
     "app-tier-replacement-in-change-sets": app_tier_replacement.classify_app_tier_changes,
     "stack-policy-enforced": stack_policy.enforce_stack_policies,
     "ecr-registry-credentials": ecr_registry.authenticate_registry,
+    "cloudfront-etag-if-match": cloudfront.refuse_stale_if_match,
 }
 
 

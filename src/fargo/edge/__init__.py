@@ -1,0 +1,1 @@
+"""The edge in front of the app: DNS, certificates and CloudFront."""
