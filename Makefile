@@ -27,13 +27,11 @@ system-deps:
 
 ## Deploy examples/fullstack to the embedded emulator and print what it made.
 demo: $(INSTALLED)
-	sh scripts/install-system-deps.sh scripts/demo-packages.txt
-	$(BIN)/python scripts/prepare-demo-base.py
-	FULLSTACK_BASE=localhost/fargo-python:3.11 \
-		$(BIN)/fargo deploy -f examples/fullstack/fargo.yml --local
-	FULLSTACK_BASE=localhost/fargo-python:3.11 \
-		$(BIN)/fargo status -f examples/fullstack/fargo.yml --local --resources
-	@echo "The emulator keeps running for you to explore; stop it with: $(BIN)/fargo local stop"
+	@# buildah builds the example's Dockerfile; without it (no root to install it), the demo
+	@# deploys the same image assembled as an OCI layout by the project's scripts.
+	sh scripts/install-system-deps.sh scripts/demo-packages.txt \
+		|| echo "continuing without buildah: the image comes from an OCI layout"
+	$(BIN)/python scripts/demo.py
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
