@@ -1,0 +1,101 @@
+"""PowerDNS Authoritative through its REST API (`/api/v1`, `X-API-Key`).
+
+The API speaks in record sets: a zone's GET lists every rrset, and one PATCH replaces
+(`REPLACE`) or drops (`DELETE`) whole sets at once, so all of an upsert's changes go in
+one request. Names and CNAME/MX targets are absolute with the trailing dot, TXT content
+is quoted; the zone's id is its name with the trailing dot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from fargo.edge.dns.api import Call, JsonApi
+from fargo.edge.dns.provider import Change, Held, RecordSetProvider
+from fargo.edge.dns.records import DnsRecord, RecordType, fqdn, presentation
+from fargo.images.retry import RetryPolicy
+
+_AUTH_HINT = (
+    "check that FARGO_POWERDNS_API_KEY is the server's api-key, that its webserver-allow-from "
+    "admits this machine and that the zone {zone} exists"
+)
+
+
+class PowerDns(RecordSetProvider):
+    name = "powerdns"
+
+    def __init__(
+        self,
+        url: str,
+        api_key: str,
+        server_id: str = "localhost",
+        *,
+        retry: RetryPolicy | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        base = url.rstrip("/")
+        base = base if base.endswith("/api/v1") else f"{base}/api/v1"
+        self.server_id = server_id
+        self.api = JsonApi(
+            "powerdns",
+            base,
+            auth_hint=_AUTH_HINT,
+            message_of=_message,
+            headers={"X-API-Key": api_key},
+            secrets=[api_key],
+            retry=retry,
+            transport=transport,
+        )
+        # Disabled records are not values a name holds, but a REPLACE must keep them.
+        self._disabled: dict[tuple[str, str], list[dict[str, Any]]] = {}
+
+    def __repr__(self) -> str:
+        return f"PowerDns({self.api.base_url!r}, server_id={self.server_id!r}, api_key=<hidden>)"
+
+    def _zone_path(self, zone: str) -> str:
+        return f"/servers/{quote(self.server_id, safe='')}/zones/{quote(zone + '.', safe='')}"
+
+    def _held(self, zone: str, name: str, type: RecordType) -> list[Held]:
+        call = Call("read", f"{name} {type}", zone)
+        data = self.api.send("GET", self._zone_path(zone), call).json()
+        for rrset in data.get("rrsets", []):
+            if fqdn(rrset["name"]) == name and rrset["type"] == type:
+                records = rrset.get("records", [])
+                self._disabled[(name, type)] = [r for r in records if r.get("disabled")]
+                return [
+                    Held(DnsRecord(name, type, r["content"], rrset["ttl"]), r["content"])
+                    for r in records
+                    if not r.get("disabled")
+                ]
+        self._disabled[(name, type)] = []
+        return []
+
+    def _apply(self, zone: str, changes: Sequence[Change], operation: str) -> None:
+        rrsets = [self._rrset(change) for change in changes]
+        call = Call(operation, ", ".join(f"{c.name} {c.type}" for c in changes), zone)
+        # REPLACE and DELETE name the whole set's end state: sending one twice is harmless.
+        self.api.send("PATCH", self._zone_path(zone), call, json={"rrsets": rrsets})
+
+    def _rrset(self, change: Change) -> dict[str, Any]:
+        name = f"{change.name}."
+        disabled = self._disabled.get((change.name, change.type), [])
+        records = [{"content": c, "disabled": False} for c in change.contents(presentation)]
+        if not records and not disabled:
+            return {"name": name, "type": change.type, "changetype": "DELETE"}
+        return {
+            "name": name,
+            "type": change.type,
+            "ttl": change.ttl,
+            "changetype": "REPLACE",
+            "records": records + disabled,
+        }
+
+
+def _message(response: httpx.Response) -> str:
+    if response.headers.get("content-type", "").startswith("application/json"):
+        return str(response.json().get("error", response.text))
+    return response.text.strip()
