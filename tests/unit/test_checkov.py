@@ -51,9 +51,17 @@ def case_dir(manifest: Path, env: str | None) -> str:
 def feature_manifests() -> dict[str, str]:
     """The unit manifests, by test module: host routes, spot, ECR, ssm, Aurora Serverless,
     the app tier (cache, queues, buckets, mail, schedules, alarms)."""
-    from tests.unit import test_synth, test_synth_app_tier  # noqa: PLC0415 - test modules
+    from tests.unit import (  # noqa: PLC0415 - test modules
+        test_synth,
+        test_synth_app_tier,
+        test_synth_edge,
+    )
 
-    return {"test_synth": test_synth.MANIFEST, "test_synth_app_tier": test_synth_app_tier.MANIFEST}
+    return {
+        "test_synth": test_synth.MANIFEST,
+        "test_synth_app_tier": test_synth_app_tier.MANIFEST,
+        "test_synth_edge": test_synth_edge.MANIFEST,
+    }
 
 
 def feature_cases() -> Iterator[tuple[str, str, str | None]]:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from fargo.model.app import App, StackKind
 from fargo.synth.common import tag_everything
 from fargo.synth.data import synth_data
+from fargo.synth.edge import synth_edge
 from fargo.synth.network import synth_network
 from fargo.synth.services import synth_services
 from fargo.synth.stack import ParameterValue, StackOutput, StackTemplate
@@ -17,6 +18,7 @@ BUILDERS: dict[StackKind, Builder] = {
     StackKind.NETWORK: synth_network,
     StackKind.DATA: synth_data,
     StackKind.SERVICES: synth_services,
+    StackKind.EDGE: synth_edge,
 }
 
 

@@ -1,0 +1,311 @@
+"""Edge stack: a static site in a private S3 bucket behind a CloudFront distribution that
+also routes the API's path (`cdn.path`, default `/api/*`) to the load balancer.
+
+Only CloudFront reads the bucket, through an origin access control; the API origin gets a
+secret header the load balancer requires, so the ALB answers only requests that came
+through CloudFront. DNS records and certificates are made outside CloudFormation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from troposphere import GetAtt, Ref, Sub, Template, cloudfront, s3
+
+from fargo.model.app import (
+    ALL_VIEWER_EXCEPT_HOST_POLICY,
+    CACHING_DISABLED_POLICY,
+    ORIGIN_VERIFY_HEADER,
+    App,
+    Cdn,
+    StackKind,
+)
+from fargo.synth.common import Inputs, add, finish, new_template, output, skip_check
+from fargo.synth.site_function import RUNTIME, request_function
+from fargo.synth.stack import StackTemplate
+
+# Managed CloudFront policies of the site's behavior: cache by path only, compressed
+# (CachingOptimized), and the standard security headers (HSTS, nosniff, frame options,
+# referrer policy) on every file of the site (SecurityHeadersPolicy).
+CACHING_OPTIMIZED_POLICY = "658327ea-f89d-4fab-a63d-7e88639e58f6"
+SECURITY_HEADERS_POLICY = "67f7725c-6f97-4210-82d7-5512b31e9d03"
+
+SITE_ORIGIN_ID = "site"
+# The publisher's record of what it uploaded; CloudFront may not serve it.
+SITE_MANIFEST_PREFIX = ".fargo/"
+
+ALL_METHODS = ["GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"]
+READ_METHODS = ["GET", "HEAD"]
+
+
+def synth_edge(app: App) -> StackTemplate:
+    cdn = app.cdn
+    if cdn is None or not cdn.owned:
+        raise ValueError("the edge stack exists only with cdn: { static }")
+    template = new_template(app, StackKind.EDGE, "static site bucket and CloudFront distribution")
+    inputs = Inputs(template)
+    bucket = _site_bucket(template)
+    access = add(
+        template,
+        cloudfront.OriginAccessControl(
+            "SiteOriginAccessControl",
+            OriginAccessControlConfig=cloudfront.OriginAccessControlConfig(
+                Name=f"{app.name}-{app.env}-site",
+                OriginAccessControlOriginType="s3",
+                SigningBehavior="always",
+                SigningProtocol="sigv4",
+                Description=f"CloudFront reads the {app.name}/{app.env} site bucket",
+            ),
+        ),
+        "lets the distribution, and only it, read the site bucket (signed requests)",
+    )
+    function = add(
+        template,
+        cloudfront.Function(
+            "SiteRequestFunction",
+            Name=f"{app.name}-{app.env}-site-request",
+            AutoPublish=True,
+            FunctionCode=request_function(cdn.spa),
+            FunctionConfig=cloudfront.FunctionConfig(
+                Comment="single-page app fallback" if cdn.spa else "directory index pages",
+                Runtime=RUNTIME,
+            ),
+        ),
+        "maps site paths to files: "
+        + ("every route to /index.html" if cdn.spa else "a directory to its index.html"),
+    )
+    distribution = _distribution(
+        template, app, cdn, inputs, bucket=bucket, access=access, function=function
+    )
+    _bucket_policy(template, bucket)
+    output(template, "DistributionId", Ref(distribution))
+    output(template, "DistributionDomainName", GetAtt(distribution, "DomainName"))
+    output(template, "DistributionArn", _distribution_arn())
+    output(template, "SiteBucketName", Ref(bucket))
+    return finish(template, app, StackKind.EDGE, inputs.values)
+
+
+def _distribution_arn() -> Sub:
+    # CloudFront has no GetAtt for the ARN; distributions are global, so no region.
+    return Sub("arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${Distribution}")
+
+
+def _site_bucket(template: Template) -> s3.Bucket:
+    bucket = s3.Bucket(
+        "SiteBucket",
+        BucketEncryption=s3.BucketEncryption(
+            ServerSideEncryptionConfiguration=[
+                s3.ServerSideEncryptionRule(
+                    ServerSideEncryptionByDefault=s3.ServerSideEncryptionByDefault(
+                        SSEAlgorithm="AES256"
+                    ),
+                    BucketKeyEnabled=True,
+                )
+            ]
+        ),
+        PublicAccessBlockConfiguration=s3.PublicAccessBlockConfiguration(
+            BlockPublicAcls=True,
+            BlockPublicPolicy=True,
+            IgnorePublicAcls=True,
+            RestrictPublicBuckets=True,
+        ),
+        OwnershipControls=s3.OwnershipControls(
+            Rules=[s3.OwnershipControlsRule(ObjectOwnership="BucketOwnerEnforced")]
+        ),
+    )
+    # Nothing is destroyed without a flag: destroy reports the bucket and leaves it.
+    bucket.DeletionPolicy = "Retain"
+    bucket.UpdateReplacePolicy = "Retain"
+    add(template, bucket, "the static site's files: private, read only by CloudFront")
+    skip_check(
+        bucket,
+        "CKV_AWS_18",
+        "access logging needs a second bucket and bills per request; CloudFront sees every "
+        "request to this bucket, and its standard logs can be turned on when needed",
+    )
+    skip_check(
+        bucket,
+        "CKV_AWS_21",
+        "every publish uploads the site from its build directory, which is the source of "
+        "truth; old versions would only accumulate storage",
+    )
+    return bucket
+
+
+def _bucket_policy(template: Template, bucket: s3.Bucket) -> None:
+    objects = Sub("${SiteBucket.Arn}/*")
+    from_distribution = {"StringEquals": {"AWS:SourceArn": _distribution_arn()}}
+    cloudfront_principal = {"Service": "cloudfront.amazonaws.com"}
+    add(
+        template,
+        s3.BucketPolicy(
+            "SiteBucketPolicy",
+            Bucket=Ref(bucket),
+            PolicyDocument={
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "TlsOnly",
+                        "Effect": "Deny",
+                        "Principal": "*",
+                        "Action": "s3:*",
+                        "Resource": [GetAtt(bucket, "Arn"), objects],
+                        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                    },
+                    {
+                        "Sid": "CloudFrontReadsTheSite",
+                        "Effect": "Allow",
+                        "Principal": cloudfront_principal,
+                        "Action": "s3:GetObject",
+                        "Resource": objects,
+                        "Condition": from_distribution,
+                    },
+                    {
+                        # Without it S3 answers 403 for a missing file; with it, 404.
+                        "Sid": "CloudFrontSeesMissingFiles",
+                        "Effect": "Allow",
+                        "Principal": cloudfront_principal,
+                        "Action": "s3:ListBucket",
+                        "Resource": GetAtt(bucket, "Arn"),
+                        "Condition": from_distribution,
+                    },
+                    {
+                        # The publisher's manifest lives in the bucket but is not the site.
+                        "Sid": "PublisherManifestIsNotServed",
+                        "Effect": "Deny",
+                        "Principal": cloudfront_principal,
+                        "Action": "s3:GetObject",
+                        "Resource": Sub(f"${{SiteBucket.Arn}}/{SITE_MANIFEST_PREFIX}*"),
+                    },
+                ],
+            },
+        ),
+        "only this distribution reads the site, over TLS; the publisher's manifest is hidden",
+    )
+
+
+def _distribution(
+    template: Template,
+    app: App,
+    cdn: Cdn,
+    inputs: Inputs,
+    *,
+    bucket: s3.Bucket,
+    access: cloudfront.OriginAccessControl,
+    function: cloudfront.Function,
+) -> cloudfront.Distribution:
+    extra: dict[str, Any] = {}
+    if app.domain is not None:
+        extra["Aliases"] = [app.domain.site]
+        extra["ViewerCertificate"] = cloudfront.ViewerCertificate(
+            AcmCertificateArn=inputs.certificate("cloudfront"),
+            SslSupportMethod="sni-only",
+            MinimumProtocolVersion="TLSv1.2_2021",
+        )
+    else:
+        extra["ViewerCertificate"] = cloudfront.ViewerCertificate(CloudFrontDefaultCertificate=True)
+    distribution = cloudfront.Distribution(
+        "Distribution",
+        DistributionConfig=cloudfront.DistributionConfig(
+            Comment=f"fargo {app.name}/{app.env}: site and API",
+            Enabled=True,
+            DefaultRootObject="index.html",
+            HttpVersion="http2and3",
+            IPV6Enabled=True,
+            PriceClass="PriceClass_100",
+            Origins=[
+                cloudfront.Origin(
+                    Id=SITE_ORIGIN_ID,
+                    DomainName=GetAtt(bucket, "RegionalDomainName"),
+                    OriginAccessControlId=GetAtt(access, "Id"),
+                    # Empty: the origin access control signs the requests, not a legacy
+                    # origin access identity.
+                    S3OriginConfig=cloudfront.S3OriginConfig(OriginAccessIdentity=""),
+                ),
+                _api_origin(app, cdn, inputs),
+            ],
+            DefaultCacheBehavior=cloudfront.DefaultCacheBehavior(
+                TargetOriginId=SITE_ORIGIN_ID,
+                ViewerProtocolPolicy="redirect-to-https",
+                AllowedMethods=READ_METHODS,
+                CachedMethods=READ_METHODS,
+                CachePolicyId=CACHING_OPTIMIZED_POLICY,
+                ResponseHeadersPolicyId=SECURITY_HEADERS_POLICY,
+                Compress=True,
+                FunctionAssociations=[
+                    cloudfront.FunctionAssociation(
+                        EventType="viewer-request",
+                        FunctionARN=GetAtt(function, "FunctionMetadata.FunctionARN"),
+                    )
+                ],
+            ),
+            CacheBehaviors=[
+                cloudfront.CacheBehavior(
+                    PathPattern=cdn.path,
+                    TargetOriginId=cdn.origin_id,
+                    ViewerProtocolPolicy="redirect-to-https",
+                    AllowedMethods=ALL_METHODS,
+                    CachedMethods=READ_METHODS,
+                    CachePolicyId=CACHING_DISABLED_POLICY,
+                    OriginRequestPolicyId=ALL_VIEWER_EXCEPT_HOST_POLICY,
+                    Compress=True,
+                )
+            ],
+            **extra,
+        ),
+    )
+    add(
+        template,
+        distribution,
+        f"serves the site, and {cdn.path} from the load balancer, over HTTPS",
+    )
+    _skip_distribution_checks(distribution, has_domain=app.domain is not None)
+    return distribution
+
+
+def _api_origin(app: App, cdn: Cdn, inputs: Inputs) -> cloudfront.Origin:
+    # CloudFront sends the secret on every request to the ALB; the ALB's rules require it.
+    inputs.network("OriginVerifySecretArn")
+    verify = Sub("{{resolve:secretsmanager:${OriginVerifySecretArn}:SecretString}}")
+    if app.domain is not None:
+        # The ALB's certificate names the API host, so CloudFront connects by that name.
+        domain: object = app.domain.api
+        connection = cloudfront.CustomOriginConfig(
+            OriginProtocolPolicy="https-only", OriginSSLProtocols=["TLSv1.2"]
+        )
+    else:
+        # No domain, no certificate: the ALB's own name over plain HTTP.
+        domain = inputs.network("LoadBalancerDnsName")
+        connection = cloudfront.CustomOriginConfig(OriginProtocolPolicy="http-only")
+    return cloudfront.Origin(
+        Id=cdn.origin_id,
+        DomainName=domain,
+        CustomOriginConfig=connection,
+        OriginCustomHeaders=[
+            cloudfront.OriginCustomHeader(HeaderName=ORIGIN_VERIFY_HEADER, HeaderValue=verify)
+        ],
+    )
+
+
+def _skip_distribution_checks(distribution: cloudfront.Distribution, *, has_domain: bool) -> None:
+    for check, reason in (
+        (
+            "CKV_AWS_68",
+            "a WAF web ACL costs $5 a month plus $1 per rule and per million requests; "
+            "attach one in the console or with a firewall manager policy when needed",
+        ),
+        (
+            "CKV_AWS_86",
+            "standard logs need a log bucket with ACLs enabled and bill storage; CloudFront's "
+            "free metrics cover requests and error rates",
+        ),
+    ):
+        skip_check(distribution, check, reason)
+    if not has_domain:
+        skip_check(
+            distribution,
+            "CKV_AWS_174",
+            "without a domain the distribution answers on its *.cloudfront.net name, whose "
+            "certificate and TLS policy are CloudFront's own; with a domain, an ACM "
+            "certificate and TLSv1.2_2021 are used",
+        )
