@@ -39,6 +39,7 @@ def push_command(
 @click.command(name="build")
 @click.argument("services", nargs=-1)
 @manifest_options
+@target_options
 @click.option(
     "--out",
     type=click.Path(path_type=Path),
@@ -48,20 +49,47 @@ def push_command(
 )
 @handle_errors
 def build_command(
-    services: tuple[str, ...], file: Path, env: str | None, as_json: bool, out: Path
+    services: tuple[str, ...],
+    file: Path,
+    env: str | None,
+    as_json: bool,
+    use_local: bool,
+    endpoint_url: str | None,
+    out: Path,
 ) -> None:
-    """Build the images of SERVICES (default: all) into OCI layouts, without pushing."""
-    from fargo.images.local_build import build_layouts  # noqa: PLC0415 - builders on demand
+    """Build the images of SERVICES (default: all) into OCI layouts, without pushing.
+
+    A service with `build: { remote: codebuild }` is built in AWS CodeBuild, which pushes
+    to ECR as it builds: that is the one case where build calls AWS (or --local/--endpoint-url).
+    """
+    from fargo.images.local_build import build_layouts, remote_builds  # noqa: PLC0415
     from fargo.manifest.load import load_manifest  # noqa: PLC0415
     from fargo.model import build_app  # noqa: PLC0415
 
     app = build_app(load_manifest(file, env))
     built = build_layouts(app, services, out, on_line=lambda line: click.echo(line, err=True))
+    remote = remote_builds(app, services)
+    pushed: dict[str, str] = {}
+    if remote:
+        if not as_json:
+            click.echo(
+                f"{', '.join(remote)}: built in AWS CodeBuild, which pushes to ECR as it "
+                "builds: a remote build has no local layout",
+                err=True,
+            )
+        pushed = deployer_for(file, env, use_local, endpoint_url, as_json).publish(remote)
     if as_json:
-        click.echo(json.dumps({s: {"layout": str(p), "digest": d} for s, (p, d) in built.items()}))
+        result: dict[str, dict[str, str]] = {
+            s: {"layout": str(p), "digest": d} for s, (p, d) in built.items()
+        }
+        for service, reference in pushed.items():
+            result[service] = {"pushed": reference, "digest": reference.rpartition("@")[2]}
+        click.echo(json.dumps(result))
     else:
         for service, (layout, digest) in built.items():
             click.echo(f"{service}: {layout} ({digest})")
+        for service, reference in pushed.items():
+            click.echo(f"{service}: pushed {reference} (built in AWS CodeBuild)")
 
 
 @click.group(name="image")

@@ -43,8 +43,9 @@ from fargo.images.build import (
 from fargo.images.build_process import probe, run_step
 
 IMAGE_ID = re.compile(r"^[0-9a-f]{64}$")
-# Named in every "no builder" error, though fargo itself does not run it (see remote builds).
-# What to write instead of building here: an image pushed by other means.
+# Named in every "no builder" error: what to write instead of building here, a build in
+# AWS CodeBuild (see codebuild.py) or an image pushed by other means.
+CODEBUILD_OPTION = "build: { remote: codebuild }"
 REMOTE_OPTION = "image: REGISTRY/REPO:TAG"
 
 
@@ -289,7 +290,7 @@ def select_builder(
         f"{wanted} usable here\n{why}",
         hint=(
             "install one of: Docker with the buildx plugin and a running daemon, Podman, or "
-            "Buildah (`apt-get install buildah`); or push the image yourself and name it "
-            "with `image: REGISTRY/REPO:TAG`"
+            f"Buildah (`apt-get install buildah`); or build in AWS with `{CODEBUILD_OPTION}` "
+            f"under `image:`; or push the image yourself and name it with `{REMOTE_OPTION}`"
         ),
     )

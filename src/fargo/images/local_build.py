@@ -16,9 +16,13 @@ def build_layouts(
     app: App, services: tuple[str, ...], out: Path, *, on_line: LineSink = ignore_line
 ) -> dict[str, tuple[Path, str]]:
     """Build each building service (or only `services`) into OUT/<service>/; return the
-    layout and manifest digest of each."""
-    # An `image: { layout }` is built already, by another tool.
-    chosen = [s for s in select_builds(app, services) if s.build and s.build.layout is None]
+    layout and manifest digest of each. Remote builds are not built here (`remote_builds`)."""
+    # An `image: { layout }` is built already, by another tool; a remote build pushes.
+    chosen = [
+        s
+        for s in select_builds(app, services)
+        if s.build and s.build.layout is None and s.build.remote is None
+    ]
     if not chosen:
         return {}
     builder = app_builder(app)
@@ -42,6 +46,12 @@ def build_layouts(
         )
         built[service.name] = (result.layout, result.digest)
     return built
+
+
+def remote_builds(app: App, services: tuple[str, ...]) -> tuple[str, ...]:
+    """The services named (all when none is) that build in AWS: there is no layout to
+    write, since a remote build pushes to ECR as it builds."""
+    return tuple(s.name for s in select_builds(app, services) if s.build and s.build.remote)
 
 
 def select_builds(app: App, services: tuple[str, ...]) -> list[Service]:

@@ -1,6 +1,7 @@
 """Deploy's first step: build every image the app builds and push it to ECR, before any stack
 changes. A tag names one source state (see tags.py), so an image already in ECR under its
-tag is neither built nor pushed again."""
+tag is neither built nor pushed again. `build: { remote: codebuild }` builds in AWS
+CodeBuild instead, which pushes as it builds (see codebuild.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 
 from fargo.aws.facade import Aws
 from fargo.images.build import Builder, LineSink
+from fargo.images.codebuild import CodeBuild
 from fargo.images.ecr import Ecr, PushTarget, Repository
 from fargo.images.local_build import app_builder, build_request, select_builds
 from fargo.images.oci import Descriptor, OciLayout
@@ -38,12 +40,23 @@ class _LayerNotes:
 
 
 class Publisher:
-    def __init__(self, aws: Aws, reporter: Reporter, work_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        aws: Aws,
+        reporter: Reporter,
+        work_dir: Path | None = None,
+        *,
+        poll_seconds: float | None = None,
+    ) -> None:
+        self._aws = aws
         self._ecr = Ecr(aws)
         self._reporter = reporter
         self._work_dir = work_dir
+        # How often a remote build is polled: as the deployer polls stacks, fast on an endpoint.
+        self._poll = poll_seconds or (0.1 if aws.config.endpoint_url else 2.0)
         self._target: PushTarget | None = None
         self._builder: Builder | None = None
+        self._codebuild: CodeBuild | None = None
 
     def publish(self, app: App, services: tuple[str, ...] = ()) -> dict[str, str]:
         """Digest-pinned references (`repository-uri@sha256:...`) by building service."""
@@ -76,15 +89,29 @@ class Publisher:
             self._reporter.note(f"{service.name}: {repository.uri}:{tag} is already in ECR")
             return f"{repository.uri}@{existing}"
         with tempfile.TemporaryDirectory(dir=self._work_dir, prefix="fargo-image-") as scratch:
+            request = build_request(build, Path(scratch) / "layout", tag)
+            if build.remote == "codebuild":
+                self._reporter.note(f"{service.name}: building in AWS CodeBuild ({build.platform})")
+                digest = self._remote(app).build(
+                    request,
+                    repository,
+                    service=service.name,
+                    on_line=self._build_line(service.name),
+                )
+                return f"{repository.uri}@{digest}"
             builder = self._builder or app_builder(app)
             self._builder = builder
             self._reporter.note(f"{service.name}: building with {builder.name} ({build.platform})")
-            built = builder.build(
-                build_request(build, Path(scratch) / "layout", tag),
-                on_line=self._build_line(service.name),
-            )
+            built = builder.build(request, on_line=self._build_line(service.name))
             digest = self._push(app, service, built.layout, repository, tag)
         return f"{repository.uri}@{digest}"
+
+    def _remote(self, app: App) -> CodeBuild:
+        if self._codebuild is None:  # one account lookup, project and role check per deploy
+            self._codebuild = CodeBuild(
+                self._aws, self._reporter, app, poll_seconds=self._poll, work_dir=self._work_dir
+            )
+        return self._codebuild
 
     def _push(
         self, app: App, service: Service, layout: Path, repository: Repository, tag: str

@@ -53,11 +53,26 @@ class BuildSpec(Strict):
     platform: Literal["linux/amd64", "linux/arm64"] | None = Field(
         None, description="default: the service's arch"
     )
+    remote: Literal["codebuild"] | None = Field(
+        None,
+        description="codebuild: build in AWS CodeBuild, which pushes to ECR (no local builder)",
+    )
 
     @model_validator(mode="before")
     @classmethod
     def _accept_string(cls, value: Any) -> Any:
         return {"context": value} if isinstance(value, str) else value
+
+    @field_validator("remote", mode="before")
+    @classmethod
+    def _remote(cls, value: Any) -> Any:
+        if value is not None and value != "codebuild":
+            raise invalid(
+                f"`{value}` is not a remote builder",
+                "the one remote builder is AWS CodeBuild: `build: { context: ., remote: "
+                "codebuild }`; leave `remote` out to build on this machine",
+            )
+        return value
 
 
 class ImageSpec(Strict):

@@ -92,6 +92,8 @@ class ImageBuild:
     repository: str  # ECR repository name: <app>/<service>
     # An OCI layout another tool built: pushed as it is, nothing is built.
     layout: str | None = None
+    # Built in AWS rather than here: CodeBuild builds and pushes; `builder:` does not apply.
+    remote: Literal["codebuild"] | None = None
 
 
 @dataclass(frozen=True)

@@ -67,6 +67,7 @@ def _image_build(name: str, spec: ServiceSpec, manifest: Manifest, base: Path) -
         args=tuple(sorted(build.args.items())),
         platform=platform,
         repository=f"{manifest.app}/{name}",  # as synth.iam.repository_name
+        remote=build.remote,
     )
 
 

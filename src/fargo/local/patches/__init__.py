@@ -14,6 +14,7 @@ from . import (
     change_sets,
     cloudfront,
     cloudwatch,
+    codebuild,
     ec2_network,
     ecr_registry,
     ecs,
@@ -55,6 +56,7 @@ PATCHES: dict[str, Callable[[], None]] = {
     "app-tier-replacement-in-change-sets": app_tier_replacement.classify_app_tier_changes,
     "stack-policy-enforced": stack_policy.enforce_stack_policies,
     "ecr-registry-credentials": ecr_registry.authenticate_registry,
+    "codebuild-runs-builds": codebuild.run_builds,
     "cloudfront-etag-if-match": cloudfront.refuse_stale_if_match,
 }
 
