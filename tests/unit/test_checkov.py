@@ -55,12 +55,14 @@ def feature_manifests() -> dict[str, str]:
         test_synth,
         test_synth_app_tier,
         test_synth_edge,
+        test_synth_https,
     )
 
     return {
         "test_synth": test_synth.MANIFEST,
         "test_synth_app_tier": test_synth_app_tier.MANIFEST,
         "test_synth_edge": test_synth_edge.MANIFEST,
+        "test_synth_https": test_synth_https.MANIFEST,
     }
 
 

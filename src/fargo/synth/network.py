@@ -1,4 +1,4 @@
-"""Network stack: VPC, subnets, routing, ECS cluster, ALB and its HTTP listener, security groups."""
+"""Network stack: VPC, subnets, routing, ECS cluster, ALB and its listeners, security groups."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from troposphere import GetAtt, GetAZs, Join, Output, Ref, Select, Template, ec2
 from troposphere import elasticloadbalancingv2 as elbv2
 
 from fargo.model.app import App, StackKind
-from fargo.synth.common import add, finish, new_template, skip_check
+from fargo.synth.common import Inputs, add, finish, new_template, skip_check
+from fargo.synth.listeners import add_listeners
+from fargo.synth.origin_verify import add_secret
 from fargo.synth.stack import StackTemplate
 
 # /20 slots in the /16: public from 0, private (NAT) from 4, isolated data from 8.
@@ -57,9 +59,12 @@ def synth_network(app: App) -> StackTemplate:
         task_subnets = _private_subnets(template, app, public)
     security = _security_groups(template, app)
     _cluster(template)
-    _load_balancer(template, public, security[0])
+    inputs = Inputs(template)
+    _load_balancer(template, app, public, security[0], inputs)
     _outputs(template, task_subnets, data, security, assign_public_ip=not net.private_tasks)
-    return finish(template, app, StackKind.NETWORK)
+    if app.cdn is not None:
+        add_secret(template, app)
+    return finish(template, app, StackKind.NETWORK, inputs.values)
 
 
 def _cidr(app: App, slot: int) -> str:
@@ -137,20 +142,23 @@ def _private_subnets(template: Template, app: App, public: list[Ref]) -> list[Re
 
 
 def _security_groups(template: Template, app: App) -> tuple[Ref, Ref]:
+    ports = [(80, "HTTP")] + ([(443, "HTTPS")] if app.domain is not None else [])
     alb = add(
         template,
         ec2.SecurityGroup(
             "LoadBalancerSecurityGroup",
+            # Kept as it is when a domain adds 443: a new description replaces the group.
             GroupDescription=f"{app.name}-{app.env} load balancer: HTTP from anywhere",
             VpcId=Ref("Vpc"),
             SecurityGroupIngress=[
                 ec2.SecurityGroupRule(
                     IpProtocol="tcp",
-                    FromPort=80,
-                    ToPort=80,
+                    FromPort=port,
+                    ToPort=port,
                     CidrIp="0.0.0.0/0",
-                    Description="HTTP from the internet",
+                    Description=f"{name} from the internet",
                 )
+                for port, name in ports
             ],
             SecurityGroupEgress=[
                 ec2.SecurityGroupRule(
@@ -217,7 +225,9 @@ def _cluster(template: Template) -> None:
     template.add_output(Output("ClusterArn", Value=GetAtt(cluster, "Arn")))
 
 
-def _load_balancer(template: Template, public: list[Ref], alb_sg: Ref) -> None:
+def _load_balancer(
+    template: Template, app: App, public: list[Ref], alb_sg: Ref, inputs: Inputs
+) -> None:
     alb = add(
         template,
         elbv2.LoadBalancer(
@@ -240,37 +250,13 @@ def _load_balancer(template: Template, public: list[Ref], alb_sg: Ref) -> None:
         "access logs need a log bucket with an ELB delivery policy and bill storage and "
         "requests; the per-service 5xx and latency alarms cover what the app needs",
     )
-    listener = add(
-        template,
-        elbv2.Listener(
-            "HttpListener",
-            LoadBalancerArn=Ref(alb),
-            Port=80,
-            Protocol="HTTP",
-            DefaultActions=[
-                elbv2.Action(
-                    Type="fixed-response",
-                    FixedResponseConfig=elbv2.FixedResponseConfig(
-                        StatusCode="404", ContentType="text/plain", MessageBody="not found"
-                    ),
-                )
-            ],
-        ),
-        "HTTP listener; each service adds a rule for its path or host",
-    )
-    for check in ("CKV_AWS_2", "CKV_AWS_103"):
-        skip_check(
-            listener,
-            check,
-            "plain HTTP until the app has a domain and an ACM certificate; with one, this "
-            "listener redirects to an HTTPS listener with a TLS 1.2+ policy",
-        )
+    listeners = add_listeners(template, app, Ref(alb), inputs)
     for key, value in (
         ("LoadBalancerArn", Ref(alb)),
         ("LoadBalancerDnsName", GetAtt(alb, "DNSName")),
         ("LoadBalancerFullName", GetAtt(alb, "LoadBalancerFullName")),
         ("LoadBalancerHostedZoneId", GetAtt(alb, "CanonicalHostedZoneID")),
-        ("HttpListenerArn", Ref(listener)),
+        *listeners.items(),
     ):
         template.add_output(Output(key, Value=value))
 

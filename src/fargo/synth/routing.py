@@ -5,8 +5,10 @@ from __future__ import annotations
 from troposphere import Ref, Template
 from troposphere import elasticloadbalancingv2 as elbv2
 
-from fargo.model.app import Service
+from fargo.model.app import ORIGIN_VERIFY_HEADER, App, Service
 from fargo.synth.common import Inputs, add
+from fargo.synth.listeners import api_listener_arn
+from fargo.synth.origin_verify import header_value
 
 # ALB checks every 10 s, two passes make a target healthy, and draining waits 15 s instead of
 # the default 300 s, so a rolling deploy finishes in about a minute.
@@ -18,7 +20,7 @@ DEREGISTRATION_DELAY_SECONDS = 15
 
 
 def http_route(
-    template: Template, service: Service, prefix: str, inputs: Inputs
+    template: Template, app: App, service: Service, prefix: str, inputs: Inputs
 ) -> tuple[elbv2.TargetGroup, elbv2.ListenerRule]:
     route = service.route
     if route is None or service.port is None:
@@ -60,12 +62,22 @@ def http_route(
                 Field="host-header", HostHeaderConfig=elbv2.HostHeaderConfig(Values=[route.host])
             )
         )
+    if app.cdn is not None:
+        # Only CloudFront knows the value: a request that comes around it matches no rule.
+        conditions.append(
+            elbv2.Condition(
+                Field="http-header",
+                HttpHeaderConfig=elbv2.HttpHeaderConfig(
+                    HttpHeaderName=ORIGIN_VERIFY_HEADER, Values=[header_value(inputs)]
+                ),
+            )
+        )
     where = " on ".join(x for x in (route.path, route.host) if x)
     rule = add(
         template,
         elbv2.ListenerRule(
             f"{prefix}ListenerRule",
-            ListenerArn=inputs.network("HttpListenerArn"),
+            ListenerArn=inputs.network(api_listener_arn(app)),
             Priority=route.priority,
             Conditions=conditions,
             Actions=[elbv2.ListenerRuleAction(Type="forward", TargetGroupArn=Ref(target_group))],

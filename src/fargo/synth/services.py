@@ -88,7 +88,7 @@ def _ecs_service(ctx: ServiceContext, task: ecs.TaskDefinition) -> None:
     extra: dict[str, Any] = {}
     deployment: dict[str, Any] = {}
     if service.route is not None and service.port is not None:
-        target_group, rule = http_route(template, service, prefix, inputs)
+        target_group, rule = http_route(template, ctx.app, service, prefix, inputs)
         errors = http_errors_alarm(ctx, target_group)
         extra = {
             "LoadBalancers": [

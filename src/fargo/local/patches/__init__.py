@@ -9,6 +9,7 @@ ministack, never fargo.
 from collections.abc import Callable
 
 from . import (
+    acm,
     app_autoscaling,
     app_tier_replacement,
     change_sets,
@@ -19,6 +20,7 @@ from . import (
     ecr_registry,
     ecs,
     elasticache,
+    generated_secrets,
     rds,
     s3,
     scheduler,
@@ -43,6 +45,9 @@ PATCHES: dict[str, Callable[[], None]] = {
     "rds-replacement-in-change-sets": rds.report_database_replacement,
     "rds-update-replace-snapshot": rds.snapshot_replaced_databases,
     "secret-ref-is-arn": secrets_manager.ref_secret_as_arn,
+    "acm-dns-validation": acm.validate_through_dns,
+    "acm-certificate-in-use": acm.count_load_balancers_as_users,
+    "secret-generation-options": generated_secrets.generate_with_every_option,
     # After rds-update-replace-snapshot, whose policy recorder it reads.
     "elasticache-serverless-cache": elasticache.provision_serverless_caches,
     "elasticache-snapshots": elasticache.snapshot_node_based_caches,
