@@ -4,16 +4,17 @@ pointed at AWS or an emulator, planner, executor and reporter."""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from fargo.aws.cloudformation import CloudFormation
 from fargo.aws.facade import EMULATOR_ACCESS_KEY, Aws, AwsConfig, CallCounter
+from fargo.edge.stage import EdgeStage
 from fargo.execute import DeployResult, Destroyer, DestroyResult, DisplayOnlyExecutor, Executor
 from fargo.execute.watch import StackWatcher
 from fargo.manifest.load import LoadedManifest, load_manifest
 from fargo.model import App, build_app
-from fargo.model.app import DEPLOY_ORDER
+from fargo.model.app import DEPLOY_ORDER, StackKind
 from fargo.plan import Plan, Planner
 from fargo.progress import Reporter, SilentReporter
 from fargo.status import StatusReport, read_status
@@ -45,7 +46,8 @@ class Deployer:
         self.loaded = loaded
         self.app: App = build_app(loaded)
         self.templates: tuple[StackTemplate, ...] = synth(self.app)
-        self.aws = Aws(_aws_config(self.app.region, target), counter=counter)
+        config = _aws_config(self.app.region, target)
+        self.aws = Aws(config, counter=counter)
         self.reporter = reporter or SilentReporter()
         self.allow_data_loss = allow_data_loss
         poll = 0.1 if target.endpoint_url else 2.0
@@ -65,12 +67,30 @@ class Deployer:
             poll,
             timeout_seconds=300 if target.endpoint_url else 3 * 3600,
         )
+        self.edge = EdgeStage(
+            self.app,
+            self.aws,
+            lambda region: Aws(replace(config, region=region), counter=self.aws.counter),
+            self.reporter,
+            emulator=target.endpoint_url is not None,
+            poll_seconds=poll,
+        )
 
     def plan(self) -> Plan:
         """The plan, shown and not applied; its change sets are removed again."""
         plan = self.planner.plan(self.templates, self.retired)
         DisplayOnlyExecutor(self.cloudformation).apply(plan)
+        if self.edge.needed:
+            plan = replace(plan, edge=tuple(self.edge.preview(self._deployed_outputs())))
         return plan
+
+    def _deployed_outputs(self) -> dict[StackKind, dict[str, str]]:
+        outputs: dict[StackKind, dict[str, str]] = {}
+        for template in self.templates:
+            deployed = self.cloudformation.describe(template.name)
+            if deployed is not None:
+                outputs[template.kind] = deployed.outputs
+        return outputs
 
     @property
     def retired(self) -> tuple[str, ...]:
@@ -84,8 +104,11 @@ class Deployer:
         return Publisher(self.aws, self.reporter).publish(self.app, services)
 
     def deploy(self) -> tuple[Plan, DeployResult]:
-        # Images first: a failed build or push leaves every stack as it was.
+        # Images first: a failed build or push leaves every stack as it was. Then the
+        # certificates, whose ARNs the listener and the site's distribution take.
+        self.edge.check()
         self.planner.images = self.publish()
+        self.planner.certificates = self.edge.certificates()
         plan = self.planner.plan(self.templates, self.retired)
         executor = Executor(
             self.cloudformation,
@@ -94,15 +117,25 @@ class Deployer:
             self.reporter,
             allow_data_loss=self.allow_data_loss,
         )
-        return plan, executor.apply(plan)
+        result = executor.apply(plan)
+        # DNS, the splice and the site's files, once the stacks hold what they point at.
+        outputs = {
+            t.kind: o.outputs for t in self.templates for o in result.stacks if o.name == t.name
+        }
+        edge = self.edge.publish(outputs)
+        return plan, replace(result, edge=edge.lines())
 
     def destroy(self) -> DestroyResult:
         destroyer = Destroyer(self.aws, self.cloudformation, self.watcher, self.reporter)
+        # The splice and DNS records first: nothing may point at what is about to go.
+        undone = self.edge.tear_down()
         # Every kind of stack, not just today's: a stack retired by a manifest edit goes too.
-        return destroyer.destroy(
+        result = destroyer.destroy(
             tuple(self.app.stack_name(k) for k in DEPLOY_ORDER),
             allow_data_loss=self.allow_data_loss,
         )
+        undone += self.edge.delete_certificates()
+        return replace(result, edge=tuple(undone))
 
     def status(self, *, resources: bool = False) -> StatusReport:
         return read_status(

@@ -7,6 +7,7 @@ from typing import Any
 
 from fargo.aws.cloudformation import CloudFormation
 from fargo.aws.facade import Aws
+from fargo.edge.ledger import read_ledger
 from fargo.model.app import App, StackKind
 from fargo.synth.common import logical_id
 from fargo.synth.stack import StackTemplate
@@ -58,6 +59,9 @@ class StatusReport:
     stacks: tuple[StackStatus, ...]
     services: tuple[ServiceStatus, ...] = field(default_factory=tuple)
     dns_records: tuple[DnsRecord, ...] = field(default_factory=tuple)
+    # What fargo made outside CloudFormation (its edge ledger): certificates, the records
+    # it wrote at the DNS provider, the splice into a distribution it does not own.
+    edge: dict[str, Any] = field(default_factory=dict)
 
     @property
     def deployed(self) -> bool:
@@ -94,8 +98,15 @@ def read_status(
         app.region,
         tuple(stacks),
         _services(aws, app, outputs),
-        mail_records(outputs.get(StackKind.DATA, {})),
+        # With a domain, fargo writes these itself: the ledger lists them.
+        () if app.domain else mail_records(outputs.get(StackKind.DATA, {})),
+        _edge(aws, app),
     )
+
+
+def _edge(aws: Aws, app: App) -> dict[str, Any]:
+    ledger = read_ledger(aws, app)
+    return {} if ledger.empty else ledger.to_json()
 
 
 def mail_records(data_outputs: dict[str, str]) -> tuple[DnsRecord, ...]:

@@ -239,8 +239,7 @@ def test_a_validation_that_never_finishes_says_the_record_is_missing(
     assert "_3a1f.api.example.com → _9c2e.xyz.acm-validations.aws is not at memory" in hint
     # A progress line each minute, so a long validation does not look hung.
     assert [line for line in notes.lines if "still" in line] == [
-        "regional certificate for api.example.com, example.com: "
-        "still PENDING_VALIDATION after 60 s"
+        "regional certificate for api.example.com, example.com: still PENDING_VALIDATION after 60 s"
     ]
 
 

@@ -190,7 +190,10 @@ def test_api_origin_without_a_domain_is_the_load_balancer_over_http(
     assert header == {
         "HeaderName": ORIGIN_VERIFY_HEADER,
         "HeaderValue": {
-            "Fn::Sub": "{{resolve:secretsmanager:${OriginVerifySecretArn}:SecretString}}"
+            "Fn::Sub": [
+                "{{resolve:secretsmanager:${Arn}:SecretString}}",
+                {"Arn": {"Ref": "OriginVerifySecretArn"}},
+            ]
         },
     }
     assert plain.parameters == {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import click
 
@@ -35,6 +36,7 @@ def print_deploy(deployer: Deployer, plan: Plan, result: DeployResult, *, as_jso
                 for s in result.stacks
             ],
             "endpoints": urls,
+            "edge": list(result.edge),
         }
         click.echo(json.dumps(body, indent=2))
         return
@@ -43,6 +45,8 @@ def print_deploy(deployer: Deployer, plan: Plan, result: DeployResult, *, as_jso
     else:
         for stack in result.stacks:
             click.echo(f"{stack.name}: {stack.action} ({stack.status})")
+        for line in result.edge:
+            click.echo(f"edge: {line}")
     for name, url in sorted(urls.items()):
         click.echo(f"  {name}: {url}")
 
@@ -56,11 +60,14 @@ def print_destroy(result: DestroyResult, *, as_json: bool) -> None:
                     "absent": list(result.absent),
                     "final_snapshots": list(result.snapshots),
                     "retained": list(result.retained),
+                    "edge": list(result.edge),
                 },
                 indent=2,
             )
         )
         return
+    for line in result.edge:
+        click.echo(line)
     for name in result.deleted:
         click.echo(f"deleted {name}")
     for name in result.absent:
@@ -91,6 +98,8 @@ def print_status(report: StatusReport, *, as_json: bool) -> None:
         click.echo("DNS records to publish:")
         for record in report.dns_records:
             click.echo(f"  {record.type} {record.name} -> {record.value}  ({record.purpose})")
+    if report.edge:
+        _print_edge(report.edge)
     for stack in report.stacks:
         if stack.resources:
             click.echo(f"resources of {stack.name}:")
@@ -100,3 +109,16 @@ def print_status(report: StatusReport, *, as_json: bool) -> None:
             click.echo(f"outputs of {stack.name}:")
             for key, value in sorted(stack.outputs.items()):
                 click.echo(f"  {key} = {value}")
+
+
+def _print_edge(edge: dict[str, Any]) -> None:
+    """The edge ledger: what fargo made outside CloudFormation, and destroy undoes."""
+    click.echo("edge:")
+    for scope, arn in sorted((edge.get("certificates") or {}).items()):
+        click.echo(f"  certificate ({scope}): {arn}")
+    for record in edge.get("records") or []:
+        where = f"(at {edge.get('dns')})"
+        click.echo(f"  DNS {record['type']} {record['name']} -> {record['value']}  {where}")
+    if splice := edge.get("splice"):
+        origin = f"origin {splice['origin_id']} for {splice['path']}"
+        click.echo(f"  CloudFront {splice['distribution']}: {origin}")

@@ -21,6 +21,8 @@ class DestroyResult:
     absent: tuple[str, ...] = ()
     snapshots: tuple[str, ...] = field(default_factory=tuple)
     retained: tuple[str, ...] = field(default_factory=tuple)
+    # What was undone outside CloudFormation: the splice, DNS records, certificates.
+    edge: tuple[str, ...] = field(default_factory=tuple)
 
 
 # Stateful types whose DeletionPolicy is Snapshot → how to find the final snapshot:

@@ -36,10 +36,12 @@ class StackOutcome:
 @dataclass(frozen=True)
 class DeployResult:
     stacks: tuple[StackOutcome, ...] = field(default_factory=tuple)
+    # What the edge steps changed outside CloudFormation (DNS, CloudFront, site files).
+    edge: tuple[str, ...] = ()
 
     @property
     def changed(self) -> bool:
-        return any(s.action != "unchanged" for s in self.stacks)
+        return any(s.action != "unchanged" for s in self.stacks) or bool(self.edge)
 
 
 class Executor:

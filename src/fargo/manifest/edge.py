@@ -28,7 +28,9 @@ class DomainSpec(Strict):
     name: str = Field(description="the DNS zone fargo writes records in, e.g. example.com")
     api: str | None = Field(None, description="the API's host name; default api.<name>")
     site: str | None = Field(
-        None, description="the static site's host name (with `cdn: { static }`); default <name>"
+        None,
+        description="the static site's host name (with `cdn: { static }`); default www.<name> "
+        "(a CNAME cannot sit at the zone's apex at most providers)",
     )
     dns: DnsProviderName = Field(
         "route53", description="where the zone is hosted; credentials come from the environment"

@@ -199,7 +199,7 @@ def _check_edge(manifest: Manifest, marks: Marks, problems: list[ManifestProblem
     if domain is None:
         return
     api = domain.api or f"api.{domain.name}"
-    site = domain.site or domain.name
+    site = domain.site or f"www.{domain.name}"
     if manifest.cdn is not None and manifest.cdn.static is not None and api == site:
         problems.append(
             marks.problem(

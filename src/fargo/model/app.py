@@ -239,6 +239,33 @@ class App:
         return f"{self.name}-{self.env}-{kind.value}"
 
     @property
+    def api_hosts(self) -> tuple[str, ...]:
+        """The hosts the load balancer answers for in the domain's zone: the API host and
+        every service's `http.host` inside the zone. Its certificate names them all."""
+        if self.domain is None:
+            return ()
+        zone = self.domain.name
+        hosts = {
+            s.route.host
+            for s in self.services
+            if s.route is not None
+            and s.route.host is not None
+            and (s.route.host == zone or s.route.host.endswith("." + zone))
+        }
+        return (self.domain.api, *sorted(hosts - {self.domain.api}))
+
+    @property
+    def mail_from_domain(self) -> str | None:
+        """SES's MAIL FROM subdomain, `mail.<mail domain>`, when fargo writes the records of
+        the zone that holds the mail domain: bounces go to SES, and SPF aligns."""
+        if self.mail is None or self.domain is None:
+            return None
+        zone, domain = self.domain.name, self.mail.domain
+        if domain != zone and not domain.endswith("." + zone):
+            return None
+        return f"mail.{domain}"
+
+    @property
     def has_data(self) -> bool:
         # Scheduled jobs need it too: it holds their dead-letter queue.
         jobs = any(s.kind == "job" for s in self.services)

@@ -15,7 +15,7 @@ def build_domain(manifest: Manifest) -> Domain | None:
     return Domain(
         name=spec.name,
         api=spec.api or f"api.{spec.name}",
-        site=spec.site or spec.name,
+        site=spec.site or f"www.{spec.name}",
         dns=spec.dns,
     )
 

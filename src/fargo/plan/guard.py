@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fargo.aws.cloudformation import ResourceChange
+from fargo.synth import origin_verify
 
 # Resource types that hold data a user cannot get back by redeploying.
 STATEFUL_TYPES = frozenset(
@@ -19,6 +20,10 @@ STATEFUL_TYPES = frozenset(
         "AWS::SecretsManager::Secret",
     }
 )
+
+# Stateful by type, but holding only what fargo generates and writes everywhere it is used
+# in the same deploy: CloudFront's origin header secret goes with `cdn:` and comes back new.
+REGENERATED = frozenset({origin_verify.LOGICAL_ID})
 
 
 @dataclass(frozen=True)
@@ -46,5 +51,6 @@ def unsafe_changes(stack: str, changes: tuple[ResourceChange, ...]) -> list[Unsa
         UnsafeChange(stack, change)
         for change in changes
         if change.resource_type in STATEFUL_TYPES
+        and change.logical_id not in REGENERATED
         and (change.action == "Remove" or change.replacement in ("True", "Conditional"))
     ]

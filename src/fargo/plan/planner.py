@@ -63,10 +63,13 @@ class Plan:
     stacks: tuple[StackPlan, ...]
     unsafe: tuple[UnsafeChange, ...] = field(default_factory=tuple)
     removals: tuple[StackRemoval, ...] = field(default_factory=tuple)
+    # What deploy would do outside CloudFormation: certificates, DNS records, the splice.
+    edge: tuple[str, ...] = field(default_factory=tuple)
 
     @property
     def unchanged(self) -> bool:
-        return all(s.action == "unchanged" for s in self.stacks) and not self.removals
+        stacks = all(s.action == "unchanged" for s in self.stacks)
+        return stacks and not self.removals and not self.edge
 
 
 class Planner:

@@ -26,6 +26,9 @@ def render_plan(plan: Plan) -> str:
     for removal in plan.removals:
         lines.append(f"{removal.name}: delete, {len(removal.changes)} resources")
         lines.extend(f"  - Remove  {c.logical_id} ({c.resource_type})" for c in removal.changes)
+    if plan.edge:
+        lines.append("edge:")
+        lines.extend(f"  {line}" for line in plan.edge)
     for unsafe in plan.unsafe:
         lines.append(f"! data loss: {unsafe.render()}")
     return "\n".join(lines)
@@ -45,6 +48,7 @@ def _headline(stack: StackPlan) -> str:
 def plan_json(plan: Plan) -> dict[str, Any]:
     return {
         "unchanged": plan.unchanged,
+        "edge": list(plan.edge),
         "stacks": [
             {
                 "name": s.name,

@@ -8,28 +8,11 @@ from fargo.model.app import App, Bucket
 from fargo.synth.common import add, logical_id, output, skip_check
 
 
-def add_bucket(template: Template, app: App, bucket: Bucket) -> list[str]:
-    """Returns the logical ids that hold data."""
-    prefix = f"Bucket{logical_id(bucket.name)}"
-    extra: dict[str, object] = {}
-    if bucket.versioning:
-        extra["VersioningConfiguration"] = s3.VersioningConfiguration(Status="Enabled")
-        extra["LifecycleConfiguration"] = s3.LifecycleConfiguration(
-            Rules=[
-                s3.LifecycleRule(
-                    Id="expire-old-versions",
-                    Status="Enabled",
-                    NoncurrentVersionExpiration=s3.NoncurrentVersionExpiration(
-                        NoncurrentDays=bucket.expire_noncurrent_days
-                    ),
-                    AbortIncompleteMultipartUpload=s3.AbortIncompleteMultipartUpload(
-                        DaysAfterInitiation=7
-                    ),
-                )
-            ]
-        )
+def private_bucket(name: str, **extra: object) -> s3.Bucket:
+    """A bucket no one outside the account can read: public access blocked, ACLs off,
+    AES256 at rest, and kept (Retain) when its stack is deleted or it is replaced."""
     resource = s3.Bucket(
-        prefix,
+        name,
         BucketEncryption=s3.BucketEncryption(
             ServerSideEncryptionConfiguration=[
                 s3.ServerSideEncryptionRule(
@@ -53,6 +36,42 @@ def add_bucket(template: Template, app: App, bucket: Bucket) -> list[str]:
     )
     resource.DeletionPolicy = "Retain"
     resource.UpdateReplacePolicy = "Retain"
+    return resource
+
+
+def tls_only(bucket: s3.Bucket) -> dict[str, object]:
+    """The bucket policy statement that refuses every request not made over TLS."""
+    return {
+        "Sid": "TlsOnly",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [GetAtt(bucket, "Arn"), Sub(f"${{{bucket.title}.Arn}}/*")],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+
+
+def add_bucket(template: Template, app: App, bucket: Bucket) -> list[str]:
+    """Returns the logical ids that hold data."""
+    prefix = f"Bucket{logical_id(bucket.name)}"
+    extra: dict[str, object] = {}
+    if bucket.versioning:
+        extra["VersioningConfiguration"] = s3.VersioningConfiguration(Status="Enabled")
+        extra["LifecycleConfiguration"] = s3.LifecycleConfiguration(
+            Rules=[
+                s3.LifecycleRule(
+                    Id="expire-old-versions",
+                    Status="Enabled",
+                    NoncurrentVersionExpiration=s3.NoncurrentVersionExpiration(
+                        NoncurrentDays=bucket.expire_noncurrent_days
+                    ),
+                    AbortIncompleteMultipartUpload=s3.AbortIncompleteMultipartUpload(
+                        DaysAfterInitiation=7
+                    ),
+                )
+            ]
+        )
+    resource = private_bucket(prefix, **extra)
     add(template, resource, f"bucket {bucket.name}: private, encrypted, kept on destroy")
     skip_check(
         resource,
@@ -69,16 +88,7 @@ def add_bucket(template: Template, app: App, bucket: Bucket) -> list[str]:
             Bucket=Ref(resource),
             PolicyDocument={
                 "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Sid": "TlsOnly",
-                        "Effect": "Deny",
-                        "Principal": "*",
-                        "Action": "s3:*",
-                        "Resource": [GetAtt(resource, "Arn"), Sub(f"${{{prefix}.Arn}}/*")],
-                        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                    }
-                ],
+                "Statement": [tls_only(resource)],
             },
         ),
         f"refuses plain-HTTP access to {bucket.name}",

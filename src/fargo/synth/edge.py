@@ -20,6 +20,8 @@ from fargo.model.app import (
     Cdn,
     StackKind,
 )
+from fargo.synth import origin_verify
+from fargo.synth.buckets import private_bucket, tls_only
 from fargo.synth.common import Inputs, add, finish, new_template, output, skip_check
 from fargo.synth.site_function import RUNTIME, request_function
 from fargo.synth.stack import StackTemplate
@@ -91,31 +93,8 @@ def _distribution_arn() -> Sub:
 
 
 def _site_bucket(template: Template) -> s3.Bucket:
-    bucket = s3.Bucket(
-        "SiteBucket",
-        BucketEncryption=s3.BucketEncryption(
-            ServerSideEncryptionConfiguration=[
-                s3.ServerSideEncryptionRule(
-                    ServerSideEncryptionByDefault=s3.ServerSideEncryptionByDefault(
-                        SSEAlgorithm="AES256"
-                    ),
-                    BucketKeyEnabled=True,
-                )
-            ]
-        ),
-        PublicAccessBlockConfiguration=s3.PublicAccessBlockConfiguration(
-            BlockPublicAcls=True,
-            BlockPublicPolicy=True,
-            IgnorePublicAcls=True,
-            RestrictPublicBuckets=True,
-        ),
-        OwnershipControls=s3.OwnershipControls(
-            Rules=[s3.OwnershipControlsRule(ObjectOwnership="BucketOwnerEnforced")]
-        ),
-    )
     # Nothing is destroyed without a flag: destroy reports the bucket and leaves it.
-    bucket.DeletionPolicy = "Retain"
-    bucket.UpdateReplacePolicy = "Retain"
+    bucket = private_bucket("SiteBucket")
     add(template, bucket, "the static site's files: private, read only by CloudFront")
     skip_check(
         bucket,
@@ -144,14 +123,7 @@ def _bucket_policy(template: Template, bucket: s3.Bucket) -> None:
             PolicyDocument={
                 "Version": "2012-10-17",
                 "Statement": [
-                    {
-                        "Sid": "TlsOnly",
-                        "Effect": "Deny",
-                        "Principal": "*",
-                        "Action": "s3:*",
-                        "Resource": [GetAtt(bucket, "Arn"), objects],
-                        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                    },
+                    tls_only(bucket),
                     {
                         "Sid": "CloudFrontReadsTheSite",
                         "Effect": "Allow",
@@ -265,8 +237,7 @@ def _distribution(
 
 def _api_origin(app: App, cdn: Cdn, inputs: Inputs) -> cloudfront.Origin:
     # CloudFront sends the secret on every request to the ALB; the ALB's rules require it.
-    inputs.network("OriginVerifySecretArn")
-    verify = Sub("{{resolve:secretsmanager:${OriginVerifySecretArn}:SecretString}}")
+    verify = origin_verify.header_value(inputs)
     if app.domain is not None:
         # The ALB's certificate names the API host, so CloudFront connects by that name.
         domain: object = app.domain.api

@@ -9,6 +9,17 @@ from fargo.synth.common import add, output
 
 
 def add_mail(template: Template, app: App, mail: Mail) -> list[str]:
+    # With the zone's records in fargo's hands, bounces come back through SES's feedback
+    # endpoint on a MAIL FROM subdomain, so SPF aligns with the sending domain.
+    mail_from = (
+        {
+            "MailFromAttributes": ses.MailFromAttributes(
+                MailFromDomain=app.mail_from_domain, BehaviorOnMxFailure="USE_DEFAULT_VALUE"
+            )
+        }
+        if app.mail_from_domain
+        else {}
+    )
     configuration = add(
         template,
         ses.ConfigurationSet(
@@ -29,6 +40,7 @@ def add_mail(template: Template, app: App, mail: Mail) -> list[str]:
             ConfigurationSetAttributes=ses.ConfigurationSetAttributes(
                 ConfigurationSetName=Ref(configuration)
             ),
+            **mail_from,
         ),
         f"sends as {mail.domain}, signed with Easy DKIM",
     )

@@ -141,8 +141,13 @@ def _ecs_service(ctx: ServiceContext, task: ecs.TaskDefinition) -> None:
     if service.route is not None:
         base = (service.route.path or "/").rstrip("*") or "/"
         host = service.route.host
+        # With a domain, the load balancer answers HTTPS for the API host; plain HTTP
+        # only redirects there.
+        domain = ctx.app.domain
         url = (
-            f"http://{host}{base}"
+            f"https://{host or domain.api}{base}"
+            if domain is not None
+            else f"http://{host}{base}"
             if host
             else Join("", ["http://", inputs.network("LoadBalancerDnsName"), base])
         )

@@ -1,0 +1,56 @@
+"""Wait until the API answers its load balancer's health check, before CloudFront sends it
+traffic: a splice made earlier would route /api/* to a target group with no healthy task."""
+
+from __future__ import annotations
+
+from fargo.aws.facade import Aws
+from fargo.errors import FargoError
+from fargo.model.app import App, StackKind
+from fargo.progress import Reporter
+from fargo.synth.common import logical_id
+
+
+def wait_for_api(
+    aws: Aws,
+    app: App,
+    outputs: dict[StackKind, dict[str, str]],
+    reporter: Reporter,
+    *,
+    poll_seconds: float,
+    timeout_seconds: float,
+) -> None:
+    cluster = outputs.get(StackKind.NETWORK, {}).get("ClusterName")
+    services = outputs.get(StackKind.SERVICES, {})
+    names = [
+        name
+        for service in app.services
+        if service.route is not None
+        and (name := services.get(f"{logical_id(service.name)}ServiceName"))
+    ]
+    if not cluster or not names:
+        return
+    described = aws.call("ecs", "describe_services", cluster=cluster, services=names)
+    groups = [
+        balancer["targetGroupArn"]
+        for service in described.get("services", [])
+        for balancer in service.get("loadBalancers", [])
+    ]
+    deadline = aws.clock() + timeout_seconds
+    for group in groups:
+        reporter.note(f"waiting for a healthy API task in {group.rsplit('/', 2)[-2]}")
+        while not _healthy(aws, group):
+            if aws.clock() > deadline:
+                raise FargoError(
+                    "the API has no healthy task, so CloudFront was left as it was",
+                    hint="`fargo status` and `fargo logs` show why the tasks fail their "
+                    "health check; deploy again once they pass",
+                )
+            aws.sleep(poll_seconds)
+
+
+def _healthy(aws: Aws, target_group: str) -> bool:
+    health = aws.call("elbv2", "describe_target_health", TargetGroupArn=target_group)
+    return any(
+        t.get("TargetHealth", {}).get("State") == "healthy"
+        for t in health.get("TargetHealthDescriptions", [])
+    )

@@ -1,0 +1,125 @@
+"""What fargo did outside CloudFormation at the edge, kept in the account.
+
+Certificates it requested, DNS records it wrote and the origin it spliced into a
+distribution it does not own are recorded in one SSM parameter per app and environment,
+`/fargo/<app>/<env>/edge`. A deploy from CI and one from a laptop read the same record, and
+`destroy` removes exactly what is listed there, nothing a user made by hand.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from fargo.aws.facade import Aws
+from fargo.edge.dns.records import DnsRecord
+from fargo.errors import AwsError
+from fargo.model.app import App
+
+_VERSION = 1
+
+
+@dataclass(frozen=True)
+class SplicedOrigin:
+    """fargo's origin and behavior in a distribution someone else owns."""
+
+    distribution: str
+    origin_id: str
+    path: str
+
+
+@dataclass
+class EdgeLedger:
+    certificates: dict[str, str] = field(default_factory=dict)  # scope → ARN
+    records: list[DnsRecord] = field(default_factory=list)
+    zone: str | None = None
+    dns: str | None = None  # the provider the records are at
+    splice: SplicedOrigin | None = None
+
+    def remember(self, records: list[DnsRecord]) -> None:
+        for record in records:
+            if record not in self.records:
+                self.records.append(record)
+
+    def forget(self, records: list[DnsRecord]) -> None:
+        self.records = [r for r in self.records if r not in records]
+
+    @property
+    def empty(self) -> bool:
+        return not (self.certificates or self.records or self.splice)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version": _VERSION,
+            "certificates": self.certificates,
+            "zone": self.zone,
+            "dns": self.dns,
+            "records": [
+                {"name": r.name, "type": r.type, "value": r.value, "ttl": r.ttl}
+                for r in self.records
+            ],
+            "splice": None
+            if self.splice is None
+            else {
+                "distribution": self.splice.distribution,
+                "origin_id": self.splice.origin_id,
+                "path": self.splice.path,
+            },
+        }
+
+    @classmethod
+    def from_json(cls, body: dict[str, Any]) -> EdgeLedger:
+        splice = body.get("splice")
+        return cls(
+            certificates=dict(body.get("certificates") or {}),
+            records=[
+                DnsRecord(r["name"], r["type"], r["value"], int(r.get("ttl", 300)))
+                for r in body.get("records") or []
+            ],
+            zone=body.get("zone"),
+            dns=body.get("dns"),
+            splice=SplicedOrigin(splice["distribution"], splice["origin_id"], splice["path"])
+            if splice
+            else None,
+        )
+
+
+def parameter_name(app: App) -> str:
+    return f"/fargo/{app.name}/{app.env}/edge"
+
+
+def read_ledger(aws: Aws, app: App) -> EdgeLedger:
+    try:
+        response = aws.call("ssm", "get_parameter", Name=parameter_name(app))
+    except AwsError as error:
+        if error.code == "ParameterNotFound":
+            return EdgeLedger()
+        raise
+    return EdgeLedger.from_json(json.loads(response["Parameter"]["Value"]))
+
+
+def write_ledger(aws: Aws, app: App, ledger: EdgeLedger) -> None:
+    """Store the ledger; no write when it already holds exactly this."""
+    if read_ledger(aws, app).to_json() == ledger.to_json():
+        return
+    if ledger.empty:
+        delete_ledger(aws, app)
+        return
+    aws.call(
+        "ssm",
+        "put_parameter",
+        Name=parameter_name(app),
+        Value=json.dumps(ledger.to_json(), sort_keys=True),
+        Type="String",
+        Overwrite=True,
+        Description=f"what fargo made at the edge for {app.name}/{app.env}; read by destroy",
+    )
+
+
+def delete_ledger(aws: Aws, app: App) -> None:
+    try:
+        aws.call("ssm", "delete_parameter", Name=parameter_name(app))
+    except AwsError as error:
+        if error.code != "ParameterNotFound":
+            raise

@@ -1,0 +1,323 @@
+"""The edge steps of a deploy that CloudFormation does not do, in their order:
+
+1. certificates, validated through the DNS provider, before any stack changes (the load
+   balancer's HTTPS listener and the site's distribution take their ARNs as parameters);
+2. after the stacks: the DNS records (API host, site host, SES DKIM and MAIL FROM);
+3. the splice of /api/* into a distribution fargo does not own, once the API is healthy;
+4. the static site's files.
+
+Each step is idempotent and records what it made in the ledger (an SSM parameter), which is
+what `destroy` undoes, in reverse.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from fargo.aws.facade import Aws
+from fargo.edge import certificates as acm
+from fargo.edge.distribution import attach, detach, preview
+from fargo.edge.dns.factory import provider_from_env
+from fargo.edge.dns.provider import DnsProvider
+from fargo.edge.dns.records import DnsRecord
+from fargo.edge.health import wait_for_api
+from fargo.edge.ledger import EdgeLedger, SplicedOrigin, read_ledger, write_ledger
+from fargo.edge.splice import ApiOrigin
+from fargo.edge.wanted import wanted_records
+from fargo.model.app import ORIGIN_VERIFY_HEADER, App, StackKind
+from fargo.progress import Reporter
+
+# CloudFront reads certificates only from us-east-1.
+CLOUDFRONT_REGION = "us-east-1"
+
+
+@dataclass
+class EdgeResult:
+    certificates: dict[str, str] = field(default_factory=dict)
+    records_written: list[DnsRecord] = field(default_factory=list)
+    records_removed: list[DnsRecord] = field(default_factory=list)
+    spliced: bool = False
+    splice_diff: list[str] = field(default_factory=list)
+    site_uploaded: list[str] = field(default_factory=list)
+    site_invalidated: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def lines(self) -> tuple[str, ...]:
+        """What changed, one line each, for deploy's report."""
+        return (
+            *(f"DNS {r} written" for r in self.records_written),
+            *(f"DNS {r} removed" for r in self.records_removed),
+            *(f"CloudFront {line}" for line in (self.splice_diff if self.spliced else [])),
+            *(f"site: uploaded {key}" for key in self.site_uploaded),
+            *(f"site: invalidated {path}" for path in self.site_invalidated),
+        )
+
+
+class EdgeStage:
+    def __init__(
+        self,
+        app: App,
+        aws: Aws,
+        aws_in: Callable[[str], Aws],
+        reporter: Reporter,
+        *,
+        emulator: bool,
+        poll_seconds: float,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        self.app = app
+        self.aws = aws
+        self._aws_in = aws_in
+        self.reporter = reporter
+        self.emulator = emulator
+        self.poll_seconds = poll_seconds
+        self._environ = os.environ if environ is None else environ
+        self._dns: DnsProvider | None = None
+
+    @property
+    def needed(self) -> bool:
+        return self.app.domain is not None or self.app.cdn is not None
+
+    @property
+    def dns(self) -> DnsProvider:
+        if self._dns is None:
+            if self.app.domain is None:
+                raise ValueError("no domain: no DNS provider")
+            self._dns = provider_from_env(self.app.domain.dns, self._environ, self.aws)
+        return self._dns
+
+    # -- 1. before the stacks ------------------------------------------------------------
+
+    def check(self) -> None:
+        """Refuse a splice that would conflict (the path routed to another origin, an origin
+        id taken) before anything changes. The conflict does not depend on the origin's
+        address or secret, which the stacks have yet to make."""
+        cdn = self.app.cdn
+        if cdn is None or cdn.existing is None:
+            return
+        provisional = ApiOrigin(
+            origin_id=cdn.origin_id,
+            domain_name=self.app.domain.api if self.app.domain else "load-balancer.invalid",
+            https=self.app.domain is not None,
+            header_name=ORIGIN_VERIFY_HEADER,
+            header_value="",
+            path_pattern=cdn.path,
+        )
+        preview(self.aws, cdn.existing, provisional)
+
+    def certificates(self) -> dict[str, str]:
+        """ARNs by scope: `regional` for the load balancer, `cloudfront` for the site."""
+        domain = self.app.domain
+        if domain is None:
+            return {}
+        ledger = read_ledger(self.aws, self.app)
+        wanted = {"regional": (self.aws, list(self.app.api_hosts))}
+        if self.app.cdn is not None and self.app.cdn.owned:
+            wanted["cloudfront"] = (self._aws_in(CLOUDFRONT_REGION), [domain.site])
+        tags = {"fargo:app": self.app.name, "fargo:env": self.app.env}
+        for scope, (aws, names) in wanted.items():
+            arn = acm.ensure_certificate(
+                aws,
+                names=names,
+                zone=domain.name,
+                dns=self.dns,
+                tags={**tags, "fargo:scope": scope},
+                reporter=self.reporter,
+                poll_seconds=self.poll_seconds,
+                timeout_seconds=3600,
+            )
+            ledger.certificates[scope] = arn
+            ledger.remember(acm.validation_records(aws, arn))
+        ledger.zone, ledger.dns = domain.name, domain.dns
+        write_ledger(self.aws, self.app, ledger)
+        return dict(ledger.certificates)
+
+    # -- 2-4. after the stacks -----------------------------------------------------------
+
+    def publish(self, outputs: dict[StackKind, dict[str, str]]) -> EdgeResult:
+        result = EdgeResult()
+        ledger = read_ledger(self.aws, self.app)
+        result.certificates = dict(ledger.certificates)
+        self._publish_records(outputs, ledger, result)
+        self._splice(outputs, ledger, result)
+        self._publish_site(outputs, result)
+        write_ledger(self.aws, self.app, ledger)
+        return result
+
+    def _publish_records(
+        self, outputs: dict[StackKind, dict[str, str]], ledger: EdgeLedger, result: EdgeResult
+    ) -> None:
+        domain = self.app.domain
+        wanted = wanted_records(self.app, outputs)
+        if domain is not None and wanted:
+            result.records_written = self.dns.upsert(domain.name, wanted)
+            ledger.zone, ledger.dns = domain.name, domain.dns
+            ledger.remember(wanted)
+        # Records an earlier manifest wanted (a renamed API host, a dropped site) go.
+        validation = set(self._validation_records(ledger))
+        stale = [r for r in ledger.records if r not in wanted and r not in validation]
+        if stale and ledger.zone:
+            result.records_removed = self._dns_for_ledger(ledger).delete(ledger.zone, stale)
+            ledger.forget(stale)
+
+    def _validation_records(self, ledger: EdgeLedger) -> list[DnsRecord]:
+        records: list[DnsRecord] = []
+        for scope, arn in ledger.certificates.items():
+            aws = self._aws_in(CLOUDFRONT_REGION) if scope == "cloudfront" else self.aws
+            records.extend(acm.validation_records(aws, arn))
+        return records
+
+    def _splice(
+        self, outputs: dict[StackKind, dict[str, str]], ledger: EdgeLedger, result: EdgeResult
+    ) -> None:
+        cdn = self.app.cdn
+        wanted = cdn.existing if cdn is not None else None
+        previous = ledger.splice
+        # A splice the manifest no longer asks for (or into another distribution) comes out.
+        if previous is not None and (
+            cdn is None
+            or previous.distribution != wanted
+            or (previous.origin_id, previous.path) != (cdn.origin_id, cdn.path)
+        ):
+            undone = detach(self.aws, previous.distribution, previous.origin_id, previous.path)
+            result.spliced = result.spliced or undone.changed
+            result.splice_diff.extend(undone.diff)
+            ledger.splice = None
+            write_ledger(self.aws, self.app, ledger)
+        if cdn is None or wanted is None:
+            return
+        if self.emulator:
+            self.reporter.note(
+                "the emulator runs no containers: not waiting for the API's health check "
+                "before the CloudFront splice"
+            )
+        else:
+            wait_for_api(
+                self.aws,
+                self.app,
+                outputs,
+                self.reporter,
+                poll_seconds=self.poll_seconds,
+                timeout_seconds=900,
+            )
+        done = attach(self.aws, wanted, self.api_origin(outputs))
+        result.spliced = result.spliced or done.changed
+        result.splice_diff.extend(done.diff)
+        ledger.splice = SplicedOrigin(wanted, cdn.origin_id, cdn.path)
+
+    def api_origin(self, outputs: dict[StackKind, dict[str, str]]) -> ApiOrigin:
+        """The ALB as CloudFront reaches it: by the API host over HTTPS when a certificate
+        names it, else by the load balancer's own name over HTTP."""
+        cdn = self.app.cdn
+        if cdn is None:
+            raise ValueError("no cdn")
+        network = outputs.get(StackKind.NETWORK, {})
+        secret = self.aws.call(
+            "secretsmanager", "get_secret_value", SecretId=network["OriginVerifySecretArn"]
+        )["SecretString"]
+        domain = self.app.domain
+        return ApiOrigin(
+            origin_id=cdn.origin_id,
+            domain_name=domain.api if domain else network["LoadBalancerDnsName"],
+            https=domain is not None,
+            header_name=ORIGIN_VERIFY_HEADER,
+            header_value=secret,
+            path_pattern=cdn.path,
+        )
+
+    def _publish_site(self, outputs: dict[StackKind, dict[str, str]], result: EdgeResult) -> None:
+        cdn = self.app.cdn
+        if cdn is None or cdn.static is None:
+            return
+        from fargo.edge.site import publish_site  # noqa: PLC0415 - only static sites need it
+
+        edge = outputs.get(StackKind.EDGE, {})
+        site = publish_site(
+            self.aws,
+            directory=cdn.static,
+            bucket=edge["SiteBucketName"],
+            distribution_id=edge["DistributionId"],
+            reporter=self.reporter,
+        )
+        result.site_uploaded = list(site.uploaded)
+        result.site_invalidated = list(site.invalidated)
+
+    # -- plan ------------------------------------------------------------------------------
+
+    def preview(self, outputs: dict[StackKind, dict[str, str]]) -> list[str]:
+        """What deploy would do at the edge, read-only."""
+        lines: list[str] = []
+        domain = self.app.domain
+        if domain is not None:
+            ledger = read_ledger(self.aws, self.app)
+            scopes = ["regional"] + (["cloudfront"] if self.app.cdn and self.app.cdn.owned else [])
+            for scope in scopes:
+                if scope not in ledger.certificates:
+                    host = domain.api if scope == "regional" else domain.site
+                    lines.append(f"+ certificate ({scope}) for {host}")
+            for record in wanted_records(self.app, outputs):
+                held = self.dns.records(domain.name, record.name, record.type)
+                if record not in held:
+                    lines.append(f"+ DNS {record} at {domain.dns}")
+        cdn = self.app.cdn
+        if (
+            cdn is not None
+            and cdn.existing
+            and "OriginVerifySecretArn" in outputs.get(StackKind.NETWORK, {})
+        ):
+            shown = preview(self.aws, cdn.existing, self.api_origin(outputs))
+            lines.extend(f"~ CloudFront {cdn.existing}: {line}" for line in shown.diff)
+        elif cdn is not None and cdn.existing:
+            self.check()
+            lines.append(f"~ CloudFront {cdn.existing}: add origin {cdn.origin_id} for {cdn.path}")
+        return lines
+
+    # -- destroy ---------------------------------------------------------------------------
+
+    def tear_down(self) -> list[str]:
+        """Before the stacks go: take the splice out and remove fargo's DNS records."""
+        done: list[str] = []
+        ledger = read_ledger(self.aws, self.app)
+        if ledger.splice is not None:
+            spliced = ledger.splice
+            undone = detach(self.aws, spliced.distribution, spliced.origin_id, spliced.path)
+            done.append(
+                f"CloudFront {spliced.distribution}: removed origin {spliced.origin_id}"
+                if undone.found
+                else f"CloudFront {spliced.distribution}: not found, nothing to remove"
+            )
+            ledger.splice = None
+            write_ledger(self.aws, self.app, ledger)
+        validation = set(self._validation_records(ledger))
+        records = [r for r in ledger.records if r not in validation]
+        if records and ledger.zone:
+            for record in self._dns_for_ledger(ledger).delete(ledger.zone, records):
+                done.append(f"DNS {record} removed")
+            ledger.forget(records)
+            write_ledger(self.aws, self.app, ledger)
+        return done
+
+    def delete_certificates(self) -> list[str]:
+        """After the stacks are gone (the listener no longer uses them)."""
+        done: list[str] = []
+        ledger = read_ledger(self.aws, self.app)
+        for scope, arn in list(ledger.certificates.items()):
+            aws = self._aws_in(CLOUDFRONT_REGION) if scope == "cloudfront" else self.aws
+            validation = acm.validation_records(aws, arn)
+            if acm.delete_certificate(aws, arn):
+                done.append(f"certificate {arn} deleted")
+                if ledger.zone:
+                    self._dns_for_ledger(ledger).delete(ledger.zone, validation)
+                ledger.forget(validation)
+                del ledger.certificates[scope]
+        write_ledger(self.aws, self.app, ledger)
+        return done
+
+    def _dns_for_ledger(self, ledger: EdgeLedger) -> DnsProvider:
+        """The provider the ledger's records are at: a manifest may have moved the zone, or
+        dropped `domain`, since they were written."""
+        if ledger.dns is None or (self.app.domain and ledger.dns == self.app.domain.dns):
+            return self.dns
+        return provider_from_env(ledger.dns, self._environ, self.aws)

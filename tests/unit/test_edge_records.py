@@ -1,0 +1,94 @@
+"""The records a domain should hold (pure), and the ledger's stored form."""
+
+from __future__ import annotations
+
+from fargo.edge.dns.records import DnsRecord
+from fargo.edge.ledger import EdgeLedger, SplicedOrigin
+from fargo.edge.wanted import SPF, wanted_records
+from fargo.manifest.load import parse_manifest
+from fargo.model import App, StackKind, build_app
+
+MANIFEST = """\
+app: shop
+services:
+  api:
+    image: nginx:1.27
+    port: 8000
+    http: { path: /api/*, healthcheck: /api/health }
+  admin:
+    image: nginx:1.27
+    port: 8000
+    http: { host: admin.example.com, healthcheck: /health }
+  partner:
+    image: nginx:1.27
+    port: 8000
+    http: { host: partner.example.org, healthcheck: /health }
+mail: { domain: example.com, from: no-reply@example.com }
+domain: { name: example.com, dns: cloudflare }
+cdn: { static: ./site }
+"""
+
+OUTPUTS = {
+    StackKind.NETWORK: {"LoadBalancerDnsName": "shop-123.us-east-1.elb.amazonaws.com"},
+    StackKind.EDGE: {"DistributionDomainName": "d111.cloudfront.net"},
+    StackKind.DATA: {
+        **{f"MailDkim{i}Name": f"t{i}._domainkey.example.com" for i in (1, 2, 3)},
+        **{f"MailDkim{i}Value": f"t{i}.dkim.amazonses.com" for i in (1, 2, 3)},
+    },
+}
+
+
+def _app(text: str = MANIFEST) -> App:
+    return build_app(parse_manifest(text, "fargo.yml", None, {}))
+
+
+def test_every_record_the_domain_needs() -> None:
+    alb = "shop-123.us-east-1.elb.amazonaws.com"
+    assert wanted_records(_app(), OUTPUTS) == [
+        DnsRecord("api.example.com", "CNAME", alb),
+        # An in-zone host route is the load balancer's too; an out-of-zone one is not ours.
+        DnsRecord("admin.example.com", "CNAME", alb),
+        DnsRecord("www.example.com", "CNAME", "d111.cloudfront.net"),
+        *(
+            DnsRecord(f"t{i}._domainkey.example.com", "CNAME", f"t{i}.dkim.amazonses.com")
+            for i in (1, 2, 3)
+        ),
+        DnsRecord("mail.example.com", "MX", "10 feedback-smtp.us-east-1.amazonses.com"),
+        DnsRecord("mail.example.com", "TXT", SPF),
+    ]
+    assert _app().api_hosts == ("api.example.com", "admin.example.com")
+
+
+def test_records_wait_for_the_outputs_they_point_at() -> None:
+    assert [r.type for r in wanted_records(_app(), {})] == ["MX", "TXT"]
+
+
+def test_no_domain_no_records_and_mail_outside_the_zone_is_left_alone() -> None:
+    assert (
+        wanted_records(
+            _app(MANIFEST.replace("domain: { name: example.com, dns: cloudflare }\n", "")), OUTPUTS
+        )
+        == []
+    )
+    other = MANIFEST.replace(
+        "domain: example.com, from: no-reply@example.com",
+        "domain: example.net, from: a@example.net",
+    )
+    names = {r.name for r in wanted_records(_app(other), OUTPUTS)}
+    assert not any(n.endswith("example.net") for n in names)
+    assert _app(other).mail_from_domain is None
+
+
+def test_ledger_round_trips_through_its_json() -> None:
+    ledger = EdgeLedger(
+        certificates={"regional": "arn:aws:acm:us-east-1:1:certificate/x"},
+        records=[DnsRecord("api.example.com", "CNAME", "alb.example.net")],
+        zone="example.com",
+        dns="powerdns",
+        splice=SplicedOrigin("E2ABCDEF123456", "fargo-shop-default-api", "/api/*"),
+    )
+    assert EdgeLedger.from_json(ledger.to_json()) == ledger
+    ledger.forget(ledger.records)
+    ledger.certificates.clear()
+    ledger.splice = None
+    assert ledger.empty
