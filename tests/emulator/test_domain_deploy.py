@@ -134,3 +134,51 @@ def test_records_and_certificate_validation_are_served_by_powerdns(
     for option in certificate["DomainValidationOptions"]:
         assert served(pdns, option["ResourceRecord"]["Name"].rstrip("."), "CNAME") == []
     assert acm.list_certificates()["CertificateSummaryList"] == []
+
+
+SITE_MANIFEST = """\
+app: site
+services:
+  api:
+    image: public.ecr.aws/docker/library/nginx:1.27
+    port: 8000
+    http: { path: /api/*, healthcheck: /api/health }
+domain: { name: ZONE, dns: powerdns }
+cdn: { static: ./dist }
+"""
+
+
+def test_static_site_with_a_domain(
+    zone: str, pdns: PowerDns, emulator_endpoint: str, aws: Any, tmp_path: Path
+) -> None:
+    """The site's certificate is CloudFront's (us-east-1), the site host points at the
+    distribution, and deploy itself uploads the files with their content types."""
+    (tmp_path / "fargo.yml").write_text(SITE_MANIFEST.replace("ZONE", zone))
+    (tmp_path / "dist").mkdir()
+    (tmp_path / "dist" / "index.html").write_text("<!doctype html><title>site</title>")
+
+    done = run_fargo(
+        "deploy", "-f", str(tmp_path / "fargo.yml"), "--endpoint-url", emulator_endpoint
+    )
+    assert done.returncode == 0, done.stderr
+    assert "edge: site: uploaded index.html" in done.stdout
+
+    edge = _outputs(aws, "site-default-edge")
+    assert served(pdns, f"www.{zone}", "CNAME") == [edge["DistributionDomainName"] + "."]
+    assert served(pdns, f"api.{zone}", "CNAME") == [
+        _outputs(aws, "site-default-network")["LoadBalancerDnsName"] + "."
+    ]
+    config = aws("cloudfront").get_distribution_config(Id=edge["DistributionId"])[
+        "DistributionConfig"
+    ]
+    assert config["Aliases"]["Items"] == [f"www.{zone}"]
+    site_certificate = config["ViewerCertificate"]["ACMCertificateArn"]
+    assert site_certificate.startswith("arn:aws:acm:us-east-1:")
+    described = aws("acm").describe_certificate(CertificateArn=site_certificate)["Certificate"]
+    assert described["DomainName"] == f"www.{zone}"
+    (api,) = [o for o in config["Origins"]["Items"] if o["Id"] == "fargo-site-default-api"]
+    assert api["DomainName"] == f"api.{zone}"
+    assert api["CustomOriginConfig"]["OriginProtocolPolicy"] == "https-only"
+
+    page = aws("s3").head_object(Bucket=edge["SiteBucketName"], Key="index.html")
+    assert page["ContentType"].startswith("text/html")
