@@ -182,3 +182,15 @@ def test_static_site_with_a_domain(
 
     page = aws("s3").head_object(Bucket=edge["SiteBucketName"], Key="index.html")
     assert page["ContentType"].startswith("text/html")
+    assert f"site: https://www.{zone}/" in done.stdout
+
+    (tmp_path / "dist" / "index.html").write_text("<!doctype html><title>site 2</title>")
+    shown = run_fargo(
+        "plan", "-f", str(tmp_path / "fargo.yml"), "--endpoint-url", emulator_endpoint
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert "+ site: upload index.html" in shown.stdout
+    assert "~ site: invalidate /index.html" in shown.stdout
+    # plan changes nothing: the stored page is still the first one.
+    after = aws("s3").head_object(Bucket=edge["SiteBucketName"], Key="index.html")
+    assert after["ETag"] == page["ETag"]

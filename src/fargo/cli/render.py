@@ -49,6 +49,22 @@ def print_deploy(deployer: Deployer, plan: Plan, result: DeployResult, *, as_jso
             click.echo(f"edge: {line}")
     for name, url in sorted(urls.items()):
         click.echo(f"  {name}: {url}")
+    for line in _cdn_lines(deployer, outputs):
+        click.echo(f"  {line}")
+
+
+def _cdn_lines(deployer: Deployer, outputs: dict[str, str]) -> list[str]:
+    """Where users reach the app when CloudFront is in front: the load balancer answers
+    only requests that carry CloudFront's secret header."""
+    app = deployer.app
+    if app.cdn is None:
+        return []
+    if app.cdn.existing:
+        return [f"cdn: {app.cdn.path} through CloudFront distribution {app.cdn.existing}"]
+    host = app.domain.site if app.domain else outputs.get("DistributionDomainName")
+    if host is None:
+        return []
+    return [f"site: https://{host}/", f"cdn: {app.cdn.path} at https://{host}"]
 
 
 def print_destroy(result: DestroyResult, *, as_json: bool) -> None:

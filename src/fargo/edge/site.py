@@ -230,6 +230,13 @@ def publish_site(
     )
 
 
+def preview_site(
+    aws: Aws, *, directory: Path, bucket: str, now: Callable[[], float] = time.time
+) -> SitePlan:
+    """What `publish_site` would do, read-only: for `fargo plan`."""
+    return plan_site(site_files(directory), _read_manifest(aws, bucket), now())
+
+
 def _read_manifest(aws: Aws, bucket: str) -> SiteManifest | None:
     try:
         found = aws.call("s3", "get_object", Bucket=bucket, Key=MANIFEST_KEY)

@@ -41,6 +41,7 @@ class EdgeResult:
     spliced: bool = False
     splice_diff: list[str] = field(default_factory=list)
     site_uploaded: list[str] = field(default_factory=list)
+    site_deleted: list[str] = field(default_factory=list)
     site_invalidated: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -51,6 +52,7 @@ class EdgeResult:
             *(f"DNS {r} removed" for r in self.records_removed),
             *(f"CloudFront {line}" for line in (self.splice_diff if self.spliced else [])),
             *(f"site: uploaded {key}" for key in self.site_uploaded),
+            *(f"site: deleted {key}" for key in self.site_deleted),
             *(f"site: invalidated {path}" for path in self.site_invalidated),
         )
 
@@ -242,6 +244,7 @@ class EdgeStage:
             reporter=self.reporter,
         )
         result.site_uploaded = list(site.uploaded)
+        result.site_deleted = list(site.deleted)
         result.site_invalidated = list(site.invalidated)
 
     # -- plan ------------------------------------------------------------------------------
@@ -261,6 +264,7 @@ class EdgeStage:
                 held = self.dns.records(domain.name, record.name, record.type)
                 if record not in held:
                     lines.append(f"+ DNS {record} at {domain.dns}")
+        lines.extend(self._preview_site(outputs))
         cdn = self.app.cdn
         if (
             cdn is not None
@@ -273,6 +277,22 @@ class EdgeStage:
             self.check()
             lines.append(f"~ CloudFront {cdn.existing}: add origin {cdn.origin_id} for {cdn.path}")
         return lines
+
+    def _preview_site(self, outputs: dict[StackKind, dict[str, str]]) -> list[str]:
+        cdn = self.app.cdn
+        if cdn is None or cdn.static is None:
+            return []
+        from fargo.edge.site import preview_site  # noqa: PLC0415 - only static sites need it
+
+        bucket = outputs.get(StackKind.EDGE, {}).get("SiteBucketName")
+        if bucket is None:
+            return [f"+ site: upload {cdn.static.name}/ once the edge stack exists"]
+        plan = preview_site(self.aws, directory=cdn.static, bucket=bucket)
+        return [
+            *(f"+ site: upload {f.key}" for f in plan.upload),
+            *(f"- site: delete {key}" for key in plan.delete),
+            *(f"~ site: invalidate {path}" for path in plan.paths),
+        ]
 
     # -- destroy ---------------------------------------------------------------------------
 
