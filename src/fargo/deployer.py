@@ -9,7 +9,7 @@ from pathlib import Path
 
 from fargo.aws.cloudformation import CloudFormation
 from fargo.aws.facade import EMULATOR_ACCESS_KEY, Aws, AwsConfig, CallCounter
-from fargo.edge.stage import EdgeStage
+from fargo.edge.stage import EDGE_OUTPUTS, EdgeStage
 from fargo.execute import DeployResult, Destroyer, DestroyResult, DisplayOnlyExecutor, Executor
 from fargo.execute.watch import StackWatcher
 from fargo.manifest.load import LoadedManifest, load_manifest
@@ -117,12 +117,22 @@ class Deployer:
             self.reporter,
             allow_data_loss=self.allow_data_loss,
         )
+        # Read before the update: outputs a domain or a cdn left on the network stack.
+        before = next(
+            (
+                s.deployed.outputs
+                for s in plan.stacks
+                if s.template.kind is StackKind.NETWORK and s.deployed is not None
+            ),
+            {},
+        )
+        used_before = bool(EDGE_OUTPUTS & before.keys())
         result = executor.apply(plan)
         # DNS, the splice and the site's files, once the stacks hold what they point at.
         outputs = {
             t.kind: o.outputs for t in self.templates for o in result.stacks if o.name == t.name
         }
-        edge = self.edge.publish(outputs)
+        edge = self.edge.publish(outputs, used_before=used_before)
         return plan, replace(result, edge=edge.lines())
 
     def destroy(self) -> DestroyResult:

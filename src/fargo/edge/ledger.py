@@ -99,9 +99,10 @@ def read_ledger(aws: Aws, app: App) -> EdgeLedger:
     return EdgeLedger.from_json(json.loads(response["Parameter"]["Value"]))
 
 
-def write_ledger(aws: Aws, app: App, ledger: EdgeLedger) -> None:
-    """Store the ledger; no write when it already holds exactly this."""
-    if read_ledger(aws, app).to_json() == ledger.to_json():
+def write_ledger(aws: Aws, app: App, ledger: EdgeLedger, stored: EdgeLedger | None = None) -> None:
+    """Store the ledger; no write when it already holds exactly this. `stored`: what the
+    caller read, so as not to read it again."""
+    if (stored or read_ledger(aws, app)).to_json() == ledger.to_json():
         return
     if ledger.empty:
         delete_ledger(aws, app)

@@ -28,9 +28,14 @@ from fargo.edge.splice import ApiOrigin
 from fargo.edge.wanted import wanted_records
 from fargo.model.app import ORIGIN_VERIFY_HEADER, App, StackKind
 from fargo.progress import Reporter
+from fargo.synth import origin_verify
+from fargo.synth.listeners import HTTPS_LISTENER_ARN
 
 # CloudFront reads certificates only from us-east-1.
 CLOUDFRONT_REGION = "us-east-1"
+# Network stack outputs that exist only with a domain (the HTTPS listener) or a cdn (the
+# origin header secret): a deployed stack with one of them may have edge work to undo.
+EDGE_OUTPUTS = frozenset({HTTPS_LISTENER_ARN, origin_verify.ARN_OUTPUT})
 
 
 @dataclass
@@ -138,14 +143,21 @@ class EdgeStage:
 
     # -- 2-4. after the stacks -----------------------------------------------------------
 
-    def publish(self, outputs: dict[StackKind, dict[str, str]]) -> EdgeResult:
+    def publish(
+        self, outputs: dict[StackKind, dict[str, str]], *, used_before: bool = True
+    ) -> EdgeResult:
+        """`used_before`: whether the deployed stacks showed a domain or a cdn. With neither
+        then nor now, there is nothing to publish or undo, and the ledger is not read."""
         result = EdgeResult()
-        ledger = read_ledger(self.aws, self.app)
+        if not self.needed and not used_before:
+            return result
+        stored = read_ledger(self.aws, self.app)
+        ledger = EdgeLedger.from_json(stored.to_json())
         result.certificates = dict(ledger.certificates)
         self._publish_records(outputs, ledger, result)
         self._splice(outputs, ledger, result)
         self._publish_site(outputs, result)
-        write_ledger(self.aws, self.app, ledger)
+        write_ledger(self.aws, self.app, ledger, stored)
         return result
 
     def _publish_records(
