@@ -139,15 +139,20 @@ def test_a_registry_that_keeps_failing_is_a_clear_error(
     sleeps: list[float] = []
     options = PushOptions(retry=RetryPolicy(attempts=4, sleep=sleeps.append))
 
+    fault = Fault("HEAD", status=503, times=100)
     with (
-        FaultyProxy(registry.address, [Fault("HEAD", status=503, times=100)]) as proxy,
+        FaultyProxy(registry.address, [fault]) as proxy,
         pytest.raises(RegistryError) as raised,
     ):
         push(layout_dir("app"), f"{proxy.address}/{repo}:v1", options=options)
 
     assert raised.value.status == 503
     assert "answered 503" in raised.value.message
-    assert len(sleeps) == 3 * 2  # two blobs, three waits each before the fourth attempt
+    # The blob that gives up first waited three times before its fourth and last attempt.
+    # The other (the layout has two) stops once that failure is known, so it may have made
+    # fewer attempts, never more: the push does not go on after a blob has failed.
+    assert 3 <= len(sleeps) <= 3 * 2
+    assert 4 <= fault.hits <= 4 * 2
 
 
 def test_an_unreachable_registry_is_a_clear_error(
