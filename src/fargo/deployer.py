@@ -81,16 +81,8 @@ class Deployer:
         plan = self.planner.plan(self.templates, self.retired)
         DisplayOnlyExecutor(self.cloudformation).apply(plan)
         if self.edge.needed:
-            plan = replace(plan, edge=tuple(self.edge.preview(self._deployed_outputs())))
+            plan = replace(plan, edge=tuple(self.edge.preview(plan.deployed_outputs)))
         return plan
-
-    def _deployed_outputs(self) -> dict[StackKind, dict[str, str]]:
-        outputs: dict[StackKind, dict[str, str]] = {}
-        for template in self.templates:
-            deployed = self.cloudformation.describe(template.name)
-            if deployed is not None:
-                outputs[template.kind] = deployed.outputs
-        return outputs
 
     @property
     def retired(self) -> tuple[str, ...]:
@@ -118,14 +110,7 @@ class Deployer:
             allow_data_loss=self.allow_data_loss,
         )
         # Read before the update: outputs a domain or a cdn left on the network stack.
-        before = next(
-            (
-                s.deployed.outputs
-                for s in plan.stacks
-                if s.template.kind is StackKind.NETWORK and s.deployed is not None
-            ),
-            {},
-        )
+        before = plan.deployed_outputs.get(StackKind.NETWORK, {})
         used_before = bool(EDGE_OUTPUTS & before.keys())
         result = executor.apply(plan)
         # DNS, the splice and the site's files, once the stacks hold what they point at.

@@ -7,7 +7,7 @@ from typing import Any
 
 from fargo.aws.cloudformation import CloudFormation
 from fargo.aws.facade import Aws
-from fargo.edge.ledger import read_ledger
+from fargo.edge.ledger import LedgerStore
 from fargo.model.app import App, StackKind
 from fargo.synth.common import logical_id
 from fargo.synth.stack import StackTemplate
@@ -105,7 +105,7 @@ def read_status(
 
 
 def _edge(aws: Aws, app: App) -> dict[str, Any]:
-    ledger = read_ledger(aws, app)
+    ledger = LedgerStore(aws, app).read()
     return {} if ledger.empty else ledger.to_json()
 
 

@@ -89,38 +89,51 @@ def parameter_name(app: App) -> str:
     return f"/fargo/{app.name}/{app.env}/edge"
 
 
-def read_ledger(aws: Aws, app: App) -> EdgeLedger:
-    try:
-        response = aws.call("ssm", "get_parameter", Name=parameter_name(app))
-    except AwsError as error:
-        if error.code == "ParameterNotFound":
-            return EdgeLedger()
-        raise
-    return EdgeLedger.from_json(json.loads(response["Parameter"]["Value"]))
+class LedgerStore:
+    """The ledger's SSM parameter for one app and environment. It keeps what it last read or
+    wrote, so one command reads the parameter once and writes it only when it changes."""
 
+    def __init__(self, aws: Aws, app: App) -> None:
+        self._aws = aws
+        self._app = app
+        self._stored: dict[str, Any] | None = None
 
-def write_ledger(aws: Aws, app: App, ledger: EdgeLedger, stored: EdgeLedger | None = None) -> None:
-    """Store the ledger; no write when it already holds exactly this. `stored`: what the
-    caller read, so as not to read it again."""
-    if (stored or read_ledger(aws, app)).to_json() == ledger.to_json():
-        return
-    if ledger.empty:
-        delete_ledger(aws, app)
-        return
-    aws.call(
-        "ssm",
-        "put_parameter",
-        Name=parameter_name(app),
-        Value=json.dumps(ledger.to_json(), sort_keys=True),
-        Type="String",
-        Overwrite=True,
-        Description=f"what fargo made at the edge for {app.name}/{app.env}; read by destroy",
-    )
+    def read(self) -> EdgeLedger:
+        """The ledger, as a copy the caller may change and hand to `write`."""
+        if self._stored is None:
+            self._stored = self._fetch().to_json()
+        return EdgeLedger.from_json(self._stored)
 
+    def write(self, ledger: EdgeLedger) -> None:
+        """Store `ledger`; no write when the parameter already holds exactly this."""
+        body = ledger.to_json()
+        if body == self.read().to_json():
+            return
+        name = parameter_name(self._app)
+        if ledger.empty:
+            try:
+                self._aws.call("ssm", "delete_parameter", Name=name)
+            except AwsError as error:
+                if error.code != "ParameterNotFound":
+                    raise
+        else:
+            self._aws.call(
+                "ssm",
+                "put_parameter",
+                Name=name,
+                Value=json.dumps(body, sort_keys=True),
+                Type="String",
+                Overwrite=True,
+                Description=f"what fargo made at the edge for {self._app.name}/"
+                f"{self._app.env}; read by destroy",
+            )
+        self._stored = body
 
-def delete_ledger(aws: Aws, app: App) -> None:
-    try:
-        aws.call("ssm", "delete_parameter", Name=parameter_name(app))
-    except AwsError as error:
-        if error.code != "ParameterNotFound":
+    def _fetch(self) -> EdgeLedger:
+        try:
+            response = self._aws.call("ssm", "get_parameter", Name=parameter_name(self._app))
+        except AwsError as error:
+            if error.code == "ParameterNotFound":
+                return EdgeLedger()
             raise
+        return EdgeLedger.from_json(json.loads(response["Parameter"]["Value"]))

@@ -23,7 +23,7 @@ from fargo.edge.dns.factory import provider_from_env
 from fargo.edge.dns.provider import DnsProvider
 from fargo.edge.dns.records import DnsRecord
 from fargo.edge.health import wait_for_api
-from fargo.edge.ledger import EdgeLedger, SplicedOrigin, read_ledger, write_ledger
+from fargo.edge.ledger import EdgeLedger, LedgerStore, SplicedOrigin
 from fargo.edge.splice import ApiOrigin
 from fargo.edge.wanted import wanted_records
 from fargo.model.app import ORIGIN_VERIFY_HEADER, App, StackKind
@@ -82,6 +82,7 @@ class EdgeStage:
         self.poll_seconds = poll_seconds
         self._environ = os.environ if environ is None else environ
         self._dns: DnsProvider | None = None
+        self.ledger = LedgerStore(aws, app)
 
     @property
     def needed(self) -> bool:
@@ -119,7 +120,7 @@ class EdgeStage:
         domain = self.app.domain
         if domain is None:
             return {}
-        ledger = read_ledger(self.aws, self.app)
+        ledger = self.ledger.read()
         wanted = {"regional": (self.aws, list(self.app.api_hosts))}
         if self.app.cdn is not None and self.app.cdn.owned:
             wanted["cloudfront"] = (self._aws_in(CLOUDFRONT_REGION), [domain.site])
@@ -138,7 +139,7 @@ class EdgeStage:
             ledger.certificates[scope] = arn
             ledger.remember(acm.validation_records(aws, arn))
         ledger.zone, ledger.dns = domain.name, domain.dns
-        write_ledger(self.aws, self.app, ledger)
+        self.ledger.write(ledger)
         return dict(ledger.certificates)
 
     # -- 2-4. after the stacks -----------------------------------------------------------
@@ -151,13 +152,12 @@ class EdgeStage:
         result = EdgeResult()
         if not self.needed and not used_before:
             return result
-        stored = read_ledger(self.aws, self.app)
-        ledger = EdgeLedger.from_json(stored.to_json())
+        ledger = self.ledger.read()
         result.certificates = dict(ledger.certificates)
         self._publish_records(outputs, ledger, result)
         self._splice(outputs, ledger, result)
         self._publish_site(outputs, result)
-        write_ledger(self.aws, self.app, ledger, stored)
+        self.ledger.write(ledger)
         return result
 
     def _publish_records(
@@ -199,7 +199,7 @@ class EdgeStage:
             result.spliced = result.spliced or undone.changed
             result.splice_diff.extend(undone.diff)
             ledger.splice = None
-            write_ledger(self.aws, self.app, ledger)
+            self.ledger.write(ledger)
         if cdn is None or wanted is None:
             return
         if self.emulator:
@@ -266,7 +266,7 @@ class EdgeStage:
         lines: list[str] = []
         domain = self.app.domain
         if domain is not None:
-            ledger = read_ledger(self.aws, self.app)
+            ledger = self.ledger.read()
             scopes = ["regional"] + (["cloudfront"] if self.app.cdn and self.app.cdn.owned else [])
             for scope in scopes:
                 if scope not in ledger.certificates:
@@ -311,7 +311,7 @@ class EdgeStage:
     def tear_down(self) -> list[str]:
         """Before the stacks go: take the splice out and remove fargo's DNS records."""
         done: list[str] = []
-        ledger = read_ledger(self.aws, self.app)
+        ledger = self.ledger.read()
         if ledger.splice is not None:
             spliced = ledger.splice
             undone = detach(self.aws, spliced.distribution, spliced.origin_id, spliced.path)
@@ -321,20 +321,20 @@ class EdgeStage:
                 else f"CloudFront {spliced.distribution}: not found, nothing to remove"
             )
             ledger.splice = None
-            write_ledger(self.aws, self.app, ledger)
+            self.ledger.write(ledger)
         validation = set(self._validation_records(ledger))
         records = [r for r in ledger.records if r not in validation]
         if records and ledger.zone:
             for record in self._dns_for_ledger(ledger).delete(ledger.zone, records):
                 done.append(f"DNS {record} removed")
             ledger.forget(records)
-            write_ledger(self.aws, self.app, ledger)
+            self.ledger.write(ledger)
         return done
 
     def delete_certificates(self) -> list[str]:
         """After the stacks are gone (the listener no longer uses them)."""
         done: list[str] = []
-        ledger = read_ledger(self.aws, self.app)
+        ledger = self.ledger.read()
         for scope, arn in list(ledger.certificates.items()):
             aws = self._aws_in(CLOUDFRONT_REGION) if scope == "cloudfront" else self.aws
             validation = acm.validation_records(aws, arn)
@@ -344,7 +344,7 @@ class EdgeStage:
                     self._dns_for_ledger(ledger).delete(ledger.zone, validation)
                 ledger.forget(validation)
                 del ledger.certificates[scope]
-        write_ledger(self.aws, self.app, ledger)
+        self.ledger.write(ledger)
         return done
 
     def _dns_for_ledger(self, ledger: EdgeLedger) -> DnsProvider:

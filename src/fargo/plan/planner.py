@@ -9,7 +9,7 @@ REVIEW_IN_PROGRESS, and a refused plan must leave every stack untouched.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -70,6 +70,20 @@ class Plan:
     def unchanged(self) -> bool:
         stacks = all(s.action == "unchanged" for s in self.stacks)
         return stacks and not self.removals and not self.edge
+
+    @property
+    def deployed_outputs(self) -> dict[StackKind, dict[str, str]]:
+        """The stacks' outputs as planning read them, before anything changed."""
+        return deployed_outputs(self.stacks)
+
+
+def deployed_outputs(stacks: Iterable[StackPlan]) -> dict[StackKind, dict[str, str]]:
+    """Outputs of the deployed stacks, by kind; a stack about to be recreated holds none."""
+    return {
+        s.template.kind: s.deployed.outputs
+        for s in stacks
+        if s.deployed is not None and not s.recreate
+    }
 
 
 class Planner:
@@ -181,11 +195,7 @@ class Planner:
         self, template: StackTemplate, planned: dict[StackKind, StackPlan]
     ) -> StackPlan:
         deployed = self.settle(template.name)
-        outputs = {
-            kind: plan.deployed.outputs
-            for kind, plan in planned.items()
-            if plan.deployed is not None and not plan.recreate
-        }
+        outputs = deployed_outputs(planned.values())
         parameters = self.resolve(template, outputs, deployed.parameters if deployed else None)
         if deployed is None or deployed.status in RECREATE_STATES or _never_created(deployed):
             return creation_plan(template, deployed, parameters)
