@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from fargo.images.build import Platform
+from fargo.manifest.fargate import Platform
 
 ROOT = Path(__file__).resolve().parents[2]
 MAKE_BASE_IMAGE = ROOT / "scripts" / "make-base-image.py"

@@ -22,15 +22,13 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 from fargo.errors import FargoError, InputError
+from fargo.manifest.fargate import Platform
 
-Platform = Literal["linux/amd64", "linux/arm64"]
-Arch = Literal["x86_64", "arm64"]
 BuilderName = Literal["docker", "podman", "buildah"]
 PullPolicy = Literal["missing", "always", "never"]
 # Called with each line a builder prints, as it prints it: the CLI shows live progress.
 LineSink = Callable[[str], None]
 
-PLATFORMS: dict[Arch, Platform] = {"x86_64": "linux/amd64", "arm64": "linux/arm64"}
 REF_NAME = "org.opencontainers.image.ref.name"
 MANIFEST_TYPES = frozenset(
     {
@@ -46,11 +44,6 @@ TAG_RULE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 NAME_RULE = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$")
 # How much of a failed builder's output the error carries: the failing step and its cause.
 OUTPUT_TAIL_LINES = 40
-
-
-def platform_for_arch(arch: Arch) -> Platform:
-    """The image platform for a service's `arch:` (Fargate's names → OCI's)."""
-    return PLATFORMS[arch]
 
 
 def ignore_line(line: str) -> None:

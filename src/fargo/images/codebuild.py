@@ -19,11 +19,12 @@ from typing import Any
 
 from fargo.aws.facade import Aws
 from fargo.errors import AwsError, FargoError
-from fargo.images.build import BuildFailed, BuildRequest, LineSink, Platform, ignore_line
+from fargo.images.build import BuildFailed, BuildRequest, LineSink, ignore_line
 from fargo.images.codebuild_project import TIMEOUT_MINUTES, CodeBuildProject, environment
 from fargo.images.codebuild_source import SourceArchive, SourceBucket, dockerfile_in_archive
 from fargo.images.codebuild_spec import RemoteBuild, buildspec, environment_variables
 from fargo.images.ecr import Ecr, Repository
+from fargo.manifest.fargate import Platform
 from fargo.model.app import App
 from fargo.progress import Reporter
 

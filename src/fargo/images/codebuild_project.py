@@ -15,8 +15,8 @@ from urllib.parse import unquote
 
 from fargo.aws.facade import Aws
 from fargo.errors import AwsError
-from fargo.images.build import Platform
 from fargo.images.codebuild_source import SOURCE_PREFIX, source_bucket
+from fargo.manifest.fargate import Platform
 from fargo.progress import Reporter
 
 

@@ -13,7 +13,7 @@ import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from fargo.images.build import Platform
+from fargo.manifest.fargate import Platform
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,19 @@
-"""Fargate's task-size table (Linux), from AWS's "Task CPU and memory" documentation."""
+"""Fargate's task-size table (Linux), from AWS's "Task CPU and memory" documentation, and
+its CPU architectures with the image platform each runs."""
 
 from __future__ import annotations
+
+from typing import Literal
+
+Arch = Literal["x86_64", "arm64"]
+Platform = Literal["linux/amd64", "linux/arm64"]
+PLATFORMS: dict[Arch, Platform] = {"x86_64": "linux/amd64", "arm64": "linux/arm64"}
+
+
+def platform_for_arch(arch: Arch) -> Platform:
+    """The image platform for a service's `arch:` (Fargate's names → OCI's)."""
+    return PLATFORMS[arch]
+
 
 # cpu units -> (lowest MiB, highest MiB, step MiB)
 _RANGES: dict[int, tuple[int, int, int]] = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from fargo.errors import ManifestError, ManifestProblem
+from fargo.manifest.fargate import platform_for_arch
 from fargo.manifest.marks import Marks, YamlPath
 from fargo.manifest.models import Manifest, ServiceSpec
 
@@ -153,9 +154,6 @@ def _check_injected_names(
             )
 
 
-_PLATFORM_OF_ARCH = {"x86_64": "linux/amd64", "arm64": "linux/arm64"}
-
-
 def _check_architecture(
     name: str,
     service: ServiceSpec,
@@ -165,7 +163,7 @@ def _check_architecture(
 ) -> None:
     """An image runs only on the CPU it was built for: say so before a task fails to start."""
     build = service.image.build
-    wanted = _PLATFORM_OF_ARCH[service.arch]
+    wanted = platform_for_arch(service.arch)
     if build is not None and build.platform is not None and build.platform != wanted:
         problems.append(
             marks.problem(

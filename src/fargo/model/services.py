@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
 
+from fargo.manifest.fargate import platform_for_arch
 from fargo.manifest.models import Manifest, ServiceSpec
 from fargo.manifest.references import usable_names
 from fargo.model.app import (
@@ -42,9 +42,7 @@ def _kind(spec: ServiceSpec) -> ServiceKind:
 
 
 def _image_build(name: str, spec: ServiceSpec, manifest: Manifest, base: Path) -> ImageBuild:
-    arch_platform: Literal["linux/amd64", "linux/arm64"] = (
-        "linux/arm64" if spec.arch == "arm64" else "linux/amd64"
-    )
+    arch_platform = platform_for_arch(spec.arch)
     if spec.image.layout is not None:
         layout = str((base / spec.image.layout).resolve())
         return ImageBuild(
