@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from tests.integration.powerdns import PowerDns
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -34,3 +39,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         help="rewrite tests/golden expectations from the current output (review the diff!)",
     )
+
+
+@pytest.fixture(scope="module")
+def pdns(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PowerDns]:
+    """A real PowerDNS on loopback, one per test module (DNS and domain tests)."""
+    from tests.integration.powerdns import start_powerdns  # noqa: PLC0415 - DNS tests only
+
+    server = start_powerdns(Path(tmp_path_factory.mktemp("pdns")))
+    yield server
+    server.stop()

@@ -48,6 +48,12 @@ def last_updated(aws: Any, names: list[str]) -> dict[str, Any]:
     return times
 
 
+def stack_outputs(aws: Any, name: str) -> dict[str, str]:
+    """A deployed stack's outputs, read back through DescribeStacks."""
+    (stack,) = aws("cloudformation").describe_stacks(StackName=name)["Stacks"]
+    return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+
+
 def edit(manifest: Path, old: str, new: str) -> None:
     text = manifest.read_text()
     assert old in text, f"{old!r} not in {manifest}"

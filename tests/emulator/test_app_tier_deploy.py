@@ -7,14 +7,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tests.emulator.helpers import deployer, edit, last_updated, run_fargo
+from tests.emulator.helpers import deployer, edit, last_updated, run_fargo, stack_outputs
 
 STACKS = ["fullstack-default-network", "fullstack-default-data", "fullstack-default-services"]
-
-
-def outputs_of(aws: Any, name: str) -> dict[str, str]:
-    stack = aws("cloudformation").describe_stacks(StackName=name)["Stacks"][0]
-    return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
 
 
 def test_the_whole_example_deploys_and_describes(
@@ -22,8 +17,8 @@ def test_the_whole_example_deploys_and_describes(
 ) -> None:
     done = run_fargo("deploy", "-f", str(fullstack), "--endpoint-url", emulator_endpoint)
     assert done.returncode == 0, done.stderr
-    data = outputs_of(aws, STACKS[1])
-    network = outputs_of(aws, STACKS[0])
+    data = stack_outputs(aws, STACKS[1])
+    network = stack_outputs(aws, STACKS[0])
 
     (cache,) = aws("elasticache").describe_serverless_caches()["ServerlessCaches"]
     assert cache["Engine"] == "valkey"
@@ -103,7 +98,7 @@ def test_database_switch_and_bucket_rename_are_refused_until_allowed(
         "deploy", "-f", str(manifest), "--endpoint-url", emulator_endpoint, "--allow-data-loss"
     )
     assert allowed.returncode == 0, allowed.stderr
-    data = outputs_of(aws, STACKS[1])
+    data = stack_outputs(aws, STACKS[1])
     assert "BucketFilesName" in data
     assert "BucketUploadsName" not in data
     buckets = {b["Name"] for b in aws("s3").list_buckets()["Buckets"]}

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from fargo.aws.facade import CallCounter
-from tests.emulator.helpers import deployer, edit, last_updated, run_fargo
+from tests.emulator.helpers import deployer, edit, last_updated, run_fargo, stack_outputs
 
 STACKS = ["fullstack-default-network", "fullstack-default-data", "fullstack-default-services"]
 
@@ -20,12 +20,7 @@ def test_cli_deploy_creates_what_the_describe_apis_show(
     assert done.returncode == 0, done.stderr
     assert "fullstack-default-services: created" in done.stdout
 
-    cfn = aws("cloudformation")
-    outputs = {
-        o["OutputKey"]: o["OutputValue"]
-        for name in STACKS
-        for o in cfn.describe_stacks(StackName=name)["Stacks"][0]["Outputs"]
-    }
+    outputs = {k: v for name in STACKS for k, v in stack_outputs(aws, name).items()}
     ecs = aws("ecs")
     (service,) = ecs.describe_services(cluster=outputs["ClusterName"], services=["api"])["services"]
     assert service["capacityProviderStrategy"][0]["capacityProvider"] == "FARGATE"

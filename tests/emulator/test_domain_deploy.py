@@ -7,14 +7,13 @@ from __future__ import annotations
 import itertools
 import json
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.emulator.helpers import deployer, run_fargo
-from tests.integration.powerdns import PowerDns, start_powerdns
+from tests.emulator.helpers import deployer, run_fargo, stack_outputs
+from tests.integration.powerdns import PowerDns
 from tests.integration.test_dns_powerdns import by_hand, served
 
 _zones = itertools.count()
@@ -31,13 +30,6 @@ domain: { name: ZONE, dns: powerdns }
 """
 
 
-@pytest.fixture(scope="module")
-def pdns(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PowerDns]:
-    server = start_powerdns(Path(tmp_path_factory.mktemp("pdns")))
-    yield server
-    server.stop()
-
-
 @pytest.fixture
 def zone(pdns: PowerDns, monkeypatch: pytest.MonkeyPatch) -> str:
     name = f"shop{next(_zones)}.example.test"
@@ -52,11 +44,6 @@ def manifest(tmp_path: Path, zone: str) -> Path:
     path = tmp_path / "fargo.yml"
     path.write_text(textwrap.dedent(MANIFEST).replace("ZONE", zone))
     return path
-
-
-def _outputs(aws: Any, stack: str) -> dict[str, str]:
-    (described,) = aws("cloudformation").describe_stacks(StackName=stack)["Stacks"]
-    return {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
 
 
 def test_no_template_has_a_route53_resource(manifest: Path, tmp_path: Path) -> None:
@@ -82,7 +69,7 @@ def test_records_and_certificate_validation_are_served_by_powerdns(
     assert done.returncode == 0, done.stderr
     assert pdns.api_key not in done.stdout + done.stderr
 
-    network = _outputs(aws, "shop-default-network")
+    network = stack_outputs(aws, "shop-default-network")
     assert served(pdns, f"api.{zone}", "CNAME") == [f"{network['LoadBalancerDnsName']}."]
 
     acm = aws("acm")
@@ -104,7 +91,7 @@ def test_records_and_certificate_validation_are_served_by_powerdns(
     ]
     assert https["Certificates"][0]["CertificateArn"] == summary["CertificateArn"]
 
-    data = _outputs(aws, "shop-default-data")
+    data = stack_outputs(aws, "shop-default-data")
     for index in (1, 2, 3):
         name = data[f"MailDkim{index}Name"]
         assert served(pdns, name, "CNAME") == [data[f"MailDkim{index}Value"] + "."]
@@ -163,10 +150,10 @@ def test_static_site_with_a_domain(
     assert done.returncode == 0, done.stderr
     assert "edge: site: uploaded index.html" in done.stdout
 
-    edge = _outputs(aws, "site-default-edge")
+    edge = stack_outputs(aws, "site-default-edge")
     assert served(pdns, f"www.{zone}", "CNAME") == [edge["DistributionDomainName"] + "."]
     assert served(pdns, f"api.{zone}", "CNAME") == [
-        _outputs(aws, "site-default-network")["LoadBalancerDnsName"] + "."
+        stack_outputs(aws, "site-default-network")["LoadBalancerDnsName"] + "."
     ]
     config = aws("cloudfront").get_distribution_config(Id=edge["DistributionId"])[
         "DistributionConfig"

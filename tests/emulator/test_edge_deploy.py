@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from fargo.aws.facade import CallCounter
-from tests.emulator.helpers import deployer, edit, run_fargo
+from tests.emulator.helpers import deployer, edit, run_fargo, stack_outputs
 from tests.fixtures.cloudfront import differences, load
 
 MANIFEST = """\
@@ -77,7 +77,7 @@ def test_deploy_splices_once_and_destroy_restores_the_original(
         stripped[key]["Quantity"] -= 1
     assert differences(original, stripped) == []
     (origin,) = [o for o in spliced["Origins"]["Items"] if o["Id"] == "fargo-edge-default-api"]
-    network = _outputs(aws, "edge-default-network")
+    network = stack_outputs(aws, "edge-default-network")
     assert origin["DomainName"] == network["LoadBalancerDnsName"]
     (header,) = origin["CustomHeaders"]["Items"]
     assert header["HeaderName"] == "X-Fargo-Origin-Verify"
@@ -143,8 +143,3 @@ def test_a_path_routed_elsewhere_is_refused_before_any_stack_changes(
         == []
     )
     assert _config(cloudfront, distribution) == original
-
-
-def _outputs(aws: Any, stack: str) -> dict[str, str]:
-    (described,) = aws("cloudformation").describe_stacks(StackName=stack)["Stacks"]
-    return {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}

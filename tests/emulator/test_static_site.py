@@ -13,7 +13,7 @@ from fargo.aws.facade import Aws, AwsConfig, CallCounter
 from fargo.edge.site import MANIFEST_KEY, SiteResult, publish_site
 from fargo.edge.site_files import IMMUTABLE, REVALIDATE
 from fargo.progress import SilentReporter
-from tests.emulator.helpers import deployer
+from tests.emulator.helpers import deployer, stack_outputs
 
 MANIFEST = """\
 app: site
@@ -99,8 +99,7 @@ def test_edge_stack_serves_a_private_bucket_through_an_origin_access_control(
     (api,) = (o for o in origins.values() if o["Id"] != "site")
     (header,) = api["CustomHeaders"]["Items"]
     assert header["HeaderName"] == "X-Fargo-Origin-Verify"
-    network = aws("cloudformation").describe_stacks(StackName="site-default-network")["Stacks"][0]
-    network_outputs = {o["OutputKey"]: o["OutputValue"] for o in network["Outputs"]}
+    network_outputs = stack_outputs(aws, "site-default-network")
     secret = aws("secretsmanager").get_secret_value(
         SecretId=network_outputs["OriginVerifySecretArn"]
     )["SecretString"]

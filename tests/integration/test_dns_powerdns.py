@@ -4,8 +4,6 @@ what fargo writes is what a resolver is served."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
-from pathlib import Path
 
 import dns.message
 import dns.query
@@ -18,7 +16,7 @@ from fargo.edge.dns.errors import DnsProviderError
 from fargo.edge.dns.factory import provider_from_env
 from fargo.edge.dns.provider import DnsProvider
 from fargo.edge.dns.records import DnsRecord
-from tests.integration.powerdns import PowerDns, start_powerdns
+from tests.integration.powerdns import PowerDns
 
 ALB = "dualstack.my-alb-123.us-east-1.elb.amazonaws.com"
 CLOUDFRONT = "d111111abcdef8.cloudfront.net"
@@ -41,13 +39,6 @@ class CountingTransport(httpx.HTTPTransport):
     @property
     def patches(self) -> int:
         return self.methods.count("PATCH")
-
-
-@pytest.fixture(scope="module")
-def pdns(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PowerDns]:
-    server = start_powerdns(Path(tmp_path_factory.mktemp("pdns")))
-    yield server
-    server.stop()
 
 
 @pytest.fixture
