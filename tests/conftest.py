@@ -8,11 +8,23 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from fargo.progress import SilentReporter
+
 if TYPE_CHECKING:
     from tests.integration.powerdns import PowerDns
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
+
+
+class Notes(SilentReporter):
+    """A reporter that keeps the notes fargo reports, for tests that check what it said."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def note(self, text: str) -> None:
+        self.lines.append(text)
 
 
 def example_manifests() -> list[Path]:

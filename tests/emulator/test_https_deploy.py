@@ -16,6 +16,7 @@ from fargo.deployer import Deployer
 from fargo.edge.certificates import delete_certificate, ensure_certificate
 from fargo.execute import DeployResult, Destroyer, Executor
 from fargo.model.app import ORIGIN_VERIFY_HEADER, StackKind
+from tests.conftest import Notes
 from tests.emulator.helpers import deployer
 from tests.unit.memory_dns import MemoryDns
 
@@ -33,18 +34,6 @@ cdn: { existing: E2ABCDEF123456 }
 """
 STACKS = ("web-default-network", "web-default-services")
 TAGS = {"fargo:app": "web", "fargo:env": "default", "fargo:scope": "regional"}
-
-
-class Notes:
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-
-    def note(self, text: str) -> None:
-        self.lines.append(text)
-
-    def stack_started(self, stack: str, action: str) -> None: ...
-    def stack_event(self, stack: str, event: Any) -> None: ...
-    def stack_finished(self, stack: str, status: str) -> None: ...
 
 
 def deploy_stacks(d: Deployer, certificate: str | None = None) -> DeployResult:

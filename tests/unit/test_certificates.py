@@ -16,6 +16,7 @@ from fargo.aws.facade import Aws, AwsConfig
 from fargo.edge.certificates import CertificateFailed, ensure_certificate
 from fargo.edge.dns.records import DnsRecord
 from fargo.errors import EXIT_BAD_INPUT, EXIT_FAILED, InputError
+from tests.conftest import Notes
 from tests.unit.memory_dns import MemoryDns
 
 ARN = "arn:aws:acm:us-east-1:123456789012:certificate/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
@@ -33,18 +34,6 @@ RECORDS = {
     "api.example.com": ("_3a1f.api.example.com.", "_9c2e.xyz.acm-validations.aws."),
     "example.com": ("_77b0.example.com.", "_51d4.xyz.acm-validations.aws."),
 }
-
-
-class Notes:
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-
-    def note(self, text: str) -> None:
-        self.lines.append(text)
-
-    def stack_started(self, stack: str, action: str) -> None: ...
-    def stack_event(self, stack: str, event: Any) -> None: ...
-    def stack_finished(self, stack: str, status: str) -> None: ...
 
 
 class FakeTime:
