@@ -77,6 +77,9 @@ class EdgeStage:
         self.app = app
         self.aws = aws
         self._aws_in = aws_in
+        self._cloudfront_aws: Aws | None = None
+        # A certificate's validation records never change: read once per command.
+        self._validation: dict[str, list[DnsRecord]] = {}
         self.reporter = reporter
         self.emulator = emulator
         self.poll_seconds = poll_seconds
@@ -121,13 +124,13 @@ class EdgeStage:
         if domain is None:
             return {}
         ledger = self.ledger.read()
-        wanted = {"regional": (self.aws, list(self.app.api_hosts))}
+        wanted = {"regional": list(self.app.api_hosts)}
         if self.app.cdn is not None and self.app.cdn.owned:
-            wanted["cloudfront"] = (self._aws_in(CLOUDFRONT_REGION), [domain.site])
+            wanted["cloudfront"] = [domain.site]
         tags = {"fargo:app": self.app.name, "fargo:env": self.app.env}
-        for scope, (aws, names) in wanted.items():
+        for scope, names in wanted.items():
             arn = acm.ensure_certificate(
-                aws,
+                self._aws_for(scope),
                 names=names,
                 zone=domain.name,
                 dns=self.dns,
@@ -137,7 +140,7 @@ class EdgeStage:
                 timeout_seconds=3600,
             )
             ledger.certificates[scope] = arn
-            ledger.remember(acm.validation_records(aws, arn))
+            ledger.remember(self._validation_for(scope, arn))
         ledger.zone, ledger.dns = domain.name, domain.dns
         self.ledger.write(ledger)
         return dict(ledger.certificates)
@@ -177,11 +180,25 @@ class EdgeStage:
             ledger.forget(stale)
 
     def _validation_records(self, ledger: EdgeLedger) -> list[DnsRecord]:
-        records: list[DnsRecord] = []
-        for scope, arn in ledger.certificates.items():
-            aws = self._aws_in(CLOUDFRONT_REGION) if scope == "cloudfront" else self.aws
-            records.extend(acm.validation_records(aws, arn))
-        return records
+        return [
+            record
+            for scope, arn in ledger.certificates.items()
+            for record in self._validation_for(scope, arn)
+        ]
+
+    def _validation_for(self, scope: str, arn: str) -> list[DnsRecord]:
+        if arn not in self._validation:
+            self._validation[arn] = acm.validation_records(self._aws_for(scope), arn)
+        return self._validation[arn]
+
+    def _aws_for(self, scope: str) -> Aws:
+        """Where a certificate of `scope` lives: CloudFront's in us-east-1, else the app's
+        region. One facade (and client) per region for the whole command."""
+        if scope != "cloudfront":
+            return self.aws
+        if self._cloudfront_aws is None:
+            self._cloudfront_aws = self._aws_in(CLOUDFRONT_REGION)
+        return self._cloudfront_aws
 
     def _splice(
         self, outputs: dict[StackKind, dict[str, str]], ledger: EdgeLedger, result: EdgeResult
@@ -336,9 +353,8 @@ class EdgeStage:
         done: list[str] = []
         ledger = self.ledger.read()
         for scope, arn in list(ledger.certificates.items()):
-            aws = self._aws_in(CLOUDFRONT_REGION) if scope == "cloudfront" else self.aws
-            validation = acm.validation_records(aws, arn)
-            if acm.delete_certificate(aws, arn):
+            validation = self._validation_for(scope, arn)
+            if acm.delete_certificate(self._aws_for(scope), arn):
                 done.append(f"certificate {arn} deleted")
                 if ledger.zone:
                     self._dns_for_ledger(ledger).delete(ledger.zone, validation)
