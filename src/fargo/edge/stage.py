@@ -108,15 +108,7 @@ class EdgeStage:
         cdn = self.app.cdn
         if cdn is None or cdn.existing is None:
             return
-        provisional = ApiOrigin(
-            origin_id=cdn.origin_id,
-            domain_name=self.app.domain.api if self.app.domain else "load-balancer.invalid",
-            https=self.app.domain is not None,
-            header_name=ORIGIN_VERIFY_HEADER,
-            header_value="",
-            path_pattern=cdn.path,
-        )
-        preview(self.aws, cdn.existing, provisional)
+        preview(self.aws, cdn.existing, self._origin("load-balancer.invalid", ""))
 
     def certificates(self) -> dict[str, str]:
         """ARNs by scope: `regional` for the load balancer, `cloudfront` for the site."""
@@ -248,13 +240,19 @@ class EdgeStage:
         secret = self.aws.call(
             "secretsmanager", "get_secret_value", SecretId=network["OriginVerifySecretArn"]
         )["SecretString"]
+        return self._origin(network["LoadBalancerDnsName"], secret)
+
+    def _origin(self, load_balancer: str, header_value: str) -> ApiOrigin:
+        cdn = self.app.cdn
+        if cdn is None:
+            raise ValueError("no cdn")
         domain = self.app.domain
         return ApiOrigin(
             origin_id=cdn.origin_id,
-            domain_name=domain.api if domain else network["LoadBalancerDnsName"],
+            domain_name=domain.api if domain else load_balancer,
             https=domain is not None,
             header_name=ORIGIN_VERIFY_HEADER,
-            header_value=secret,
+            header_value=header_value,
             path_pattern=cdn.path,
         )
 
