@@ -90,7 +90,7 @@ def replace(
         copy.deepcopy(config.get("CustomErrorResponses", {"Quantity": 0})),
         copy.deepcopy(associations),
     )
-    _check_viewer_request_free(default, function_arn)
+    _check_viewer_request_free(default, function_name)
     updated = copy.deepcopy(config)
     removed = spa_error_pages(config)
     if removed:
@@ -127,11 +127,26 @@ def restore(config: Config, record: ReplacedErrorPages) -> Config:
     return restored
 
 
-def _check_viewer_request_free(default: Config, function_arn: str) -> None:
+def attached_arn(config: Config, function_name: str) -> str | None:
+    """The ARN of our function where the default behavior runs it, else None."""
+    associations = config.get("DefaultCacheBehavior", {}).get("FunctionAssociations", {})
+    for association in _items(associations):
+        if _is_ours(association.get("FunctionARN", ""), function_name):
+            return str(association["FunctionARN"])
+    return None
+
+
+def _is_ours(arn: str, function_name: str) -> bool:
+    # Function ARNs end in :function/<name>; the name is fargo's per app and environment.
+    return arn.endswith(f":function/{function_name}")
+
+
+def _check_viewer_request_free(default: Config, function_name: str) -> None:
     functions = [
         a.get("FunctionARN")
         for a in _items(default.get("FunctionAssociations", {}))
-        if a.get("EventType") == VIEWER_REQUEST and a.get("FunctionARN") != function_arn
+        if a.get("EventType") == VIEWER_REQUEST
+        and not _is_ours(a.get("FunctionARN", ""), function_name)
     ]
     lambdas = [
         a.get("LambdaFunctionARN")

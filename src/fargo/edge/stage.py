@@ -314,7 +314,8 @@ class EdgeStage:
         reply = self.aws.call("cloudfront", "get_distribution_config", Id=distribution)
         config = reply["DistributionConfig"]
         name = function_name(self.app)
-        replaced, _ = spa_errors.replace(config, distribution, name, f"<function {name}>")
+        arn = spa_errors.attached_arn(config, name) or f"<function {name}>"
+        replaced, _ = spa_errors.replace(config, distribution, name, arn)
         return config_diff(config, replaced)
 
     def _site_source(self) -> tuple[Path, str, str] | None:
