@@ -127,3 +127,16 @@ def test_the_host_routed_api_answers_without_the_cdn_header(
         "api.example.com": {"host-header"},
         "web": {"path-pattern", "http-header"},
     }
+
+
+def test_status_shows_the_urls_that_answer(
+    deployed: None, tmp_path: Path, emulator_endpoint: str, aws: Any
+) -> None:
+    edge = stack_outputs(aws, "next-default-edge")
+    report = deployer(tmp_path / "fargo.yml", emulator_endpoint).status()
+    urls = {s.name: s.url for s in report.services}
+    # The web app through the distribution, the API directly on its own host.
+    assert urls == {
+        "web": f"https://{edge['DistributionDomainName']}/",
+        "api": "http://api.example.com/",
+    }
