@@ -1,9 +1,10 @@
 """What fargo did outside CloudFormation at the edge, kept in the account.
 
-Certificates it requested, DNS records it wrote and the origin it spliced into a
-distribution it does not own are recorded in one SSM parameter per app and environment,
-`/fargo/<app>/<env>/edge`. A deploy from CI and one from a laptop read the same record, and
-`destroy` removes exactly what is listed there, nothing a user made by hand.
+Certificates it requested, DNS records it wrote, the origin it spliced into a
+distribution it does not own and the error pages it replaced there are recorded in one SSM
+parameter per app and environment, `/fargo/<app>/<env>/edge`. A deploy from CI and one
+from a laptop read the same record, and `destroy` removes exactly what is listed there,
+nothing a user made by hand.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 from fargo.aws.facade import Aws
 from fargo.edge.dns.records import DnsRecord
+from fargo.edge.spa_errors import ReplacedErrorPages
 from fargo.errors import AwsError
 from fargo.model.app import App
 
@@ -36,6 +38,7 @@ class EdgeLedger:
     zone: str | None = None
     dns: str | None = None  # the provider the records are at
     splice: SplicedOrigin | None = None
+    spa_errors: ReplacedErrorPages | None = None
 
     def remember(self, records: list[DnsRecord]) -> None:
         for record in records:
@@ -47,7 +50,7 @@ class EdgeLedger:
 
     @property
     def empty(self) -> bool:
-        return not (self.certificates or self.records or self.splice)
+        return not (self.certificates or self.records or self.splice or self.spa_errors)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -66,11 +69,14 @@ class EdgeLedger:
                 "origin_id": self.splice.origin_id,
                 "path": self.splice.path,
             },
+            # Only when set: a ledger without it reads and writes as before.
+            **({"spa_errors": self.spa_errors.to_json()} if self.spa_errors else {}),
         }
 
     @classmethod
     def from_json(cls, body: dict[str, Any]) -> EdgeLedger:
         splice = body.get("splice")
+        spa_errors = body.get("spa_errors")
         return cls(
             certificates=dict(body.get("certificates") or {}),
             records=[
@@ -82,6 +88,7 @@ class EdgeLedger:
             splice=SplicedOrigin(splice["distribution"], splice["origin_id"], splice["path"])
             if splice
             else None,
+            spa_errors=ReplacedErrorPages.from_json(spa_errors) if spa_errors else None,
         )
 
 

@@ -59,6 +59,23 @@ class DomainSpec(Strict):
         return self
 
 
+class CdnAssetsSpec(Strict):
+    path: str = Field(description="the path pattern served from the bucket, e.g. /_next/static/*")
+    dir: str = Field(description="the directory uploaded under that path, relative to fargo.yml")
+
+    @field_validator("path")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        # The files are stored under the path's prefix, so the pattern must be one prefix.
+        body = value[1:-2] if value.startswith("/") and value.endswith("/*") else ""
+        if not body or "*" in body or "?" in body or not _PATH_PATTERN.match(value):
+            raise invalid(
+                f"`{value}` is not a path prefix fargo can serve files under",
+                "one directory and `/*`, for example /_next/static/* or /assets/*",
+            )
+        return value
+
+
 class CdnSpec(Strict):
     existing: str | None = Field(
         None, description="id of a CloudFront distribution fargo adds the API to, not owns"
@@ -66,9 +83,24 @@ class CdnSpec(Strict):
     static: str | None = Field(
         None, description="a directory of built static files; fargo creates the distribution"
     )
-    path: str = Field("/api/*", description="the path pattern routed to the API")
+    app: bool = Field(
+        False,
+        description="CloudFront in front of the app itself: the default behavior goes to the "
+        "load balancer; fargo creates the distribution",
+    )
+    assets: CdnAssetsSpec | None = Field(
+        None, description="with `app`: built files served from a private bucket under a path"
+    )
+    path: str | None = Field(
+        None, description="the path pattern routed to the API (default /api/*); not with `app`"
+    )
     spa: bool = Field(
         True, description="serve index.html for paths without a file (single-page apps)"
+    )
+    spa_errors: Literal["function"] | None = Field(
+        None,
+        description="with `existing`: replace the distribution's 403/404 → /index.html error "
+        "pages with a CloudFront Function on its default behavior only",
     )
 
     @field_validator("existing")
@@ -83,7 +115,9 @@ class CdnSpec(Strict):
 
     @field_validator("path")
     @classmethod
-    def _path(cls, value: str) -> str:
+    def _path(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         if not _PATH_PATTERN.match(value) or value in ("/", "/*", "*"):
             raise invalid(
                 f"`{value}` is not a path pattern fargo can route to the API",
@@ -93,10 +127,28 @@ class CdnSpec(Strict):
 
     @model_validator(mode="after")
     def _one_source(self) -> CdnSpec:
-        if (self.existing is None) == (self.static is None):
+        sources = (self.existing is not None) + (self.static is not None) + self.app
+        if sources != 1:
             raise invalid(
-                "`cdn` needs exactly one of `existing` or `static`",
+                "`cdn` needs exactly one of `existing`, `static` or `app`",
                 "existing: DISTRIBUTION_ID adds the API to your distribution; "
-                "static: ./dist creates one for a static site",
+                "static: ./dist creates one for a static site; "
+                "app: true puts one in front of the whole app",
+            )
+        if self.app and self.path is not None:
+            raise invalid(
+                "`cdn.path` does not apply with `app: true`",
+                "the distribution's default behavior is the app: every path reaches it; "
+                "remove `path`",
+            )
+        if self.assets is not None and not self.app:
+            raise invalid(
+                "`cdn.assets` needs `app: true`",
+                "a static site serves all its files already: use `static: DIR` alone",
+            )
+        if self.spa_errors is not None and self.existing is None:
+            raise invalid(
+                "`cdn.spa_errors` applies only to an `existing` distribution",
+                "fargo's own distributions have no custom error responses to replace",
             )
         return self
