@@ -33,6 +33,8 @@ CACHING_OPTIMIZED_POLICY = "658327ea-f89d-4fab-a63d-7e88639e58f6"
 SECURITY_HEADERS_POLICY = "67f7725c-6f97-4210-82d7-5512b31e9d03"
 
 SITE_ORIGIN_ID = "site"
+# The distribution answers IPv6 too (AAAA); output as DistributionIpv6Enabled.
+IPV6_ENABLED = True
 # The publisher's record of what it uploaded; CloudFront may not serve it.
 SITE_MANIFEST_PREFIX = ".fargo/"
 
@@ -82,6 +84,8 @@ def synth_edge(app: App) -> StackTemplate:
     _bucket_policy(template, bucket)
     output(template, "DistributionId", Ref(distribution))
     output(template, "DistributionDomainName", GetAtt(distribution, "DomainName"))
+    # Whether the distribution answers IPv6: Route 53 then writes an AAAA alias to it too.
+    output(template, "DistributionIpv6Enabled", "true" if IPV6_ENABLED else "false")
     output(template, "DistributionArn", _distribution_arn())
     output(template, "SiteBucketName", Ref(bucket))
     return finish(template, app, StackKind.EDGE, inputs.values)
@@ -183,7 +187,7 @@ def _distribution(
             Enabled=True,
             DefaultRootObject="index.html",
             HttpVersion="http2and3",
-            IPV6Enabled=True,
+            IPV6Enabled=IPV6_ENABLED,
             PriceClass="PriceClass_100",
             Origins=[
                 cloudfront.Origin(
