@@ -6,6 +6,7 @@ may not."""
 from __future__ import annotations
 
 import itertools
+import json
 import uuid
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from tests.integration.powerdns import PowerDns
 
 # AWS's AliasTarget reference: the hosted zone of every CloudFront distribution.
 CLOUDFRONT_ZONE = "Z2FDTNDATAQYW2"
+LEDGER = "/fargo/site/default/edge"
 _zones = itertools.count()
 
 MANIFEST = """\
@@ -150,3 +152,53 @@ def test_powerdns_that_would_not_serve_alias_refuses_before_anything_is_written(
     assert rrsets(pdns, zone) == before
     assert aws("acm").list_certificates()["CertificateSummaryList"] == []
     assert aws("cloudformation").list_stacks()["StackSummaries"] == []
+
+
+def test_route53_turns_an_earlier_deploys_cname_into_an_alias(
+    tmp_path: Path, emulator_endpoint: str, aws: Any
+) -> None:
+    """A deploy by an earlier fargo left `api` as a CNAME to the load balancer: the CNAME
+    goes first (a name holding a CNAME holds nothing else), then the alias is written."""
+    zone = "example.org"
+    zone_id = aws("route53").create_hosted_zone(Name=zone, CallerReference=str(uuid.uuid4()))[
+        "HostedZone"
+    ]["Id"]
+    manifest = project(tmp_path, zone, "route53")
+    assert (
+        run_fargo("deploy", "-f", str(manifest), "--endpoint-url", emulator_endpoint).returncode
+        == 0
+    )
+    balancer = stack_outputs(aws, "site-default-network")["LoadBalancerDnsName"]
+    api = f"api.{zone}"
+    # What the earlier fargo wrote, in the zone and in its ledger.
+    alias = record_sets(aws, zone_id, api)["A"]
+    aws("route53").change_resource_record_sets(
+        HostedZoneId=zone_id,
+        ChangeBatch={
+            "Changes": [
+                {"Action": "DELETE", "ResourceRecordSet": alias},
+                {
+                    "Action": "CREATE",
+                    "ResourceRecordSet": {
+                        "Name": f"{api}.",
+                        "Type": "CNAME",
+                        "TTL": 300,
+                        "ResourceRecords": [{"Value": f"{balancer}."}],
+                    },
+                },
+            ]
+        },
+    )
+    ssm = aws("ssm")
+    ledger = json.loads(ssm.get_parameter(Name=LEDGER)["Parameter"]["Value"])
+    ledger["records"] = [r for r in ledger["records"] if r["name"] != api] + [
+        {"name": api, "type": "CNAME", "value": balancer.lower(), "ttl": 300}
+    ]
+    ssm.put_parameter(Name=LEDGER, Value=json.dumps(ledger), Type="String", Overwrite=True)
+
+    _, again = deployer(manifest, emulator_endpoint).deploy()
+
+    assert f"DNS {api} CNAME {balancer.lower()} removed" in again.edge
+    held = record_sets(aws, zone_id, api)
+    assert sorted(held) == ["A"]
+    assert held["A"]["AliasTarget"]["DNSName"] == f"{balancer.lower()}."

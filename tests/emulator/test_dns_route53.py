@@ -223,3 +223,46 @@ def test_delete_removes_both_alias_sets(provider: DnsProvider, route53: Any, zon
     assert provider.delete(ZONE, [DnsRecord(ZONE, "ALIAS", CLOUDFRONT)]) == [site]
 
     assert alias_sets(route53, zone_id, ZONE) == {}
+
+
+def test_route53_refuses_a_cname_beside_another_set_and_takes_a_swap_in_one_batch(
+    route53: Any, zone_id: str
+) -> None:
+    """The emulator holds a CNAME to its name alone, as Route 53 does (RFC 1034 3.6.2)."""
+    name = f"www.{ZONE}."
+    put(route53, zone_id, name, "CNAME", [f"{CLOUDFRONT}."])
+    alias = {
+        "Name": name,
+        "Type": "A",
+        "AliasTarget": {
+            "HostedZoneId": CLOUDFRONT_ZONE,
+            "DNSName": f"{CLOUDFRONT}.",
+            "EvaluateTargetHealth": False,
+        },
+    }
+
+    with pytest.raises(route53.exceptions.InvalidChangeBatch):
+        route53.change_resource_record_sets(
+            HostedZoneId=zone_id,
+            ChangeBatch={"Changes": [{"Action": "UPSERT", "ResourceRecordSet": alias}]},
+        )
+    assert held(route53, zone_id, f"www.{ZONE}", "CNAME") == (3600, [f"{CLOUDFRONT}."])
+    assert alias_sets(route53, zone_id, f"www.{ZONE}") == {}
+
+    cname = {
+        "Name": name,
+        "Type": "CNAME",
+        "TTL": 3600,
+        "ResourceRecords": [{"Value": f"{CLOUDFRONT}."}],
+    }
+    route53.change_resource_record_sets(
+        HostedZoneId=zone_id,
+        ChangeBatch={
+            "Changes": [
+                {"Action": "DELETE", "ResourceRecordSet": cname},
+                {"Action": "CREATE", "ResourceRecordSet": alias},
+            ]
+        },
+    )
+    assert sorted(alias_sets(route53, zone_id, f"www.{ZONE}")) == ["A"]
+    assert held(route53, zone_id, f"www.{ZONE}", "CNAME") == (None, [])
