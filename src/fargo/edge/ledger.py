@@ -42,7 +42,10 @@ class EdgeLedger:
 
     def remember(self, records: list[DnsRecord]) -> None:
         for record in records:
-            if record not in self.records:
+            if record in self.records:
+                # The same record, written as it is now (an alias's AAAA may have come).
+                self.records[self.records.index(record)] = record
+            else:
                 self.records.append(record)
 
     def forget(self, records: list[DnsRecord]) -> None:
@@ -58,10 +61,7 @@ class EdgeLedger:
             "certificates": self.certificates,
             "zone": self.zone,
             "dns": self.dns,
-            "records": [
-                {"name": r.name, "type": r.type, "value": r.value, "ttl": r.ttl}
-                for r in self.records
-            ],
+            "records": [_record_json(r) for r in self.records],
             "splice": None
             if self.splice is None
             else {
@@ -80,7 +80,14 @@ class EdgeLedger:
         return cls(
             certificates=dict(body.get("certificates") or {}),
             records=[
-                DnsRecord(r["name"], r["type"], r["value"], int(r.get("ttl", 300)))
+                DnsRecord(
+                    r["name"],
+                    r["type"],
+                    r["value"],
+                    int(r.get("ttl", 300)),
+                    target_zone=r.get("target_zone", ""),
+                    dual_stack=bool(r.get("dual_stack", False)),
+                )
                 for r in body.get("records") or []
             ],
             zone=body.get("zone"),
@@ -90,6 +97,18 @@ class EdgeLedger:
             else None,
             spa_errors=ReplacedErrorPages.from_json(spa_errors) if spa_errors else None,
         )
+
+
+def _record_json(record: DnsRecord) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "name": record.name,
+        "type": record.type,
+        "value": record.value,
+        "ttl": record.ttl,
+    }
+    if record.type == "ALIAS":
+        body |= {"target_zone": record.target_zone, "dual_stack": record.dual_stack}
+    return body
 
 
 def parameter_name(app: App) -> str:

@@ -23,9 +23,10 @@ from fargo.edge import certificates as acm
 from fargo.edge import spa_errors
 from fargo.edge.diff import config_diff
 from fargo.edge.distribution import attach, detach, preview, update
+from fargo.edge.dns.aliases import alias_hosts
 from fargo.edge.dns.factory import provider_from_env
 from fargo.edge.dns.provider import DnsProvider
-from fargo.edge.dns.records import DnsRecord
+from fargo.edge.dns.records import TARGET_TYPES, DnsRecord
 from fargo.edge.health import wait_for_api
 from fargo.edge.ledger import EdgeLedger, LedgerStore, SplicedOrigin
 from fargo.edge.spa_function import delete_function, ensure_function, function_name
@@ -107,9 +108,11 @@ class EdgeStage:
     # -- 1. before the stacks ------------------------------------------------------------
 
     def check(self) -> None:
-        """Refuse a splice that would conflict (the path routed to another origin, an origin
-        id taken) before anything changes. The conflict does not depend on the origin's
-        address or secret, which the stacks have yet to make."""
+        """Refuse, before anything changes, an apex alias the DNS provider cannot serve,
+        and a splice that would conflict (the path routed to another origin, an origin id
+        taken). The conflict does not depend on the origin's address or secret, which the
+        stacks have yet to make."""
+        self._check_aliases()
         cdn = self.app.cdn
         if cdn is None or cdn.existing is None:
             return
@@ -144,6 +147,19 @@ class EdgeStage:
         self.ledger.write(ledger)
         return dict(ledger.certificates)
 
+    def _check_aliases(self) -> None:
+        domain = self.app.domain
+        if domain is not None and alias_hosts(domain, self._pointed_hosts()):
+            self.dns.check_alias(domain.name)
+
+    def _pointed_hosts(self) -> tuple[str, ...]:
+        """The hosts fargo points at the load balancer or the site's distribution."""
+        domain = self.app.domain
+        if domain is None:
+            return ()
+        site = (domain.site,) if self.app.cdn is not None and self.app.cdn.owned else ()
+        return (*self.app.api_hosts, *site)
+
     # -- 2-4. after the stacks -----------------------------------------------------------
 
     def publish(
@@ -168,16 +184,25 @@ class EdgeStage:
     ) -> None:
         domain = self.app.domain
         wanted = wanted_records(self.app, outputs)
+        # Records an earlier manifest wanted (a renamed API host, a dropped site) go. One
+        # at a name a wanted record takes with another type (a CNAME that is now an alias)
+        # goes first: a name holding a CNAME holds nothing else.
+        validation = set(self._validation_records(ledger))
+        stale = [r for r in ledger.records if r not in wanted and r not in validation]
+        taken = {r.name for r in wanted}
+        moved = [r for r in stale if r.name in taken and r.type in TARGET_TYPES]
+        self._remove(moved, ledger, result)
         if domain is not None and wanted:
             result.records_written = self.dns.upsert(domain.name, wanted)
             ledger.zone, ledger.dns = domain.name, domain.dns
             ledger.remember(wanted)
-        # Records an earlier manifest wanted (a renamed API host, a dropped site) go.
-        validation = set(self._validation_records(ledger))
-        stale = [r for r in ledger.records if r not in wanted and r not in validation]
-        if stale and ledger.zone:
-            result.records_removed = self._dns_for_ledger(ledger).delete(ledger.zone, stale)
-            ledger.forget(stale)
+        self._remove([r for r in stale if r not in moved], ledger, result)
+
+    def _remove(self, records: list[DnsRecord], ledger: EdgeLedger, result: EdgeResult) -> None:
+        if records and ledger.zone:
+            removed = self._dns_for_ledger(ledger).delete(ledger.zone, records)
+            result.records_removed.extend(removed)
+            ledger.forget(records)
 
     def _validation_records(self, ledger: EdgeLedger) -> list[DnsRecord]:
         return [
@@ -355,6 +380,7 @@ class EdgeStage:
         lines: list[str] = []
         domain = self.app.domain
         if domain is not None:
+            self._check_aliases()
             ledger = self.ledger.read()
             scopes = ["regional"] + (["cloudfront"] if self.app.cdn and self.app.cdn.owned else [])
             for scope in scopes:

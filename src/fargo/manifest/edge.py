@@ -16,6 +16,8 @@ _DISTRIBUTION_ID = re.compile(r"^[A-Z0-9]{8,20}$")
 _PATH_PATTERN = re.compile(r"^/[A-Za-z0-9_\-.$/~\"'@:+*?&]*$")
 
 DnsProviderName = Literal["route53", "cloudflare", "godaddy", "porkbun", "powerdns"]
+# Providers that cannot answer at a zone's apex with another host's addresses.
+NO_APEX_ALIAS = frozenset({"godaddy"})
 
 
 def _host(value: str, what: str) -> str:
@@ -29,8 +31,8 @@ class DomainSpec(Strict):
     api: str | None = Field(None, description="the API's host name; default api.<name>")
     site: str | None = Field(
         None,
-        description="the static site's host name (with `cdn: { static }`); default www.<name> "
-        "(a CNAME cannot sit at the zone's apex at most providers)",
+        description="the static site's host name (with `cdn: { static }`); default www.<name>; "
+        "the apex (<name> itself) is written as an alias, which every provider but godaddy has",
     )
     dns: DnsProviderName = Field(
         "route53", description="where the zone is hosted; credentials come from the environment"
@@ -55,6 +57,23 @@ class DomainSpec(Strict):
                     f"`{key}: {host}` is outside the zone {self.name}",
                     f"fargo writes records only in {self.name}; use a host such as "
                     f"{key}.{self.name}",
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _apex_alias(self) -> DomainSpec:
+        # A CNAME cannot sit at the apex; GoDaddy has no ALIAS record to put there instead
+        # (the other providers' apex rules are in fargo.edge.dns.aliases).
+        if self.dns not in NO_APEX_ALIAS:
+            return self
+        for key in ("api", "site"):
+            if getattr(self, key) == self.name:
+                raise invalid(
+                    f"`{key}: {self.name}` is the zone's apex, and {self.dns} has no ALIAS "
+                    "records to point it at AWS (a CNAME cannot sit at the apex)",
+                    f"use {'www' if key == 'site' else 'api'}.{self.name}, or move the zone's "
+                    "DNS to a provider with apex aliases (route53, cloudflare, porkbun, "
+                    "powerdns)",
                 )
         return self
 

@@ -43,6 +43,8 @@ SECURITY_HEADERS_POLICY = "67f7725c-6f97-4210-82d7-5512b31e9d03"
 USE_ORIGIN_CACHE_CONTROL_QUERY_STRINGS_POLICY = "4cc15a8a-d715-48a4-82b8-cc0b614638fe"
 
 SITE_ORIGIN_ID = "site"
+# The distribution answers IPv6 too (AAAA); output as DistributionIpv6Enabled.
+IPV6_ENABLED = True
 # The publisher's record of what it uploaded; CloudFront may not serve it.
 SITE_MANIFEST_PREFIX = ".fargo/"
 
@@ -71,6 +73,8 @@ def synth_edge(app: App) -> StackTemplate:
         _bucket_policy(template, files.bucket)
     output(template, "DistributionId", Ref(distribution))
     output(template, "DistributionDomainName", GetAtt(distribution, "DomainName"))
+    # Whether the distribution answers IPv6: Route 53 then writes an AAAA alias to it too.
+    output(template, "DistributionIpv6Enabled", "true" if IPV6_ENABLED else "false")
     output(template, "DistributionArn", _distribution_arn())
     if files is not None:
         output(template, "SiteBucketName", Ref(files.bucket))
@@ -231,7 +235,7 @@ def _distribution(
             Enabled=True,
             DefaultRootObject="index.html",
             HttpVersion="http2and3",
-            IPV6Enabled=True,
+            IPV6Enabled=IPV6_ENABLED,
             PriceClass="PriceClass_100",
             Origins=[_bucket_origin(files), _api_origin(app, cdn, inputs)],
             DefaultCacheBehavior=cloudfront.DefaultCacheBehavior(
@@ -301,7 +305,7 @@ def _app_distribution(
             Comment=f"fargo {app.name}/{app.env}: app",
             Enabled=True,
             HttpVersion="http2and3",
-            IPV6Enabled=True,
+            IPV6Enabled=IPV6_ENABLED,
             PriceClass="PriceClass_100",
             Origins=origins,
             DefaultCacheBehavior=cloudfront.DefaultCacheBehavior(

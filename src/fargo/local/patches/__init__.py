@@ -22,6 +22,7 @@ from . import (
     elasticache,
     generated_secrets,
     rds,
+    route53,
     s3,
     scheduler,
     secrets_manager,
@@ -63,6 +64,7 @@ PATCHES: dict[str, Callable[[], None]] = {
     "ecr-registry-credentials": ecr_registry.authenticate_registry,
     "codebuild-runs-builds": codebuild.run_builds,
     "cloudfront-etag-if-match": cloudfront.refuse_stale_if_match,
+    "route53-cname-alone": route53.refuse_cname_beside_other_sets,
 }
 
 
