@@ -104,6 +104,7 @@ def test_assets_path_reads_the_private_bucket(plain: dict[StackKind, StackTempla
     assert set(edge.body["Outputs"]) == {
         "DistributionId",
         "DistributionDomainName",
+        "DistributionIpv6Enabled",
         "DistributionArn",
         "SiteBucketName",
     }
