@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from fargo.errors import ManifestError, ManifestProblem
-from fargo.manifest.fargate import platform_for_arch
+from fargo.manifest.fargate import Arch, platform_for_arch
 from fargo.manifest.marks import Marks, YamlPath
 from fargo.manifest.models import Manifest, ServiceSpec
 
@@ -19,6 +19,16 @@ def usable_names(manifest: Manifest) -> dict[str, str]:
     names.update(dict.fromkeys(manifest.queues, "queue"))
     names.update(dict.fromkeys(manifest.buckets, "bucket"))
     return names
+
+
+def service_arch(name: str, services: Mapping[str, ServiceSpec]) -> Arch:
+    """The CPU a service runs on: its own `arch`, else (with `image: { from }`) the arch of
+    the service whose image it runs, since an image starts only on the CPU it was built for."""
+    service = services[name]
+    source = services.get(service.image.from_ or "")
+    if "arch" in service.model_fields_set or source is None:
+        return service.arch
+    return source.arch
 
 
 def check_references(manifest: Manifest, marks: Marks) -> None:
@@ -173,13 +183,14 @@ def _check_architecture(
             )
         )
     source = services.get(service.image.from_ or "")
-    if source is not None and source.arch != service.arch:
+    if source is not None and source.arch != service_arch(name, services):
         problems.append(
             marks.problem(
                 ("services", name, "arch"),
                 f"`{service.image.from_}` is built for {source.arch}, this service runs "
                 f"{service.arch}",
-                "give both services the same arch",
+                f"drop `arch` here: with `image: {{ from: {service.image.from_} }}` a service "
+                "runs on the arch of the service whose image it takes",
             )
         )
 
