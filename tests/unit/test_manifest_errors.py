@@ -311,3 +311,29 @@ def test_secrets_do_not_clash_with_env_or_injected_names() -> None:
         "services.api.secrets.TOKEN",
         "services.api.secrets.DB_PASSWORD",
     }
+
+
+def test_the_known_uses_are_only_what_the_manifest_defines() -> None:
+    (problem,) = problems(GOOD + "    uses: [jobz]\nqueues: { jobs: {} }\ncache: {}\n")
+    assert (problem.line, problem.path) == (7, "services.api.uses[0]")
+    assert problem.hint == "this manifest defines: cache, jobs"
+
+
+def test_with_nothing_to_use_the_hint_says_what_to_define() -> None:
+    (problem,) = problems(GOOD + "    uses: [db2]\n")
+    assert "`database:` for db" in (problem.hint or "")
+
+
+def test_a_from_chain_ending_in_a_typo_is_not_repeated_in_the_hint() -> None:
+    text = GOOD + "  worker:\n    image: { from: apii }\n  cron:\n    image: { from: worker }\n"
+    found = problems(text)
+    assert [(p.line, p.path, p.hint) for p in found] == [
+        (8, "services.worker.image.from", "services with an image of their own: api"),
+        (10, "services.cron.image.from", "services with an image of their own: api"),
+    ]
+
+
+def test_a_from_chain_points_at_the_real_source() -> None:
+    text = GOOD + "  worker:\n    image: { from: api }\n  cron:\n    image: { from: worker }\n"
+    (problem,) = problems(text)
+    assert (problem.line, problem.hint) == (10, "point at `api` directly")

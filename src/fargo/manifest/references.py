@@ -45,7 +45,7 @@ def check_references(manifest: Manifest, marks: Marks) -> None:
                     marks.problem(
                         (*base, "uses", index),
                         f"`{used}` is not something a service can use",
-                        "known: " + ", ".join(sorted(usable)),
+                        _usable_hint(manifest),
                     )
                 )
             elif what in FIXED_USES.values() and getattr(manifest, what) is None:
@@ -70,6 +70,18 @@ def check_references(manifest: Manifest, marks: Marks) -> None:
     _check_edge(manifest, marks, problems)
     if problems:
         raise ManifestError(problems)
+
+
+def _usable_hint(manifest: Manifest) -> str:
+    """The names `uses:` would accept in this manifest: only what it defines."""
+    defined = [name for name, what in FIXED_USES.items() if getattr(manifest, what) is not None]
+    defined += [*manifest.queues, *manifest.buckets]
+    if defined:
+        return "this manifest defines: " + ", ".join(sorted(defined))
+    return (
+        "define it first: `database:` for db, `cache:`, `mail:`, or a queue or bucket "
+        "under `queues:` or `buckets:`"
+    )
 
 
 def _check_name_clashes(manifest: Manifest, marks: Marks, problems: list[ManifestProblem]) -> None:
@@ -101,21 +113,24 @@ def _check_image_source(
     if source is None:
         return
     path: YamlPath = ("services", name, "image", "from")
+    # The services this one could take its image from: those with an image of their own.
+    sources = sorted(other for other, spec in services.items() if spec.image.from_ is None)
+    hint = (
+        "services with an image of their own: " + ", ".join(sources)
+        if sources
+        else "give one service an image of its own: `image: REF` or `image: { build: DIR }`"
+    )
     if source not in services or source == name:
         problems.append(
-            marks.problem(
-                path,
-                f"`{source}` is not another service in this manifest",
-                "services: " + ", ".join(sorted(services)),
-            )
+            marks.problem(path, f"`{source}` is not another service in this manifest", hint)
         )
     elif services[source].image.from_ is not None:
+        # Name the real source only when it is one; a typo there has its own error.
+        upstream = services[source].image.from_
+        if upstream in sources and upstream != name:
+            hint = f"point at `{upstream}` directly"
         problems.append(
-            marks.problem(
-                path,
-                f"`{source}` itself takes its image from another service",
-                f"point at `{services[source].image.from_}` directly",
-            )
+            marks.problem(path, f"`{source}` itself takes its image from another service", hint)
         )
 
 
