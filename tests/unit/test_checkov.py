@@ -56,6 +56,7 @@ def feature_manifests() -> dict[str, str]:
         test_synth_app_tier,
         test_synth_edge,
         test_synth_https,
+        test_synth_load_balancer,
     )
 
     return {
@@ -63,6 +64,7 @@ def feature_manifests() -> dict[str, str]:
         "test_synth_app_tier": test_synth_app_tier.MANIFEST,
         "test_synth_edge": test_synth_edge.MANIFEST,
         "test_synth_https": test_synth_https.MANIFEST,
+        "test_synth_load_balancer": test_synth_load_balancer.MANIFEST,
     }
 
 

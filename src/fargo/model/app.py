@@ -239,10 +239,16 @@ class App:
         return f"{self.name}-{self.env}-{kind.value}"
 
     @property
+    def load_balanced(self) -> bool:
+        """Whether any service takes HTTP traffic: only then is there a load balancer."""
+        return any(s.route is not None for s in self.services)
+
+    @property
     def api_hosts(self) -> tuple[str, ...]:
         """The hosts the load balancer answers for in the domain's zone: the API host and
-        every service's `http.host` inside the zone. Its certificate names them all."""
-        if self.domain is None:
+        every service's `http.host` inside the zone. Its certificate names them all. None
+        without a load balancer: nothing would answer for them."""
+        if self.domain is None or not self.load_balanced:
             return ()
         zone = self.domain.name
         hosts = {
