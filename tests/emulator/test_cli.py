@@ -34,8 +34,18 @@ def test_status_json_reports_stacks_services_and_endpoints(
     by_name = {s["name"]: s for s in report["services"]}
     assert sorted(by_name) == ["api", "worker"]  # the nightly job is a schedule, not a service
     api = by_name["api"]
+    # ECS's counts as ECS reports them; the emulator counts a task it runs no container for.
     assert (api["desired"], api["running"]) == (1, 1)
+    assert report["containers_running"] is False
+    assert report["notes"] == [
+        "the emulator runs no containers: the services' tasks are not running"
+    ]
     assert api["url"] == body["endpoints"]["api"]
+    human = run_fargo("status", "-f", str(fullstack), "--endpoint-url", emulator_endpoint)
+    assert human.returncode == 0, human.stderr
+    assert "running" not in human.stdout.split("services:")[1].split("note:")[0]
+    assert "  api: 1 desired (" in human.stdout
+    assert human.stdout.count("the emulator runs no containers") == 1
     types = {r["type"] for s in report["stacks"] for r in s["resources"]}
     assert {"AWS::ECS::Service", "AWS::RDS::DBInstance", "AWS::EC2::VPC"} <= types
     secret = aws("secretsmanager").get_secret_value(
