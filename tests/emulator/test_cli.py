@@ -136,6 +136,27 @@ def test_bad_manifest_exits_2_with_line_and_hint_and_no_traceback(tmp_path: Path
     assert "file not found" in missing.stderr
 
 
+def test_every_manifest_problem_is_in_one_json_answer(tmp_path: Path) -> None:
+    manifest = tmp_path / "fargo.yml"
+    manifest.write_text(
+        "app: shop\n"
+        "services:\n"
+        "  api: { image: x, cpu: 300 }\n"
+        "app: again\n"
+        "environments:\n"
+        "  prod: { region: mars }\n"
+    )
+    done = run_fargo("render", "-f", str(manifest), "--json")
+    assert done.returncode == 2
+    body = json.loads(done.stdout)
+    assert body["exit_code"] == 2
+    assert [(p["line"], p["path"], p["message"]) for p in body["problems"]] == [
+        (4, "app", "duplicate key"),
+        (3, "services.api.cpu", "300 CPU units is not a Fargate task size"),
+        (6, "region", "in environment `prod`: `mars` is not an AWS region"),
+    ]
+
+
 def test_local_start_status_stop(tmp_path: Path) -> None:
     env = {"XDG_STATE_HOME": str(tmp_path)}  # keep clear of the user's own emulator
     started = run_fargo("local", "start", "--json", env=env)
