@@ -65,3 +65,21 @@ def test_a_first_http_service_adds_the_load_balancer_in_place(
     (elb,) = [a for a in alarms["MetricAlarms"] if a.get("MetricName") == "HTTPCode_ELB_5XX_Count"]
     assert elb["Dimensions"] == [{"Name": "LoadBalancer", "Value": outputs["LoadBalancerFullName"]}]
     assert elb["Threshold"] == 10
+
+
+def test_dropping_the_last_http_service_drops_the_load_balancer(
+    tmp_path: Path, emulator_endpoint: str, aws: Any
+) -> None:
+    manifest = tmp_path / "fargo.yml"
+    manifest.write_text(MANIFEST.replace("alerts:", API))
+    first = run_fargo("deploy", "-f", str(manifest), "--endpoint-url", emulator_endpoint)
+    assert first.returncode == 0, first.stderr
+    tasks_group = resources(aws, "quiet-default-network")["TaskSecurityGroup"]
+
+    manifest.write_text(MANIFEST)
+    second = run_fargo("deploy", "-f", str(manifest), "--endpoint-url", emulator_endpoint)
+    assert second.returncode == 0, second.stderr
+    after = resources(aws, "quiet-default-network")
+    assert "LoadBalancer" not in after
+    assert after["TaskSecurityGroup"] == tasks_group
+    assert aws("elbv2").describe_load_balancers()["LoadBalancers"] == []
