@@ -134,7 +134,12 @@ class Deployer:
 
     def status(self, *, resources: bool = False) -> StatusReport:
         return read_status(
-            self.aws, self.cloudformation, self.app, self.templates, resources=resources
+            self.aws,
+            self.cloudformation,
+            self.app,
+            self.templates,
+            resources=resources,
+            emulator=self.edge.emulator,
         )
 
 

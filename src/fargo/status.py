@@ -62,6 +62,10 @@ class StatusReport:
     # What fargo made outside CloudFormation (its edge ledger): certificates, the records
     # it wrote at the DNS provider, the splice into a distribution it does not own.
     edge: dict[str, Any] = field(default_factory=dict)
+    # On an emulator, whether the tasks ECS counts as running have a container: False when
+    # they have none (the counts are ECS's, but nothing runs). None when not checked (AWS).
+    containers_running: bool | None = None
+    notes: tuple[str, ...] = ()
 
     @property
     def deployed(self) -> bool:
@@ -78,7 +82,10 @@ def read_status(
     templates: tuple[StackTemplate, ...],
     *,
     resources: bool = False,
+    emulator: bool = False,
 ) -> StatusReport:
+    """`emulator`: the endpoint is an emulator, whose ECS may count tasks as running while
+    it runs no container for them; then the tasks are checked too."""
     stacks = []
     outputs: dict[StackKind, dict[str, str]] = {}
     for template in templates:
@@ -92,16 +99,51 @@ def read_status(
         stacks.append(
             StackStatus(template.name, deployed.status, updated, deployed.outputs, listed)
         )
+    services = _services(aws, app, outputs)
+    cluster = outputs.get(StackKind.NETWORK, {}).get("ClusterName")
+    running = (
+        containers_running(aws, cluster)
+        if emulator and cluster and any(s.running for s in services)
+        else None
+    )
     return StatusReport(
         app.name,
         app.env,
         app.region,
         tuple(stacks),
-        _services(aws, app, outputs),
+        services,
         # With a domain, fargo writes these itself: the ledger lists them.
         () if app.domain else mail_records(outputs.get(StackKind.DATA, {})),
         _edge(aws, app),
+        containers_running=running,
+        notes=(NO_CONTAINERS,) if running is False else (),
     )
+
+
+NO_CONTAINERS = "the emulator runs no containers: the services' tasks are not running"
+
+
+def containers_running(aws: Aws, cluster: str) -> bool:
+    """Whether any task ECS counts as running has a container. A Fargate task (awsvpc) that
+    runs has an elastic network interface with a private address; an emulator that runs no
+    container reports the task RUNNING with none, and one that runs it attaches one."""
+    arns = aws.call("ecs", "list_tasks", cluster=cluster, desiredStatus="RUNNING")["taskArns"]
+    for start in range(0, len(arns), 100):  # DescribeTasks takes at most 100 tasks
+        batch = arns[start : start + 100]
+        for task in aws.call("ecs", "describe_tasks", cluster=cluster, tasks=batch)["tasks"]:
+            if task.get("lastStatus") == "RUNNING" and _private_address(task):
+                return True
+    return False
+
+
+def _private_address(task: dict[str, Any]) -> str | None:
+    for attachment in task.get("attachments") or []:
+        if attachment.get("type") != "ElasticNetworkInterface":
+            continue
+        for detail in attachment.get("details") or []:
+            if detail.get("name") == "privateIPv4Address" and detail.get("value"):
+                return str(detail["value"])
+    return None
 
 
 def _edge(aws: Aws, app: App) -> dict[str, Any]:

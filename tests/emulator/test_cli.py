@@ -34,8 +34,18 @@ def test_status_json_reports_stacks_services_and_endpoints(
     by_name = {s["name"]: s for s in report["services"]}
     assert sorted(by_name) == ["api", "worker"]  # the nightly job is a schedule, not a service
     api = by_name["api"]
+    # ECS's counts as ECS reports them; the emulator counts a task it runs no container for.
     assert (api["desired"], api["running"]) == (1, 1)
+    assert report["containers_running"] is False
+    assert report["notes"] == [
+        "the emulator runs no containers: the services' tasks are not running"
+    ]
     assert api["url"] == body["endpoints"]["api"]
+    human = run_fargo("status", "-f", str(fullstack), "--endpoint-url", emulator_endpoint)
+    assert human.returncode == 0, human.stderr
+    assert "running" not in human.stdout.split("services:")[1].split("note:")[0]
+    assert "  api: 1 desired (" in human.stdout
+    assert human.stdout.count("the emulator runs no containers") == 1
     types = {r["type"] for s in report["stacks"] for r in s["resources"]}
     assert {"AWS::ECS::Service", "AWS::RDS::DBInstance", "AWS::EC2::VPC"} <= types
     secret = aws("secretsmanager").get_secret_value(
@@ -124,6 +134,27 @@ def test_bad_manifest_exits_2_with_line_and_hint_and_no_traceback(tmp_path: Path
     missing = run_fargo("render", "-f", str(tmp_path / "nope.yml"))
     assert missing.returncode == 2
     assert "file not found" in missing.stderr
+
+
+def test_every_manifest_problem_is_in_one_json_answer(tmp_path: Path) -> None:
+    manifest = tmp_path / "fargo.yml"
+    manifest.write_text(
+        "app: shop\n"
+        "services:\n"
+        "  api: { image: x, cpu: 300 }\n"
+        "app: again\n"
+        "environments:\n"
+        "  prod: { region: mars }\n"
+    )
+    done = run_fargo("render", "-f", str(manifest), "--json")
+    assert done.returncode == 2
+    body = json.loads(done.stdout)
+    assert body["exit_code"] == 2
+    assert [(p["line"], p["path"], p["message"]) for p in body["problems"]] == [
+        (4, "app", "duplicate key"),
+        (3, "services.api.cpu", "300 CPU units is not a Fargate task size"),
+        (6, "region", "in environment `prod`: `mars` is not an AWS region"),
+    ]
 
 
 def test_local_start_status_stop(tmp_path: Path) -> None:

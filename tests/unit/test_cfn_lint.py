@@ -53,6 +53,16 @@ def test_cfn_lint_on_the_app_tier(env: str | None) -> None:
         assert not errors, f"{template.name}:\n" + "\n".join(errors)
 
 
+@pytest.mark.parametrize("env", [None, "web", "quiet", "domain"])
+def test_cfn_lint_with_and_without_a_load_balancer(env: str | None) -> None:
+    from tests.unit.test_synth_load_balancer import MANIFEST  # noqa: PLC0415
+
+    for template in stacks_from_text(MANIFEST, env).values():
+        matches = lint(json.dumps(template.body), config=ManualArgs(regions=["us-east-1"]))
+        errors = [f"{m.rule.id} {m.message}" for m in matches if m.rule.id[0] == "E"]
+        assert not errors, f"{template.name}:\n" + "\n".join(errors)
+
+
 @pytest.mark.parametrize("env", [None, "domain", "nospa"])
 def test_cfn_lint_on_the_static_site(env: str | None) -> None:
     from tests.unit.test_synth_edge import MANIFEST  # noqa: PLC0415

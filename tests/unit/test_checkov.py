@@ -57,6 +57,7 @@ def feature_manifests() -> dict[str, str]:
         test_synth_cdn_app,
         test_synth_edge,
         test_synth_https,
+        test_synth_load_balancer,
     )
 
     return {
@@ -65,6 +66,7 @@ def feature_manifests() -> dict[str, str]:
         "test_synth_cdn_app": test_synth_cdn_app.MANIFEST,
         "test_synth_edge": test_synth_edge.MANIFEST,
         "test_synth_https": test_synth_https.MANIFEST,
+        "test_synth_load_balancer": test_synth_load_balancer.MANIFEST,
     }
 
 

@@ -133,6 +133,18 @@ def test_build_rules(text: str, fragment: str) -> None:
     assert any(fragment in p.message for p in problems(text))
 
 
+def test_a_from_service_runs_on_its_sources_arch_unless_it_sets_its_own() -> None:
+    arm = MANIFEST.replace("{ build: ./web }", "{ build: ./web }\n    arch: arm64")
+    services = stacks_from_text(arm)[StackKind.SERVICES].body["Resources"]
+    for family in ("WebTaskDefinition", "JobsTaskDefinition"):
+        platform = services[family]["Properties"]["RuntimePlatform"]
+        assert platform["CpuArchitecture"] == "ARM64"
+    (problem,) = problems(arm + "    arch: x86_64\n")
+    assert (problem.line, problem.path) == (11, "services.jobs.arch")
+    assert problem.message == "`web` is built for arm64, this service runs x86_64"
+    assert "drop `arch` here" in (problem.hint or "")
+
+
 def test_a_layout_image_is_pushed_not_built(tmp_path: Path) -> None:
     text = MANIFEST.replace("{ build: ./web }", "{ layout: ./web-image }")
     services = stacks_from_text(text)[StackKind.SERVICES]

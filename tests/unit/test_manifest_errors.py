@@ -38,6 +38,38 @@ def test_bad_yaml_names_the_line() -> None:
     assert problem.hint
 
 
+@pytest.mark.parametrize(
+    ("text", "line", "fragment"),
+    [
+        # An unclosed quote: the parser gives up at the end of the file, line 7.
+        (GOOD.replace("image: nginx:1.27", 'image: "nginx:1.27') + "region: x\n", 4, "quoted"),
+        # An unclosed flow mapping: the parser gives up on the next line's key.
+        ("app: shop\nservices: { api: { image: x }\nregion: y\n", 2, "{ mapping"),
+        # A key indented less than its siblings: the line itself is wrong.
+        (GOOD.replace("    port: 8000", "   port: 8000"), 5, "expected <block end>"),
+        ("app: shop\nservices:\n  api:\n    image: x: y\n", 4, "mapping values"),
+    ],
+)
+def test_bad_yaml_names_the_line_where_the_problem_starts(
+    text: str, line: int, fragment: str
+) -> None:
+    (problem,) = problems(text)
+    assert problem.line == line
+    assert fragment in problem.message
+
+
+def test_a_tab_in_the_indentation_is_named() -> None:
+    (problem,) = problems("app: shop\nservices:\n  api:\n\timage: x\n")
+    assert problem.line == 4
+    assert problem.message == "tabs are not allowed for indentation; use spaces"
+
+
+def test_a_tab_elsewhere_is_named_too() -> None:
+    (problem,) = problems("app: shop\nservices:\n  api: {\timage: x }\n")
+    assert problem.line == 3
+    assert problem.message == "a tab is not allowed here; use spaces"
+
+
 def test_unknown_key_suggests_the_right_one() -> None:
     (problem,) = problems(GOOD + "    prot: 9000\n")
     assert (problem.line, problem.path) == (7, "services.api.prot")
@@ -70,6 +102,15 @@ def test_duplicate_key_is_an_error_not_an_overwrite() -> None:
     assert problem.line == 7
     assert problem.message == "duplicate key"
     assert "line 1" in (problem.hint or "")
+
+
+def test_a_duplicate_key_does_not_hide_other_problems() -> None:
+    found = problems(GOOD + "    prot: 9000\napp: again\nregion: mars\n")
+    assert [(p.line, p.path, p.message) for p in found] == [
+        (8, "app", "duplicate key"),
+        (9, "region", "`mars` is not an AWS region"),
+        (7, "services.api.prot", "unknown key `prot`"),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -136,6 +177,50 @@ def test_overlay_errors_point_at_the_overlay_line() -> None:
     assert "9999 MiB" in problem.message
 
 
+OVERLAYS = (
+    GOOD
+    + "environments:\n"
+    + "  staging:\n"
+    + "    services: { api: { cpu: 300 } }\n"
+    + "  prod:\n"
+    + "    region: mars\n"
+    + "    services: { api: { uses: [db] } }\n"
+)
+
+
+@pytest.mark.parametrize("env", [None, "staging", "prod"])
+def test_every_environment_is_checked_whichever_is_deployed(env: str | None) -> None:
+    found = problems(OVERLAYS, env=env)
+    assert [(p.line, p.path, p.message) for p in found] == [
+        (
+            9,
+            "services.api.cpu",
+            "in environment `staging`: 300 CPU units is not a Fargate task size",
+        ),
+        (11, "region", "in environment `prod`: `mars` is not an AWS region"),
+    ]
+
+
+def test_an_overlays_references_are_checked() -> None:
+    text = OVERLAYS.replace("cpu: 300", "cpu: 256").replace("region: mars", "region: eu-west-1")
+    (problem,) = problems(text)
+    assert (problem.line, problem.path) == (12, "services.api.uses[0]")
+    assert problem.message == "in environment `prod`: `db` is used but no `database:` is defined"
+
+
+def test_a_base_problem_is_reported_once_not_per_environment() -> None:
+    text = GOOD.replace("port: 8000", "port: 70000") + "environments: { a: {}, b: {} }\n"
+    (problem,) = problems(text, env="a")
+    assert (problem.line, problem.path) == (5, "services.api.port")
+    assert not problem.message.startswith("in environment")
+
+
+def test_an_overridden_app_is_refused_in_every_environment() -> None:
+    text = GOOD + "environments:\n  a: {}\n  b: { app: other }\n"
+    (problem,) = problems(text, env="a")
+    assert (problem.line, problem.path) == (9, "environments.b.app")
+
+
 def test_unknown_environment() -> None:
     (problem,) = problems(GOOD + "environments:\n  prod: {}\n", env="qa")
     assert "`qa` is not defined" in problem.message
@@ -165,7 +250,7 @@ def test_healthcheck_is_a_plain_path() -> None:
 def test_schedule_expressions_are_checked(expression: str, fragment: str) -> None:
     text = GOOD + f'  nightly:\n    image: x\n    schedule: "{expression}"\n'
     (problem,) = problems(text)
-    assert problem.path == "services.nightly"
+    assert (problem.line, problem.path) == (9, "services.nightly.schedule")
     assert fragment in problem.message
 
 
@@ -252,3 +337,29 @@ def test_other_providers_take_a_site_at_the_apex(dns: str) -> None:
     )
     assert loaded.manifest.domain is not None
     assert loaded.manifest.domain.site == "example.com"
+
+
+def test_the_known_uses_are_only_what_the_manifest_defines() -> None:
+    (problem,) = problems(GOOD + "    uses: [jobz]\nqueues: { jobs: {} }\ncache: {}\n")
+    assert (problem.line, problem.path) == (7, "services.api.uses[0]")
+    assert problem.hint == "this manifest defines: cache, jobs"
+
+
+def test_with_nothing_to_use_the_hint_says_what_to_define() -> None:
+    (problem,) = problems(GOOD + "    uses: [db2]\n")
+    assert "`database:` for db" in (problem.hint or "")
+
+
+def test_a_from_chain_ending_in_a_typo_is_not_repeated_in_the_hint() -> None:
+    text = GOOD + "  worker:\n    image: { from: apii }\n  cron:\n    image: { from: worker }\n"
+    found = problems(text)
+    assert [(p.line, p.path, p.hint) for p in found] == [
+        (8, "services.worker.image.from", "services with an image of their own: api"),
+        (10, "services.cron.image.from", "services with an image of their own: api"),
+    ]
+
+
+def test_a_from_chain_points_at_the_real_source() -> None:
+    text = GOOD + "  worker:\n    image: { from: api }\n  cron:\n    image: { from: worker }\n"
+    (problem,) = problems(text)
+    assert (problem.line, problem.hint) == (10, "point at `api` directly")

@@ -213,7 +213,7 @@ def test_without_a_domain_the_templates_are_as_before(
     synthesized: dict[str | None, Stacks],
 ) -> None:
     """Dropping `domain` gives exactly the templates of a manifest that never had one."""
-    never = stacks_from_text(MANIFEST.replace("domain: { name: example.com, dns: powerdns }\n", ""))
+    never = stacks_from_text(MANIFEST[: MANIFEST.index("domain:")])
 
     def body(template: StackTemplate) -> str:
         clean = json.loads(json.dumps(template.body))

@@ -9,7 +9,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 from rich.console import Console
@@ -30,11 +30,10 @@ def handle_errors(command: F) -> F:
         try:
             return command(*args, **kwargs)
         except FargoError as error:
-            if as_json:
-                click.echo(json.dumps(error.to_json(), indent=2))
-            else:
-                click.echo(f"error: {error.render()}", err=True)
-            sys.exit(error.exit_code)
+            _report(error, as_json)
+        except click.Abort:
+            # The user answered "no" at a prompt (or closed it): their choice, not a bug.
+            _report(FargoError("aborted; nothing was changed"), as_json)
         except Exception as error:
             # A bug, not a user error: say so plainly; the traceback is one variable away.
             if os.environ.get("FARGO_DEBUG"):
@@ -55,6 +54,14 @@ def handle_errors(command: F) -> F:
             sys.exit(130)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _report(error: FargoError, as_json: bool) -> NoReturn:
+    if as_json:
+        click.echo(json.dumps(error.to_json(), indent=2))
+    else:
+        click.echo(f"error: {error.render()}", err=True)
+    sys.exit(error.exit_code)
 
 
 def manifest_options(command: F) -> F:

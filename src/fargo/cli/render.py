@@ -11,7 +11,7 @@ from fargo.deployer import Deployer
 from fargo.execute import DeployResult, DestroyResult
 from fargo.plan import Plan
 from fargo.plan.render import plan_json
-from fargo.status import StatusReport
+from fargo.status import ServiceStatus, StatusReport
 from fargo.synth.common import logical_id
 
 # Outputs a user acts on; the rest (ids, ARNs) are shown by `status --json`.
@@ -96,6 +96,26 @@ def print_destroy(result: DestroyResult, *, as_json: bool) -> None:
         click.echo(f"kept (DeletionPolicy Retain): {kept}")
 
 
+def _print_services(report: StatusReport) -> None:
+    if report.services:
+        click.echo("services:")
+        for service in report.services:
+            click.echo(f"  {_service_line(report, service)}")
+    for note in report.notes:
+        click.echo(f"note: {note}")
+
+
+def _service_line(report: StatusReport, service: ServiceStatus) -> str:
+    url = f"  {service.url}" if service.url else ""
+    # ECS's count, unless the emulator counts tasks that have no container (a note says so).
+    counts = (
+        f"{service.desired} desired"
+        if report.containers_running is False
+        else f"{service.running}/{service.desired} running"
+    )
+    return f"{service.name}: {counts} ({service.task_definition}){url}"
+
+
 def print_status(report: StatusReport, *, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(report.to_json(), indent=2))
@@ -104,14 +124,7 @@ def print_status(report: StatusReport, *, as_json: bool) -> None:
     for stack in report.stacks:
         updated = f"  (updated {stack.last_updated})" if stack.last_updated else ""
         click.echo(f"  {stack.name}: {stack.status}{updated}")
-    if report.services:
-        click.echo("services:")
-        for service in report.services:
-            url = f"  {service.url}" if service.url else ""
-            click.echo(
-                f"  {service.name}: {service.running}/{service.desired} running"
-                f" ({service.task_definition}){url}"
-            )
+    _print_services(report)
     if report.dns_records:
         click.echo("DNS records to publish:")
         for record in report.dns_records:

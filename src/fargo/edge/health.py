@@ -42,8 +42,9 @@ def wait_for_api(
             if aws.clock() > deadline:
                 raise FargoError(
                     "the API has no healthy task, so CloudFront was left as it was",
-                    hint="`fargo status` and `fargo logs` show why the tasks fail their "
-                    "health check; deploy again once they pass",
+                    hint="`fargo status` shows the services' running tasks, and their logs "
+                    f"(CloudWatch Logs, /fargo/{app.name}/{app.env}/<service>) why they fail "
+                    "the health check; deploy again once they pass",
                 )
             aws.sleep(poll_seconds)
 

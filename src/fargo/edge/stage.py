@@ -36,12 +36,13 @@ from fargo.model.app import ORIGIN_VERIFY_HEADER, App, StackKind
 from fargo.progress import Reporter
 from fargo.synth import origin_verify
 from fargo.synth.listeners import HTTPS_LISTENER_ARN
+from fargo.synth.network import DOMAIN_ZONE_OUTPUT
 
 # CloudFront reads certificates only from us-east-1.
 CLOUDFRONT_REGION = "us-east-1"
 # Network stack outputs that exist only with a domain (the HTTPS listener) or a cdn (the
 # origin header secret): a deployed stack with one of them may have edge work to undo.
-EDGE_OUTPUTS = frozenset({HTTPS_LISTENER_ARN, origin_verify.ARN_OUTPUT})
+EDGE_OUTPUTS = frozenset({HTTPS_LISTENER_ARN, DOMAIN_ZONE_OUTPUT, origin_verify.ARN_OUTPUT})
 
 
 @dataclass
@@ -126,7 +127,9 @@ class EdgeStage:
         if domain is None:
             return {}
         ledger = self.ledger.read()
-        wanted = {"regional": list(self.app.regional_certificate_hosts)}
+        # Without a load balancer there is no host to name, and no regional certificate.
+        hosts = self.app.regional_certificate_hosts
+        wanted = {"regional": list(hosts)} if hosts else {}
         if self.app.cdn is not None and self.app.cdn.owned:
             wanted["cloudfront"] = [domain.site]
         tags = {"fargo:app": self.app.name, "fargo:env": self.app.env}
@@ -382,7 +385,9 @@ class EdgeStage:
         if domain is not None:
             self._check_aliases()
             ledger = self.ledger.read()
-            scopes = ["regional"] + (["cloudfront"] if self.app.cdn and self.app.cdn.owned else [])
+            scopes = (["regional"] if self.app.api_hosts else []) + (
+                ["cloudfront"] if self.app.cdn and self.app.cdn.owned else []
+            )
             for scope in scopes:
                 if scope not in ledger.certificates:
                     host = domain.api if scope == "regional" else domain.site

@@ -17,7 +17,7 @@ from fargo.errors import ManifestError, ManifestProblem
 from fargo.manifest.interpolate import interpolate
 from fargo.manifest.marks import Marks, YamlPath, load_yaml
 from fargo.manifest.models import Manifest
-from fargo.manifest.overlay import apply_overlay
+from fargo.manifest.overlay import ENVIRONMENTS, apply_overlay, environment_names
 from fargo.manifest.references import check_references
 
 DEFAULT_ENV = "default"
@@ -46,25 +46,79 @@ def load_manifest(
 def parse_manifest(
     text: str, file: str, env: str | None = None, environ: Mapping[str, str] | None = None
 ) -> LoadedManifest:
-    data, marks = load_yaml(text, file)
+    data, marks, problems = load_yaml(text, file)
     if not isinstance(data, dict):
-        raise ManifestError([marks.problem((), "the manifest must be a mapping of keys")])
-    data = interpolate(data, os.environ if environ is None else environ, marks)
-    merged = apply_overlay(data, env, marks)
-    # Validate `environments` from the original document: the overlay drops the key.
-    merged["environments"] = data.get("environments") or {}
-    manifest = _validate(merged, marks)
-    check_references(manifest, marks)
+        raise ManifestError(
+            [*problems, marks.problem((), "the manifest must be a mapping of keys")]
+        )
+    try:
+        data = interpolate(data, os.environ if environ is None else environ, marks)
+    except ManifestError as exc:
+        raise ManifestError([*problems, *exc.problems]) from None
+    manifest = _check_environments(data, env, marks, problems)
+    if problems or manifest is None:
+        raise ManifestError(problems)
     body = manifest.model_dump(mode="json", by_alias=True, exclude={"environments"})
     digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
     return LoadedManifest(manifest, env or DEFAULT_ENV, Path(file), digest)
 
 
-def _validate(data: dict[str, Any], marks: Marks) -> Manifest:
+def _check_environments(
+    data: dict[str, Any], env: str | None, marks: Marks, problems: list[ManifestProblem]
+) -> Manifest | None:
+    """Check the base manifest (the default environment) and every overlaid one, whichever
+    this command deploys, so an overlay's mistake shows before the day it is deployed.
+    Return the manifest `env` deploys, or None when it has problems."""
+    base, _ = apply_overlay(data, None, marks)
+    # `environments` is validated once, with the base: the overlay drops the key.
+    base[ENVIRONMENTS] = data.get(ENVIRONMENTS) or {}
+    chosen = _check(base, marks, problems)
+    base_problems = {_identity(p) for p in problems}
+    names = environment_names(data)
+    for name in [*names, *([env] if env is not None and env not in names else [])]:
+        try:
+            merged, env_marks = apply_overlay(data, name, marks)
+        except ManifestError as exc:
+            problems.extend(exc.problems)
+            chosen = None if name == env else chosen
+            continue
+        found: list[ManifestProblem] = []
+        manifest = _check(merged, env_marks, found)
+        # A problem of the base shows in every environment; report it once, unlabelled.
+        problems.extend(
+            _in_environment(p, name) for p in found if _identity(p) not in base_problems
+        )
+        if name == env:
+            chosen = manifest
+    return chosen
+
+
+def _check(data: dict[str, Any], marks: Marks, problems: list[ManifestProblem]) -> Manifest | None:
     try:
-        return Manifest.model_validate(data)
+        manifest = Manifest.model_validate(data)
     except ValidationError as exc:
-        raise ManifestError([_problem(err, marks) for err in exc.errors()]) from None
+        problems.extend(_problem(err, marks) for err in exc.errors())
+        return None
+    try:
+        check_references(manifest, marks)
+    except ManifestError as exc:
+        problems.extend(exc.problems)
+        return None
+    return manifest
+
+
+def _identity(problem: ManifestProblem) -> tuple[int | None, str, str]:
+    return (problem.line, problem.path, problem.message)
+
+
+def _in_environment(problem: ManifestProblem, env: str) -> ManifestProblem:
+    return ManifestProblem(
+        problem.file,
+        problem.line,
+        problem.path,
+        f"in environment `{env}`: {problem.message}",
+        problem.hint,
+    )
 
 
 def _problem(err: Any, marks: Marks) -> ManifestProblem:

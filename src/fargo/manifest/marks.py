@@ -55,42 +55,73 @@ _Loader.add_implicit_resolver(
 )
 
 
-def load_yaml(text: str, file: str) -> tuple[Any, Marks]:
-    """Parse `text`; return plain data and the marks. Duplicate keys are an error, not a
-    silent overwrite, because a repeated `services:` would drop half a manifest."""
+def load_yaml(text: str, file: str) -> tuple[Any, Marks, list[ManifestProblem]]:
+    """Parse `text`; return plain data, the marks, and the duplicate keys found.
+
+    A duplicate key is an error, not a silent overwrite, because a repeated `services:`
+    would drop half a manifest; the first one is kept, so the rest of the manifest is still
+    checked and every problem reported at once. Invalid YAML raises `ManifestError`.
+    """
     marks = Marks(file)
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
         if node is None:
-            return {}, marks
+            return {}, marks, []
         problems: list[ManifestProblem] = []
         data = _build(node, (), loader, marks, problems)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        # At end of input PyYAML points one line past the text; name the last real line.
-        line = min(mark.line + 1, max(text.count("\n"), 1)) if mark else None
-        reason = exc.problem or exc.context or "invalid YAML"
-        raise ManifestError(
-            [
-                ManifestProblem(
-                    file,
-                    line,
-                    "",
-                    f"not valid YAML: {reason}",
-                    "check indentation and quoting near this line",
-                )
-            ]
-        ) from None
+        raise ManifestError([syntax_problem(exc, text, file)]) from None
     except yaml.YAMLError as exc:
         raise ManifestError(
             [ManifestProblem(file, None, "", f"not valid YAML: {exc}", None)]
         ) from None
     finally:
         loader.dispose()
-    if problems:
-        raise ManifestError(problems)
-    return data, marks
+    return data, marks, problems
+
+
+# PyYAML's contexts for a construct left open: the error surfaces where the parser gives up
+# (often the end of the file), but the problem starts where the construct was opened.
+_OPENED = {"flow sequence": "[ list", "flow mapping": "{ mapping", "quoted scalar": "quoted string"}
+
+
+def syntax_problem(exc: yaml.MarkedYAMLError, text: str, file: str) -> ManifestProblem:
+    """The line where a YAML syntax problem starts, and what it is."""
+    problem, context = exc.problem or "", exc.context or ""
+    mark, context_mark = exc.problem_mark, exc.context_mark
+    last_line = max(text.count("\n"), 1)
+    if "'\\t'" in problem and mark is not None:
+        line_text = text.splitlines()[mark.line] if mark.line < len(text.splitlines()) else ""
+        leading = line_text[: len(line_text) - len(line_text.lstrip(" \t"))]
+        message = (
+            "tabs are not allowed for indentation; use spaces"
+            if mark.column < len(leading)
+            else "a tab is not allowed here; use spaces"
+        )
+        return ManifestProblem(
+            file, mark.line + 1, "", message, "replace the tab on this line with spaces"
+        )
+    opened = next((name for word, name in _OPENED.items() if context.endswith(word)), None)
+    if context_mark is not None and opened is not None:
+        where = f" on line {min(mark.line + 1, last_line)}" if mark is not None else ""
+        return ManifestProblem(
+            file,
+            context_mark.line + 1,
+            "",
+            f"not valid YAML: the {opened} that starts here is not closed ({problem}{where})",
+            "close it, or check the quotes, brackets and commas from this line on",
+        )
+    point = mark or context_mark
+    # At end of input PyYAML points one line past the text; name the last real line.
+    line = min(point.line + 1, last_line) if point else None
+    return ManifestProblem(
+        file,
+        line,
+        "",
+        f"not valid YAML: {problem or context or 'invalid YAML'}",
+        "check indentation and quoting near this line",
+    )
 
 
 def _build(

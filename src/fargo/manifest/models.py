@@ -211,6 +211,17 @@ class ServiceSpec(Strict):
                 )
         return value
 
+    @field_validator("schedule")
+    @classmethod
+    def _schedule(cls, value: str | None) -> str | None:
+        problem = schedule_problem(value) if value is not None else None
+        if problem:
+            raise invalid(
+                f"schedule `{value}`: {problem}",
+                'for example "cron(0 3 * * ? *)" (03:00 UTC daily) or "rate(15 minutes)"',
+            )
+        return value
+
     @model_validator(mode="after")
     def _shape(self) -> ServiceSpec:
         if self.memory not in fargate.memory_options(self.cpu):
@@ -228,13 +239,6 @@ class ServiceSpec(Strict):
                 "split it into two services sharing an image with `image: { from: ... }`",
             )
         self._check_count()
-        if self.schedule is not None:
-            problem = schedule_problem(self.schedule)
-            if problem:
-                raise invalid(
-                    f"schedule `{self.schedule}`: {problem}",
-                    'for example "cron(0 3 * * ? *)" (03:00 UTC daily) or "rate(15 minutes)"',
-                )
         return self
 
     def _check_count(self) -> None:

@@ -14,13 +14,22 @@ from fargo.manifest.marks import Marks, YamlPath
 ENVIRONMENTS = "environments"
 
 
-def apply_overlay(data: dict[str, Any], env: str | None, marks: Marks) -> dict[str, Any]:
+def environment_names(data: dict[str, Any]) -> list[str]:
+    """The environments the manifest defines, in its order."""
+    environments = data.get(ENVIRONMENTS)
+    return [str(name) for name in environments] if isinstance(environments, dict) else []
+
+
+def apply_overlay(
+    data: dict[str, Any], env: str | None, marks: Marks
+) -> tuple[dict[str, Any], Marks]:
+    """The manifest `env` deploys, and its marks (the overlay's lines where it overrides)."""
     base = {k: v for k, v in data.items() if k != ENVIRONMENTS}
     if env is None:
-        return base
+        return base, marks
     environments = data.get(ENVIRONMENTS) or {}
     if not isinstance(environments, dict) or env not in environments:
-        known = ", ".join(sorted(environments)) if isinstance(environments, dict) else ""
+        known = ", ".join(environment_names(data))
         raise ManifestError(
             [
                 marks.problem(
@@ -37,19 +46,19 @@ def apply_overlay(data: dict[str, Any], env: str | None, marks: Marks) -> dict[s
         raise ManifestError(
             [marks.problem((ENVIRONMENTS, env), "an environment must be a mapping of overrides")]
         )
-    for key in (ENVIRONMENTS, "app"):
-        if key in overlay:
-            raise ManifestError(
-                [
-                    marks.problem(
-                        (ENVIRONMENTS, env, key),
-                        f"`{key}` cannot be overridden per environment",
-                        "stack names derive from app and environment; set it once at the top",
-                    )
-                ]
-            )
-    _remap_marks(marks, (ENVIRONMENTS, env))
-    return _merge(base, overlay)
+    fixed = [key for key in (ENVIRONMENTS, "app") if key in overlay]
+    if fixed:
+        raise ManifestError(
+            [
+                marks.problem(
+                    (ENVIRONMENTS, env, key),
+                    f"`{key}` cannot be overridden per environment",
+                    "stack names derive from app and environment; set it once at the top",
+                )
+                for key in fixed
+            ]
+        )
+    return _merge(base, overlay), _remap_marks(marks, (ENVIRONMENTS, env))
 
 
 def _merge(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
@@ -62,8 +71,10 @@ def _merge(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _remap_marks(marks: Marks, prefix: YamlPath) -> None:
-    """Re-key overlay lines as if they were written at the top level."""
-    for path, line in list(marks.lines.items()):
+def _remap_marks(marks: Marks, prefix: YamlPath) -> Marks:
+    """A copy of `marks` with the overlay's lines re-keyed as if written at the top level."""
+    lines = dict(marks.lines)
+    for path, line in marks.lines.items():
         if path[: len(prefix)] == prefix and len(path) > len(prefix):
-            marks.lines[path[len(prefix) :]] = line
+            lines[path[len(prefix) :]] = line
+    return Marks(marks.file, lines)

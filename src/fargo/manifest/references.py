@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from fargo.errors import ManifestError, ManifestProblem
-from fargo.manifest.fargate import platform_for_arch
+from fargo.manifest.fargate import Arch, platform_for_arch
 from fargo.manifest.marks import Marks, YamlPath
 from fargo.manifest.models import Manifest, ServiceSpec
 
@@ -19,6 +19,16 @@ def usable_names(manifest: Manifest) -> dict[str, str]:
     names.update(dict.fromkeys(manifest.queues, "queue"))
     names.update(dict.fromkeys(manifest.buckets, "bucket"))
     return names
+
+
+def service_arch(name: str, services: Mapping[str, ServiceSpec]) -> Arch:
+    """The CPU a service runs on: its own `arch`, else (with `image: { from }`) the arch of
+    the service whose image it runs, since an image starts only on the CPU it was built for."""
+    service = services[name]
+    source = services.get(service.image.from_ or "")
+    if "arch" in service.model_fields_set or source is None:
+        return service.arch
+    return source.arch
 
 
 def check_references(manifest: Manifest, marks: Marks) -> None:
@@ -35,7 +45,7 @@ def check_references(manifest: Manifest, marks: Marks) -> None:
                     marks.problem(
                         (*base, "uses", index),
                         f"`{used}` is not something a service can use",
-                        "known: " + ", ".join(sorted(usable)),
+                        _usable_hint(manifest),
                     )
                 )
             elif what in FIXED_USES.values() and getattr(manifest, what) is None:
@@ -60,6 +70,18 @@ def check_references(manifest: Manifest, marks: Marks) -> None:
     _check_edge(manifest, marks, problems)
     if problems:
         raise ManifestError(problems)
+
+
+def _usable_hint(manifest: Manifest) -> str:
+    """The names `uses:` would accept in this manifest: only what it defines."""
+    defined = [name for name, what in FIXED_USES.items() if getattr(manifest, what) is not None]
+    defined += [*manifest.queues, *manifest.buckets]
+    if defined:
+        return "this manifest defines: " + ", ".join(sorted(defined))
+    return (
+        "define it first: `database:` for db, `cache:`, `mail:`, or a queue or bucket "
+        "under `queues:` or `buckets:`"
+    )
 
 
 def _check_name_clashes(manifest: Manifest, marks: Marks, problems: list[ManifestProblem]) -> None:
@@ -91,21 +113,24 @@ def _check_image_source(
     if source is None:
         return
     path: YamlPath = ("services", name, "image", "from")
+    # The services this one could take its image from: those with an image of their own.
+    sources = sorted(other for other, spec in services.items() if spec.image.from_ is None)
+    hint = (
+        "services with an image of their own: " + ", ".join(sources)
+        if sources
+        else "give one service an image of its own: `image: REF` or `image: { build: DIR }`"
+    )
     if source not in services or source == name:
         problems.append(
-            marks.problem(
-                path,
-                f"`{source}` is not another service in this manifest",
-                "services: " + ", ".join(sorted(services)),
-            )
+            marks.problem(path, f"`{source}` is not another service in this manifest", hint)
         )
     elif services[source].image.from_ is not None:
+        # Name the real source only when it is one; a typo there has its own error.
+        upstream = services[source].image.from_
+        if upstream in sources and upstream != name:
+            hint = f"point at `{upstream}` directly"
         problems.append(
-            marks.problem(
-                path,
-                f"`{source}` itself takes its image from another service",
-                f"point at `{services[source].image.from_}` directly",
-            )
+            marks.problem(path, f"`{source}` itself takes its image from another service", hint)
         )
 
 
@@ -173,13 +198,14 @@ def _check_architecture(
             )
         )
     source = services.get(service.image.from_ or "")
-    if source is not None and source.arch != service.arch:
+    if source is not None and source.arch != service_arch(name, services):
         problems.append(
             marks.problem(
                 ("services", name, "arch"),
                 f"`{service.image.from_}` is built for {source.arch}, this service runs "
                 f"{service.arch}",
-                "give both services the same arch",
+                f"drop `arch` here: with `image: {{ from: {service.image.from_} }}` a service "
+                "runs on the arch of the service whose image it takes",
             )
         )
 

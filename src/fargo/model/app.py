@@ -270,10 +270,16 @@ class App:
         return f"{self.name}-{self.env}-{kind.value}"
 
     @property
+    def load_balanced(self) -> bool:
+        """Whether any service takes HTTP traffic: only then is there a load balancer."""
+        return any(s.route is not None for s in self.services)
+
+    @property
     def api_hosts(self) -> tuple[str, ...]:
         """The hosts that point at the load balancer in the domain's zone: the API host,
-        every service's `http.host` inside the zone, and the origin host of `cdn: { app }`."""
-        if self.domain is None:
+        every service's `http.host` inside the zone, and the origin host of `cdn: { app }`.
+        None without a load balancer: nothing would answer for them."""
+        if self.domain is None or not self.load_balanced:
             return ()
         zone = self.domain.name
         hosts = {
@@ -293,7 +299,7 @@ class App:
         the site host too. The app's cache policy keys on Host, so CloudFront forwards the
         viewer's Host to the load balancer and checks the certificate against it."""
         hosts = self.api_hosts
-        if self.domain is not None and self.cdn is not None and self.cdn.app:
+        if hosts and self.domain is not None and self.cdn is not None and self.cdn.app:
             hosts = (*hosts, *(h for h in (self.domain.site,) if h not in hosts))
         return hosts
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from fargo.manifest.fargate import platform_for_arch
 from fargo.manifest.models import Manifest, ServiceSpec
-from fargo.manifest.references import usable_names
+from fargo.manifest.references import service_arch, usable_names
 from fargo.model.app import (
     HttpRoute,
     ImageBuild,
@@ -97,7 +97,7 @@ def _service(
         route=route,
         cpu=spec.cpu,
         memory=spec.memory,
-        arch=spec.arch,
+        arch=service_arch(name, manifest.services),
         desired_count=_desired(spec, kind, profile),
         scaling=_scaling(spec, kind, profile),
         environment=tuple(sorted((k, _env_text(v)) for k, v in spec.env.items())),

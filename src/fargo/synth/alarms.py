@@ -1,6 +1,7 @@
 """Alarms and where they go. Every HTTP service gets a 5xx-rate alarm that ECS watches during
 a deploy, so a release that starts failing rolls back. With `alerts:`, an SNS topic mails
-the team and the full set is added: response time, CPU and memory, dead letters, database."""
+the team and the full set is added: response time, CPU and memory, the load balancer's own
+5xx, dead letters, database."""
 
 from __future__ import annotations
 
@@ -199,6 +200,40 @@ def service_alarms(
             Threshold=2,
             ComparisonOperator="GreaterThanThreshold",
         )
+
+
+# The load balancer's own 5xx (no healthy target, a target that reset the connection or timed
+# out): 10 in a minute, in 2 of 3 minutes, is more than a client's odd request.
+ELB_5XX_PER_MINUTE = 10
+
+
+def load_balancer_alarm(template: Template, app: App, inputs: Inputs, alerting: Alerting) -> None:
+    """502/503/504 the load balancer answers itself. CloudWatch has this metric only per load
+    balancer, not per target group, so it says nothing of which service failed: it alerts,
+    and is never a service's deployment alarm, so one service's outage cannot roll back
+    another's deploy."""
+    if not alerting.full or not app.load_balanced:
+        return
+    alarm(
+        template,
+        "LoadBalancerErrorsAlarm",
+        f"the load balancer itself answered 502/503/504 {ELB_5XX_PER_MINUTE}+ times a minute, "
+        "in 2 of 3 minutes",
+        alerting,
+        Namespace="AWS/ApplicationELB",
+        MetricName="HTTPCode_ELB_5XX_Count",
+        Dimensions=[
+            cloudwatch.MetricDimension(
+                Name="LoadBalancer", Value=inputs.network("LoadBalancerFullName")
+            )
+        ],
+        Statistic="Sum",
+        Period=_MINUTE,
+        EvaluationPeriods=3,
+        DatapointsToAlarm=2,
+        Threshold=ELB_5XX_PER_MINUTE,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+    )
 
 
 def data_alarms(template: Template, app: App, inputs: Inputs, alerting: Alerting) -> None:

@@ -1,4 +1,5 @@
-"""Network stack: VPC, subnets, routing, ECS cluster, ALB and its listeners, security groups."""
+"""Network stack: VPC, subnets, routing, ECS cluster, security groups, and the ALB and its
+listeners when a service takes HTTP traffic."""
 
 from __future__ import annotations
 
@@ -12,6 +13,10 @@ from fargo.synth.common import Inputs, add, finish, new_template, skip_check
 from fargo.synth.listeners import add_listeners
 from fargo.synth.origin_verify import add_secret
 from fargo.synth.stack import StackTemplate
+
+# With a domain but no load balancer (and so no HTTPS listener), this output shows a later
+# deploy that the app had a domain, whose records fargo may have to remove.
+DOMAIN_ZONE_OUTPUT = "DomainZone"
 
 # /20 slots in the /16: public from 0, private (NAT) from 4, isolated data from 8.
 _PUBLIC_SLOT, _PRIVATE_SLOT, _DATA_SLOT = 0, 4, 8
@@ -57,11 +62,23 @@ def synth_network(app: App) -> StackTemplate:
     task_subnets = public
     if net.private_tasks:
         task_subnets = _private_subnets(template, app, public)
-    security = _security_groups(template, app)
+    # No service takes HTTP traffic, no load balancer (it bills by the hour): adding one
+    # later adds it, its listeners and its security group, and opens the task group to it.
+    balancer_group = _load_balancer_security_group(template, app) if app.load_balanced else None
+    tasks_group = _task_security_group(template, app, balancer_group)
     _cluster(template)
     inputs = Inputs(template)
-    _load_balancer(template, app, public, security[0], inputs)
-    _outputs(template, task_subnets, data, security, assign_public_ip=not net.private_tasks)
+    if balancer_group is not None:
+        _load_balancer(template, app, public, balancer_group, inputs)
+    _outputs(
+        template,
+        task_subnets,
+        data,
+        (balancer_group, tasks_group),
+        assign_public_ip=not net.private_tasks,
+    )
+    if app.domain is not None and balancer_group is None:
+        template.add_output(Output(DOMAIN_ZONE_OUTPUT, Value=app.domain.name))
     if app.cdn is not None:
         add_secret(template, app)
     return finish(template, app, StackKind.NETWORK, inputs.values)
@@ -141,7 +158,7 @@ def _private_subnets(template: Template, app: App, public: list[Ref]) -> list[Re
     return out
 
 
-def _security_groups(template: Template, app: App) -> tuple[Ref, Ref]:
+def _load_balancer_security_group(template: Template, app: App) -> Ref:
     ports = [(80, "HTTP")] + ([(443, "HTTPS")] if app.domain is not None else [])
     alb = add(
         template,
@@ -178,23 +195,34 @@ def _security_groups(template: Template, app: App) -> tuple[Ref, Ref]:
         "the entry point of the internet-facing load balancer: HTTP from anywhere is its job; "
         "tasks admit traffic only from this group",
     )
+    return Ref(alb)
+
+
+def _task_security_group(template: Template, app: App, balancer: Ref | None) -> Ref:
+    from_balancer = (
+        []
+        if balancer is None
+        else [
+            ec2.SecurityGroupRule(
+                IpProtocol="tcp",
+                FromPort=1,
+                ToPort=65535,
+                SourceSecurityGroupId=balancer,
+                Description="from the load balancer",
+            )
+        ]
+    )
     tasks = add(
         template,
         ec2.SecurityGroup(
             "TaskSecurityGroup",
+            # The same with or without a load balancer: a new description replaces the group,
+            # and the data stores' groups admit this one by id.
             GroupDescription=f"{app.name}-{app.env} tasks: only the load balancer may connect",
             VpcId=Ref("Vpc"),
             # Inline rules, not AWS::EC2::SecurityGroupIngress: one resource per group keeps
-            # updates atomic.
-            SecurityGroupIngress=[
-                ec2.SecurityGroupRule(
-                    IpProtocol="tcp",
-                    FromPort=1,
-                    ToPort=65535,
-                    SourceSecurityGroupId=Ref(alb),
-                    Description="from the load balancer",
-                )
-            ],
+            # updates atomic. Without a load balancer nothing may connect.
+            **({"SecurityGroupIngress": from_balancer} if from_balancer else {}),
             SecurityGroupEgress=[
                 ec2.SecurityGroupRule(
                     IpProtocol="-1",
@@ -205,7 +233,7 @@ def _security_groups(template: Template, app: App) -> tuple[Ref, Ref]:
         ),
         "guards the Fargate tasks",
     )
-    return Ref(alb), Ref(tasks)
+    return Ref(tasks)
 
 
 def _cluster(template: Template) -> None:
@@ -265,16 +293,17 @@ def _outputs(
     template: Template,
     task_subnets: list[Ref],
     data_subnets: list[Ref],
-    security: tuple[Ref, Ref],
+    security: tuple[Ref | None, Ref],
     *,
     assign_public_ip: bool,
 ) -> None:
+    balancer, tasks = security
     for key, value in (
         ("VpcId", Ref("Vpc")),
         ("TaskSubnetIds", Join(",", task_subnets)),
         ("DataSubnetIds", Join(",", data_subnets)),
-        ("TaskSecurityGroupId", security[1]),
-        ("LoadBalancerSecurityGroupId", security[0]),
+        ("TaskSecurityGroupId", tasks),
+        *([("LoadBalancerSecurityGroupId", balancer)] if balancer is not None else []),
         ("AssignPublicIp", "ENABLED" if assign_public_ip else "DISABLED"),
     ):
         template.add_output(Output(key, Value=value))

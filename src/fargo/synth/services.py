@@ -9,7 +9,13 @@ from troposphere import GetAtt, Join, Ref, ecs, logs
 from troposphere import elasticloadbalancingv2 as elbv2
 
 from fargo.model.app import App, HttpRoute, Service, StackKind
-from fargo.synth.alarms import add_topic, data_alarms, http_errors_alarm, service_alarms
+from fargo.synth.alarms import (
+    add_topic,
+    data_alarms,
+    http_errors_alarm,
+    load_balancer_alarm,
+    service_alarms,
+)
 from fargo.synth.common import Inputs, add, finish, new_template, output, skip_check
 from fargo.synth.containers import container
 from fargo.synth.context import ServiceContext
@@ -28,6 +34,7 @@ def synth_services(app: App) -> StackTemplate:
     alerting = add_topic(template, app)
     for service in app.services:
         _service(ServiceContext(template, app, service, inputs, alerting))
+    load_balancer_alarm(template, app, inputs, alerting)
     data_alarms(template, app, inputs, alerting)
     return finish(template, app, StackKind.SERVICES, inputs.values)
 
