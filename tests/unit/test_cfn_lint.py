@@ -31,7 +31,7 @@ def test_cfn_lint_catches_a_broken_template() -> None:
     assert any(m.rule.id.startswith("E") for m in matches)
 
 
-@pytest.mark.parametrize("env", [None, "prod", "aurora"])
+@pytest.mark.parametrize("env", [None, "prod", "aurora", "allspot"])
 def test_cfn_lint_on_every_feature(env: str | None) -> None:
     """The unit manifest uses features the example does not (host routes, spot, ECR, ssm,
     Aurora Serverless at 0 ACU)."""
@@ -43,7 +43,7 @@ def test_cfn_lint_on_every_feature(env: str | None) -> None:
         assert not errors, f"{template.name}:\n" + "\n".join(errors)
 
 
-@pytest.mark.parametrize("env", [None, "prod", "nodes"])
+@pytest.mark.parametrize("env", [None, "prod", "nodes", "spot"])
 def test_cfn_lint_on_the_app_tier(env: str | None) -> None:
     from tests.unit.test_synth_app_tier import MANIFEST  # noqa: PLC0415
 

@@ -8,6 +8,7 @@ import pytest
 
 from fargo.errors import ManifestError
 from fargo.manifest.load import parse_manifest
+from fargo.manifest.models import SpotSpec
 
 GOOD = """\
 app: shop
@@ -226,3 +227,17 @@ def test_secrets_do_not_clash_with_env_or_injected_names() -> None:
         "services.api.secrets.TOKEN",
         "services.api.secrets.DB_PASSWORD",
     }
+
+
+def test_spot_true_is_one_on_demand_task_and_a_negative_base_is_refused() -> None:
+    loaded = parse_manifest(GOOD + "    spot: true\n", "fargo.yml", None, {})
+    assert loaded.manifest.services["api"].spot is not None
+    assert loaded.manifest.services["api"].spot.base == 1
+    off = parse_manifest(GOOD + "    spot: false\n", "fargo.yml", None, {})
+    assert off.manifest.services["api"].spot is None
+    all_spot = parse_manifest(GOOD + "    spot: { base: 0 }\n", "fargo.yml", None, {})
+    assert all_spot.manifest.services["api"].spot == SpotSpec(base=0)
+    (problem,) = problems(GOOD + "    spot: { base: -1 }\n")
+    assert (problem.line, problem.path) == (7, "services.api.spot.base")
+    (problem,) = problems(GOOD + "    spot: { bsae: 0 }\n")
+    assert problem.hint == "did you mean `base`?"

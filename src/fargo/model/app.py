@@ -114,7 +114,8 @@ class Service:
     secrets: tuple[SecretRef, ...]
     command: tuple[str, ...] | None
     uses: Uses
-    spot: bool
+    # Tasks kept on on-demand Fargate before the rest go to Fargate Spot; None: no Spot.
+    spot_base: int | None
     queue: str | None = None  # the queue a worker consumes
     schedule: str | None = None  # the expression a job runs on
     built_by: str | None = None
