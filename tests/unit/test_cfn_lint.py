@@ -73,3 +73,13 @@ def test_cfn_lint_on_https_and_the_origin_header(env: str | None) -> None:
         matches = lint(json.dumps(template.body), config=ManualArgs(regions=["us-east-1"]))
         errors = [f"{m.rule.id} {m.message}" for m in matches if m.rule.id[0] == "E"]
         assert not errors, f"{template.name}:\n" + "\n".join(errors)
+
+
+def test_cfn_lint_on_a_preview() -> None:
+    """A preview: all on Spot, its own API host, no cdn or mail, the preview tag."""
+    from tests.unit.test_previews import MANIFEST  # noqa: PLC0415
+
+    for template in stacks_from_text(MANIFEST, "pr-7").values():
+        matches = lint(json.dumps(template.body), config=ManualArgs(regions=["us-east-1"]))
+        errors = [f"{m.rule.id} {m.message}" for m in matches if m.rule.id[0] == "E"]
+        assert not errors, f"{template.name}:\n" + "\n".join(errors)

@@ -17,7 +17,7 @@ from fargo.errors import ManifestError, ManifestProblem
 from fargo.manifest.interpolate import interpolate
 from fargo.manifest.marks import Marks, YamlPath, load_yaml
 from fargo.manifest.models import Manifest
-from fargo.manifest.overlay import apply_overlay
+from fargo.manifest.previews import overlay_for
 from fargo.manifest.references import check_references
 
 DEFAULT_ENV = "default"
@@ -29,6 +29,7 @@ class LoadedManifest:
     env: str
     file: Path
     digest: str  # sha256 of the validated, overlaid manifest: stable across comments/ordering
+    preview: bool = False  # `env` is a preview (`previews.names`), not one of `environments`
 
 
 def load_manifest(
@@ -50,14 +51,14 @@ def parse_manifest(
     if not isinstance(data, dict):
         raise ManifestError([marks.problem((), "the manifest must be a mapping of keys")])
     data = interpolate(data, os.environ if environ is None else environ, marks)
-    merged = apply_overlay(data, env, marks)
+    merged, preview = overlay_for(data, env, marks)
     # Validate `environments` from the original document: the overlay drops the key.
     merged["environments"] = data.get("environments") or {}
     manifest = _validate(merged, marks)
     check_references(manifest, marks)
-    body = manifest.model_dump(mode="json", by_alias=True, exclude={"environments"})
+    body = manifest.model_dump(mode="json", by_alias=True, exclude={"environments", "previews"})
     digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
-    return LoadedManifest(manifest, env or DEFAULT_ENV, Path(file), digest)
+    return LoadedManifest(manifest, env or DEFAULT_ENV, Path(file), digest, preview)
 
 
 def _validate(data: dict[str, Any], marks: Marks) -> Manifest:

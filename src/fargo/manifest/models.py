@@ -14,6 +14,7 @@ from fargo.manifest import fargate
 from fargo.manifest.app_tier import AlertsSpec, BucketSpec, CacheSpec, MailSpec, QueueSpec
 from fargo.manifest.base import Strict, invalid, name_rule
 from fargo.manifest.edge import CdnSpec, DomainSpec
+from fargo.manifest.previews import PreviewsSpec
 from fargo.manifest.schedule import schedule_problem
 
 # ALB path patterns: AWS's allowed characters, case-sensitive, at most 128 characters.
@@ -348,6 +349,9 @@ class Manifest(Strict):
     )
     environments: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="per-environment overrides of any key above"
+    )
+    previews: PreviewsSpec | None = Field(
+        None, description="`--env` names built from one environment's overlay, on Spot"
     )
 
     @field_validator("app")

@@ -21,6 +21,9 @@ class StackKind(StrEnum):
 
 DEPLOY_ORDER = (StackKind.NETWORK, StackKind.DATA, StackKind.SERVICES, StackKind.EDGE)
 
+# The tag on a preview environment's stacks and resources (`previews:` in fargo.yml).
+PREVIEW_TAG = "fargo:preview"
+
 
 @dataclass(frozen=True)
 class Network:
