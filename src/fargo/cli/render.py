@@ -76,6 +76,7 @@ def print_destroy(result: DestroyResult, *, as_json: bool) -> None:
                     "absent": list(result.absent),
                     "final_snapshots": list(result.snapshots),
                     "retained": list(result.retained),
+                    "purged": list(result.purged),
                     "edge": list(result.edge),
                 },
                 indent=2,
@@ -92,6 +93,8 @@ def print_destroy(result: DestroyResult, *, as_json: bool) -> None:
         click.echo(f"final snapshot kept: {snapshot}")
     for kept in result.retained:
         click.echo(f"kept (DeletionPolicy Retain): {kept}")
+    for purged in result.purged:
+        click.echo(f"purged {purged}")
 
 
 def print_status(report: StatusReport, *, as_json: bool) -> None:
