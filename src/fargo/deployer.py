@@ -160,6 +160,11 @@ def open_deployer(
     )
 
 
+def open_aws(region: str, target: Target) -> Aws:
+    """An AWS facade for calls that concern no one environment (listing previews)."""
+    return Aws(_aws_config(region, target))
+
+
 def _aws_config(region: str, target: Target) -> AwsConfig:
     if target.endpoint_url is None:
         return AwsConfig(region=region, profile=target.profile)

@@ -120,3 +120,44 @@ def test_purging_an_environment_that_is_not_a_preview_needs_allow_data_loss(
     assert live_stacks(aws) == []
     assert aws("s3").list_buckets()["Buckets"] == []
     assert aws("rds").describe_db_snapshots()["DBSnapshots"] == []
+
+
+def test_previews_list_shows_each_preview_and_prune_purges_those_older_than_asked(
+    with_previews: Path, emulator_endpoint: str, aws: Any
+) -> None:
+    target = ["-f", str(with_previews), "--endpoint-url", emulator_endpoint]
+    for env in ("pr-7", "pr-8", "staging"):
+        deployed = run_fargo("deploy", *target, "--env", env)
+        assert deployed.returncode == 0, deployed.stderr
+
+    listed = run_fargo("previews", "list", *target, "--json")
+    assert listed.returncode == 0, listed.stderr
+    previews = json.loads(listed.stdout)["previews"]
+    assert [p["env"] for p in previews] == ["pr-7", "pr-8"]  # oldest first; staging is none
+    assert previews[0]["stacks"] == sorted(PREVIEW_STACKS)
+    assert all(0 <= p["age_seconds"] < 600 for p in previews)
+    text = run_fargo("previews", "list", *target)
+    assert text.stdout.splitlines()[0].startswith("pr-7  0m  fullstack-pr-7-data")
+
+    unconfirmed = run_fargo("previews", "prune", *target, "--older-than", "0s")
+    assert unconfirmed.returncode == 3
+    assert "--yes" in unconfirmed.stderr
+    young = run_fargo("previews", "prune", *target, "--older-than", "7d", "--yes", "--json")
+    assert young.returncode == 0, young.stderr
+    assert json.loads(young.stdout) == {"pruned": [], "failed": []}
+    assert len(live_stacks(aws)) == 9
+
+    pruned = run_fargo("previews", "prune", *target, "--older-than", "0s", "--yes", "--json")
+    assert pruned.returncode == 0, pruned.stderr
+    body = json.loads(pruned.stdout)
+    assert [p["env"] for p in body["pruned"]] == ["pr-7", "pr-8"]
+    assert all(p["purged"] for p in body["pruned"])
+    live = {s["StackName"] for s in live_stacks(aws)}
+    assert live == {f"fullstack-staging-{kind}" for kind in ("network", "data", "services")}
+    # staging's own bucket and queues are all that is left.
+    assert [b["Name"] for b in aws("s3").list_buckets()["Buckets"]] == [
+        stack_outputs(aws, "fullstack-staging-data")["BucketUploadsName"]
+    ]
+    assert all("-staging-" in url for url in aws("sqs").list_queues()["QueueUrls"])
+    after = json.loads(run_fargo("previews", "list", *target, "--json").stdout)
+    assert after == {"previews": []}
