@@ -182,3 +182,20 @@ def test_a_bad_previews_section_names_its_line(spec: str, path: str, words: str)
     assert (problem.line, problem.path) == (PREVIEWS_LINE, path)
     assert words in problem.message
     assert problem.hint
+
+
+def test_previews_cannot_be_set_per_environment() -> None:
+    text = MANIFEST.replace(
+        "  prod: { profile: production }",
+        '  prod: { profile: production, previews: { from: prod, names: "x-*" } }',
+    )
+    (problem,) = problems(text)
+    assert problem.path == "environments.prod.previews"
+    assert (
+        problem.line
+        == text.splitlines().index(
+            '  prod: { profile: production, previews: { from: prod, names: "x-*" } }'
+        )
+        + 1
+    )
+    assert "cannot be overridden" in problem.message

@@ -9,6 +9,7 @@ second time. It gets a host of its own from `previews.domain`, or none.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from fnmatch import fnmatchcase
 from typing import Any
 
@@ -129,6 +130,18 @@ def _check_name(env: str, marks: Marks) -> None:
 
 def _checked_spec(data: dict[str, Any], marks: Marks) -> PreviewsSpec | None:
     """`previews:` validated and checked against `environments:`, on every load."""
+    environments = data.get(ENVIRONMENTS)
+    for name, overlay in (environments if isinstance(environments, dict) else {}).items():
+        if isinstance(overlay, dict) and PREVIEWS in overlay:
+            raise ManifestError(
+                [
+                    marks.problem(
+                        (ENVIRONMENTS, name, PREVIEWS),
+                        "`previews` cannot be overridden per environment",
+                        "set it once at the top; `from` names the environment previews use",
+                    )
+                ]
+            )
     raw = data.get(PREVIEWS)
     if raw is None:
         return None
@@ -137,7 +150,6 @@ def _checked_spec(data: dict[str, Any], marks: Marks) -> PreviewsSpec | None:
     except ValidationError as error:
         raise ManifestError([_problem(e, marks) for e in error.errors()]) from None
     problems: list[ManifestProblem] = []
-    environments = data.get(ENVIRONMENTS)
     known = sorted(environments) if isinstance(environments, dict) else []
     if spec.from_ not in known:
         problems.append(
@@ -204,7 +216,7 @@ def _domain_problems(
     return problems
 
 
-def _host_matcher(template: str, names: str) -> Any:
+def _host_matcher(template: str, names: str) -> Callable[[str], bool]:
     """Whether some preview name `names` matches gives this host under `template`."""
     before, after = template.split(ENV_PLACEHOLDER)
     pattern = re.compile(re.escape(before) + f"({_ENV_CHARS})" + re.escape(after))
