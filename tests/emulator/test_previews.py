@@ -11,6 +11,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.emulator.helpers import edit, run_fargo, stack_outputs
+from tests.integration.powerdns import PowerDns
+from tests.integration.test_dns_powerdns import served
 
 PREVIEWS = 'previews: { from: staging, names: "pr-*" }\n'
 PREVIEW_STACKS = ["fullstack-pr-7-network", "fullstack-pr-7-data", "fullstack-pr-7-services"]
@@ -161,3 +163,64 @@ def test_previews_list_shows_each_preview_and_prune_purges_those_older_than_aske
     assert all("-staging-" in url for url in aws("sqs").list_queues()["QueueUrls"])
     after = json.loads(run_fargo("previews", "list", *target, "--json").stdout)
     assert after == {"previews": []}
+
+
+DOMAIN_MANIFEST = """\
+app: shop
+services:
+  api:
+    image: public.ecr.aws/docker/library/nginx:1.27
+    port: 8000
+    http: { path: /*, healthcheck: /health }
+    uses: [mail]
+mail: { domain: ZONE, from: no-reply@ZONE }
+domain: { name: ZONE, dns: powerdns }
+environments:
+  staging: {}
+previews: { from: staging, names: "pr-*", domain: "{env}.preview.ZONE" }
+"""
+
+
+def test_a_preview_gets_its_own_host_and_leaves_stagings_records_and_certificate(
+    tmp_path: Path,
+    pdns: PowerDns,
+    monkeypatch: pytest.MonkeyPatch,
+    emulator_endpoint: str,
+    aws: Any,
+) -> None:
+    zone = "previews.example.test"
+    pdns.create_zone(zone)
+    monkeypatch.setenv("FARGO_POWERDNS_URL", pdns.api_url)
+    monkeypatch.setenv("FARGO_POWERDNS_API_KEY", pdns.api_key)
+    manifest = tmp_path / "fargo.yml"
+    manifest.write_text(DOMAIN_MANIFEST.replace("ZONE", zone))
+    target = ["-f", str(manifest), "--endpoint-url", emulator_endpoint]
+    for env in ("staging", "pr-7"):
+        deployed = run_fargo("deploy", *target, "--env", env)
+        assert deployed.returncode == 0, deployed.stderr
+
+    staging = stack_outputs(aws, "shop-staging-network")["LoadBalancerDnsName"]
+    preview = stack_outputs(aws, "shop-pr-7-network")["LoadBalancerDnsName"]
+    assert staging != preview
+    assert served(pdns, f"api.{zone}", "CNAME") == [f"{staging}."]
+    assert served(pdns, f"pr-7.preview.{zone}", "CNAME") == [f"{preview}."]
+    acm = aws("acm")
+    domains = sorted(
+        acm.describe_certificate(CertificateArn=c["CertificateArn"])["Certificate"]["DomainName"]
+        for c in acm.list_certificates()["CertificateSummaryList"]
+    )
+    assert domains == [f"api.{zone}", f"pr-7.preview.{zone}"]
+    identities = aws("sesv2").list_email_identities()["EmailIdentities"]
+    assert [i["IdentityName"] for i in identities] == [zone]  # staging's, once
+
+    done = run_fargo("destroy", *target, "--env", "pr-7", "--yes", "--purge")
+    assert done.returncode == 0, done.stderr
+    assert served(pdns, f"pr-7.preview.{zone}", "CNAME") == []
+    assert served(pdns, f"api.{zone}", "CNAME") == [f"{staging}."]
+    (left,) = acm.list_certificates()["CertificateSummaryList"]
+    assert left["DomainName"] == f"api.{zone}"
+    assert {s["StackName"] for s in live_stacks(aws)} == {
+        "shop-staging-network",
+        "shop-staging-data",
+        "shop-staging-services",
+    }
