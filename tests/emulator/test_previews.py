@@ -224,3 +224,26 @@ def test_a_preview_gets_its_own_host_and_leaves_stagings_records_and_certificate
         "shop-staging-data",
         "shop-staging-services",
     }
+
+
+def test_prune_goes_on_past_a_preview_it_cannot_load_and_says_so(
+    with_previews: Path, emulator_endpoint: str, aws: Any
+) -> None:
+    target = ["-f", str(with_previews), "--endpoint-url", emulator_endpoint]
+    edit(with_previews, 'names: "pr-*"', 'names: "p[rv]-*"')
+    for env in ("pv-7", "pr-7"):
+        deployed = run_fargo("deploy", *target, "--env", env)
+        assert deployed.returncode == 0, deployed.stderr
+    # The pattern narrows: pv-7's stacks remain, but the manifest no longer makes it.
+    edit(with_previews, 'names: "p[rv]-*"', 'names: "pr-*"')
+
+    pruned = run_fargo("previews", "prune", *target, "--older-than", "0s", "--yes", "--json")
+    assert pruned.returncode == 2  # the manifest's error, bad input
+    body = json.loads(pruned.stdout)
+    assert [p["env"] for p in body["pruned"]] == ["pr-7"]
+    (failed,) = body["failed"]
+    assert failed["env"] == "pv-7"
+    assert "pv-7" in json.dumps(failed["problems"])
+    assert {s["StackName"] for s in live_stacks(aws)} == {
+        f"fullstack-pv-7-{kind}" for kind in ("network", "data", "services")
+    }
