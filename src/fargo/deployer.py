@@ -11,6 +11,7 @@ from fargo.aws.cloudformation import CloudFormation
 from fargo.aws.facade import EMULATOR_ACCESS_KEY, Aws, AwsConfig, CallCounter
 from fargo.edge.stage import EDGE_OUTPUTS, EdgeStage
 from fargo.execute import DeployResult, Destroyer, DestroyResult, DisplayOnlyExecutor, Executor
+from fargo.execute.purge import refuse_purge
 from fargo.execute.watch import StackWatcher
 from fargo.manifest.load import LoadedManifest, load_manifest
 from fargo.model import App, build_app
@@ -120,7 +121,9 @@ class Deployer:
         edge = self.edge.publish(outputs, used_before=used_before)
         return plan, replace(result, edge=edge.lines())
 
-    def destroy(self) -> DestroyResult:
+    def destroy(self, *, purge: bool = False) -> DestroyResult:
+        if purge:
+            refuse_purge(self.loaded, allow_data_loss=self.allow_data_loss)
         destroyer = Destroyer(self.aws, self.cloudformation, self.watcher, self.reporter)
         # The splice and DNS records first: nothing may point at what is about to go.
         undone = self.edge.tear_down()
@@ -128,6 +131,7 @@ class Deployer:
         result = destroyer.destroy(
             tuple(self.app.stack_name(k) for k in DEPLOY_ORDER),
             allow_data_loss=self.allow_data_loss,
+            purge=purge,
         )
         undone += self.edge.delete_certificates()
         return replace(result, edge=tuple(undone))
@@ -159,6 +163,11 @@ def open_deployer(
         allow_data_loss=allow_data_loss,
         counter=counter,
     )
+
+
+def open_aws(region: str, target: Target) -> Aws:
+    """An AWS facade for calls that concern no one environment (listing previews)."""
+    return Aws(_aws_config(region, target))
 
 
 def _aws_config(region: str, target: Target) -> AwsConfig:

@@ -31,7 +31,7 @@ def test_cfn_lint_catches_a_broken_template() -> None:
     assert any(m.rule.id.startswith("E") for m in matches)
 
 
-@pytest.mark.parametrize("env", [None, "prod", "aurora"])
+@pytest.mark.parametrize("env", [None, "prod", "aurora", "allspot"])
 def test_cfn_lint_on_every_feature(env: str | None) -> None:
     """The unit manifest uses features the example does not (host routes, spot, ECR, ssm,
     Aurora Serverless at 0 ACU)."""
@@ -43,7 +43,7 @@ def test_cfn_lint_on_every_feature(env: str | None) -> None:
         assert not errors, f"{template.name}:\n" + "\n".join(errors)
 
 
-@pytest.mark.parametrize("env", [None, "prod", "nodes"])
+@pytest.mark.parametrize("env", [None, "prod", "nodes", "spot"])
 def test_cfn_lint_on_the_app_tier(env: str | None) -> None:
     from tests.unit.test_synth_app_tier import MANIFEST  # noqa: PLC0415
 
@@ -90,6 +90,16 @@ def test_cfn_lint_on_https_and_the_origin_header(env: str | None) -> None:
     from tests.unit.test_synth_https import MANIFEST  # noqa: PLC0415
 
     for template in stacks_from_text(MANIFEST, env).values():
+        matches = lint(json.dumps(template.body), config=ManualArgs(regions=["us-east-1"]))
+        errors = [f"{m.rule.id} {m.message}" for m in matches if m.rule.id[0] == "E"]
+        assert not errors, f"{template.name}:\n" + "\n".join(errors)
+
+
+def test_cfn_lint_on_a_preview() -> None:
+    """A preview: all on Spot, its own API host, no cdn or mail, the preview tag."""
+    from tests.unit.test_previews import MANIFEST  # noqa: PLC0415
+
+    for template in stacks_from_text(MANIFEST, "pr-7").values():
         matches = lint(json.dumps(template.body), config=ManualArgs(regions=["us-east-1"]))
         errors = [f"{m.rule.id} {m.message}" for m in matches if m.rule.id[0] == "E"]
         assert not errors, f"{template.name}:\n" + "\n".join(errors)

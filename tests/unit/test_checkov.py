@@ -71,10 +71,14 @@ def feature_manifests() -> dict[str, str]:
 
 
 def feature_cases() -> Iterator[tuple[str, str, str | None]]:
+    from tests.unit import test_previews  # noqa: PLC0415 - a test module
+
     for name, text in feature_manifests().items():
         environments = parse_manifest(textwrap.dedent(text), "fargo.yml").manifest.environments
         for env in [None, *environments]:
             yield f"{name}-{env or 'default'}", text, env
+    # A preview: every service on Spot, a host of its own, no cdn or mail.
+    yield "test_previews-pr-7", test_previews.MANIFEST, "pr-7"
 
 
 def known_bad_template() -> dict[str, Any]:

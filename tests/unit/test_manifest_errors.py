@@ -8,6 +8,7 @@ import pytest
 
 from fargo.errors import ManifestError
 from fargo.manifest.load import parse_manifest
+from fargo.manifest.models import SpotSpec
 
 GOOD = """\
 app: shop
@@ -363,3 +364,17 @@ def test_a_from_chain_points_at_the_real_source() -> None:
     text = GOOD + "  worker:\n    image: { from: api }\n  cron:\n    image: { from: worker }\n"
     (problem,) = problems(text)
     assert (problem.line, problem.hint) == (10, "point at `api` directly")
+
+
+def test_spot_true_is_one_on_demand_task_and_a_negative_base_is_refused() -> None:
+    loaded = parse_manifest(GOOD + "    spot: true\n", "fargo.yml", None, {})
+    assert loaded.manifest.services["api"].spot is not None
+    assert loaded.manifest.services["api"].spot.base == 1
+    off = parse_manifest(GOOD + "    spot: false\n", "fargo.yml", None, {})
+    assert off.manifest.services["api"].spot is None
+    all_spot = parse_manifest(GOOD + "    spot: { base: 0 }\n", "fargo.yml", None, {})
+    assert all_spot.manifest.services["api"].spot == SpotSpec(base=0)
+    (problem,) = problems(GOOD + "    spot: { base: -1 }\n")
+    assert (problem.line, problem.path) == (7, "services.api.spot.base")
+    (problem,) = problems(GOOD + "    spot: { bsae: 0 }\n")
+    assert problem.hint == "did you mean `base`?"

@@ -30,6 +30,7 @@ tags: { team: payments }
 environments:
   prod: { profile: production }
   aurora: { database: { serverless: { min: 0, max: 8 }, size: null } }
+  allspot: { services: { admin: { spot: { base: 0 } }, worker: { spot: { base: 2 } } } }
 """
 
 # Every troposphere module whose types the templates use; the test then knows, from
@@ -213,6 +214,24 @@ def test_spot_keeps_an_on_demand_base() -> None:
     strategy = services.body["Resources"]["AdminService"]["Properties"]["CapacityProviderStrategy"]
     assert strategy[0] == {"CapacityProvider": "FARGATE", "Base": 1, "Weight": 0}
     assert strategy[1]["CapacityProvider"] == "FARGATE_SPOT"
+
+
+def test_spot_base_zero_puts_every_task_on_spot() -> None:
+    """Only one provider of a strategy may have a base (AWS::ECS::Service
+    CapacityProviderStrategyItem); with base 0 none has one, and the weights alone place
+    the tasks: every one on FARGATE_SPOT."""
+    services = stacks_from_text(MANIFEST, "allspot")[StackKind.SERVICES]
+    resources = services.body["Resources"]
+    strategy = resources["AdminService"]["Properties"]["CapacityProviderStrategy"]
+    assert not [item for item in strategy if item["CapacityProvider"] == "FARGATE"]
+    assert [item.get("Base", 0) for item in strategy] == [0]
+    assert strategy == [{"CapacityProvider": "FARGATE_SPOT", "Weight": 1}]
+    worker = resources["WorkerService"]["Properties"]["CapacityProviderStrategy"]
+    assert worker[0] == {"CapacityProvider": "FARGATE", "Base": 2, "Weight": 0}
+    assert worker[1]["CapacityProvider"] == "FARGATE_SPOT"
+    assert worker[1]["Weight"] > 0
+    api = resources["ApiService"]["Properties"]["CapacityProviderStrategy"]
+    assert api == [{"CapacityProvider": "FARGATE", "Weight": 1}]
 
 
 def test_from_service_reuses_the_image() -> None:

@@ -42,6 +42,7 @@ alerts: { email: [ops@example.com, dev@example.com] }
 environments:
   prod: { profile: production, database: { size: medium } }
   nodes: { cache: { engine: redis, node: cache.t4g.micro } }
+  spot: { services: { nightly: { spot: true } } }
 """
 
 
@@ -185,6 +186,21 @@ def test_scheduled_job_runs_through_scheduler_with_retries_and_dead_letters(
     role = policy_statements(services, "NightlySchedulerRole")
     assert role["RunOwnTask"]["Resource"] == [{"Ref": "NightlyTaskDefinition"}]
     assert "ScheduleDeadLetter" in stacks[StackKind.DATA].body["Resources"]
+
+
+def test_a_job_runs_on_fargate_unless_its_service_says_spot(stacks: dict) -> None:
+    """EventBridge Scheduler's EcsParameters take LaunchType or CapacityProviderStrategy,
+    never both; a job of a `spot` service runs on FARGATE_SPOT, even with `spot: true`'s
+    on-demand base, which would put a one-task run on FARGATE."""
+    on_demand = props(stacks[StackKind.SERVICES], "NightlySchedule")["Target"]["EcsParameters"]
+    assert on_demand["LaunchType"] == "FARGATE"
+    assert "CapacityProviderStrategy" not in on_demand
+    spot = stacks_from_text(MANIFEST, "spot")[StackKind.SERVICES]
+    parameters = props(spot, "NightlySchedule")["Target"]["EcsParameters"]
+    assert "LaunchType" not in parameters
+    assert parameters["CapacityProviderStrategy"] == [
+        {"CapacityProvider": "FARGATE_SPOT", "Weight": 1}
+    ]
 
 
 def test_alarms_go_to_the_alert_topic_and_guard_deploys(stacks: dict) -> None:

@@ -14,9 +14,11 @@ import click
 from fargo import __version__, local
 from fargo.cli.common import deployer_for, handle_errors, manifest_options, target_options
 from fargo.cli.images import build_command, image_group, push_command
+from fargo.cli.previews import previews_group
 from fargo.cli.render import print_deploy, print_destroy, print_status
 from fargo.errors import UnsafeChange
 from fargo.execute.executor import refuse_unsafe
+from fargo.execute.purge import refuse_purge
 from fargo.manifest.load import load_manifest
 from fargo.manifest.models import Manifest
 from fargo.model import build_app
@@ -144,6 +146,12 @@ def status(
 @click.option(
     "--allow-data-loss", is_flag=True, help="turn off database deletion protection to destroy"
 )
+@click.option(
+    "--purge",
+    is_flag=True,
+    help="also delete the buckets, queues and final snapshots destroy keeps (previews; "
+    "others need --allow-data-loss)",
+)
 @handle_errors
 def destroy(
     file: Path,
@@ -153,11 +161,14 @@ def destroy(
     endpoint_url: str | None,
     yes: bool,
     allow_data_loss: bool,
+    purge: bool,
 ) -> None:
     """Delete the environment's stacks. The database leaves a final snapshot."""
     deployer = deployer_for(
         file, env, use_local, endpoint_url, as_json, allow_data_loss=allow_data_loss
     )
+    if purge:  # refused before the prompt: saying yes would not make it allowed
+        refuse_purge(deployer.loaded, allow_data_loss=allow_data_loss)
     names = [t.name for t in reversed(deployer.templates)]
     if not yes:
         if not sys.stdin.isatty():
@@ -165,7 +176,7 @@ def destroy(
                 "destroy needs confirmation", hint="pass --yes to delete without a prompt"
             )
         click.confirm(f"Delete {', '.join(names)}?", abort=True, err=True)
-    print_destroy(deployer.destroy(), as_json=as_json)
+    print_destroy(deployer.destroy(purge=purge), as_json=as_json)
 
 
 @cli.group(name="local")
@@ -220,6 +231,7 @@ def local_status(as_json: bool) -> None:
 cli.add_command(push_command)
 cli.add_command(build_command)
 cli.add_command(image_group)
+cli.add_command(previews_group)
 
 
 def main() -> None:

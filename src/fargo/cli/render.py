@@ -78,6 +78,7 @@ def print_destroy(result: DestroyResult, *, as_json: bool) -> None:
                     "absent": list(result.absent),
                     "final_snapshots": list(result.snapshots),
                     "retained": list(result.retained),
+                    "purged": list(result.purged),
                     "edge": list(result.edge),
                 },
                 indent=2,
@@ -94,6 +95,8 @@ def print_destroy(result: DestroyResult, *, as_json: bool) -> None:
         click.echo(f"final snapshot kept: {snapshot}")
     for kept in result.retained:
         click.echo(f"kept (DeletionPolicy Retain): {kept}")
+    for purged in result.purged:
+        click.echo(f"purged {purged}")
 
 
 def _print_services(report: StatusReport) -> None:

@@ -8,11 +8,12 @@ from dataclasses import dataclass, field
 from fargo.aws.cloudformation import CloudFormation
 from fargo.aws.facade import Aws
 from fargo.errors import UnsafeChange
+from fargo.execute.purge import Leftover, LeftoverKind, Purger
 from fargo.execute.watch import StackWatcher, delete_stack
 from fargo.progress import Reporter
 
 # Types whose DeletionPolicy is Retain: they outlive the stack, and the user should know.
-_RETAINED = {"AWS::S3::Bucket": "bucket", "AWS::SQS::Queue": "queue"}
+_RETAINED: dict[str, LeftoverKind] = {"AWS::S3::Bucket": "bucket", "AWS::SQS::Queue": "queue"}
 
 
 @dataclass(frozen=True)
@@ -23,17 +24,20 @@ class DestroyResult:
     retained: tuple[str, ...] = field(default_factory=tuple)
     # What was undone outside CloudFormation: the splice, DNS records, certificates.
     edge: tuple[str, ...] = field(default_factory=tuple)
+    # With --purge: the retained resources and final snapshots deleted after the stacks.
+    purged: tuple[str, ...] = field(default_factory=tuple)
 
 
 # Stateful types whose DeletionPolicy is Snapshot → how to find the final snapshot:
-# (service, operation, result key, filter argument, snapshot id key).
-_SNAPSHOTTED = {
+# (service, operation, result key, filter argument, snapshot id key, what it is).
+_SNAPSHOTTED: dict[str, tuple[str, str, str, str, str, LeftoverKind]] = {
     "AWS::RDS::DBInstance": (
         "rds",
         "describe_db_snapshots",
         "DBSnapshots",
         "DBInstanceIdentifier",
         "DBSnapshotIdentifier",
+        "db-snapshot",
     ),
     "AWS::RDS::DBCluster": (
         "rds",
@@ -41,6 +45,7 @@ _SNAPSHOTTED = {
         "DBClusterSnapshots",
         "DBClusterIdentifier",
         "DBClusterSnapshotIdentifier",
+        "db-cluster-snapshot",
     ),
     "AWS::ElastiCache::ReplicationGroup": (
         "elasticache",
@@ -48,6 +53,7 @@ _SNAPSHOTTED = {
         "Snapshots",
         "ReplicationGroupId",
         "SnapshotName",
+        "cache-snapshot",
     ),
 }
 
@@ -79,9 +85,10 @@ class Destroyer:
         self._reporter = reporter
 
     def destroy(
-        self, stack_names: tuple[str, ...], *, allow_data_loss: bool = False
+        self, stack_names: tuple[str, ...], *, allow_data_loss: bool = False, purge: bool = False
     ) -> DestroyResult:
-        """`stack_names` in deploy order; they are deleted last to first.
+        """`stack_names` in deploy order; they are deleted last to first. With `purge`, what
+        they leave behind (retained buckets and queues, final snapshots) goes too.
 
         A database with deletion protection (the production profile) would stop the delete
         halfway, after other data stores are gone; it is checked before anything is touched.
@@ -89,8 +96,8 @@ class Destroyer:
         self._check_deletion_protection(stack_names, allow_data_loss=allow_data_loss)
         deleted: list[str] = []
         absent: list[str] = []
-        snapshots: list[str] = []
-        retained: list[str] = []
+        snapshots: list[Leftover] = []
+        retained: list[Leftover] = []
         for name in reversed(stack_names):
             deployed = self._cfn.describe(name)
             if deployed is None:
@@ -112,11 +119,19 @@ class Destroyer:
             deleted.append(name)
             snapshots.extend(self._final_snapshots(stores))
             retained.extend(
-                f"{_RETAINED[r['ResourceType']]} {r['PhysicalResourceId']}"
+                Leftover(_RETAINED[r["ResourceType"]], r["PhysicalResourceId"])
                 for r in resources
-                if r["ResourceType"] in _RETAINED
+                if r["ResourceType"] in _RETAINED and r.get("PhysicalResourceId")
             )
-        return DestroyResult(tuple(deleted), tuple(absent), tuple(snapshots), tuple(retained))
+        if purge:
+            purged = Purger(self._aws, self._reporter).purge([*snapshots, *retained])
+            return DestroyResult(tuple(deleted), tuple(absent), purged=purged)
+        return DestroyResult(
+            tuple(deleted),
+            tuple(absent),
+            tuple(s.identifier for s in snapshots),
+            tuple(r.describe() for r in retained),
+        )
 
     def _check_deletion_protection(
         self, stack_names: tuple[str, ...], *, allow_data_loss: bool
@@ -149,10 +164,10 @@ class Destroyer:
         found = self._aws.call("rds", describe, **{key: identifier}).get(result, [])
         return any(item.get("DeletionProtection") for item in found)
 
-    def _final_snapshots(self, stores: list[tuple[str, str]]) -> list[str]:
-        found: list[str] = []
+    def _final_snapshots(self, stores: list[tuple[str, str]]) -> list[Leftover]:
+        found: list[Leftover] = []
         for kind, identifier in stores:
-            service, operation, key, field_name, id_key = _SNAPSHOTTED[kind]
+            service, operation, key, field_name, id_key, what = _SNAPSHOTTED[kind]
             snaps = self._aws.paginate(service, operation, key, **{field_name: identifier})
-            found += [s[id_key] for s in snaps]
+            found += [Leftover(what, s[id_key]) for s in snaps]
         return found

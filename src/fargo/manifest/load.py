@@ -17,7 +17,8 @@ from fargo.errors import ManifestError, ManifestProblem
 from fargo.manifest.interpolate import interpolate
 from fargo.manifest.marks import Marks, YamlPath, load_yaml
 from fargo.manifest.models import Manifest
-from fargo.manifest.overlay import ENVIRONMENTS, apply_overlay, environment_names
+from fargo.manifest.overlay import ENVIRONMENTS, environment_names
+from fargo.manifest.previews import overlay_for
 from fargo.manifest.references import check_references
 
 DEFAULT_ENV = "default"
@@ -29,6 +30,7 @@ class LoadedManifest:
     env: str
     file: Path
     digest: str  # sha256 of the validated, overlaid manifest: stable across comments/ordering
+    preview: bool = False  # `env` is a preview (`previews.names`), not one of `environments`
 
 
 def load_manifest(
@@ -55,29 +57,36 @@ def parse_manifest(
         data = interpolate(data, os.environ if environ is None else environ, marks)
     except ManifestError as exc:
         raise ManifestError([*problems, *exc.problems]) from None
-    manifest = _check_environments(data, env, marks, problems)
+    manifest, preview = _check_environments(data, env, marks, problems)
     if problems or manifest is None:
-        raise ManifestError(problems)
-    body = manifest.model_dump(mode="json", by_alias=True, exclude={"environments"})
+        raise ManifestError(_unique(problems))
+    body = manifest.model_dump(mode="json", by_alias=True, exclude={"environments", "previews"})
     digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
-    return LoadedManifest(manifest, env or DEFAULT_ENV, Path(file), digest)
+    return LoadedManifest(manifest, env or DEFAULT_ENV, Path(file), digest, preview)
 
 
 def _check_environments(
     data: dict[str, Any], env: str | None, marks: Marks, problems: list[ManifestProblem]
-) -> Manifest | None:
+) -> tuple[Manifest | None, bool]:
     """Check the base manifest (the default environment) and every overlaid one, whichever
-    this command deploys, so an overlay's mistake shows before the day it is deployed.
-    Return the manifest `env` deploys, or None when it has problems."""
-    base, _ = apply_overlay(data, None, marks)
+    this command deploys, so an overlay's mistake shows before the day it is deployed; and
+    the preview `env` names, if it is one. Return the manifest `env` deploys (None when it
+    has problems) and whether it is a preview."""
+    try:
+        base, base_marks, _ = overlay_for(data, None, marks)
+    except ManifestError as exc:
+        # `previews:` itself is wrong; the rest is still checked as if it were not there.
+        problems.extend(exc.problems)
+        base, base_marks = {k: v for k, v in data.items() if k != ENVIRONMENTS}, marks
     # `environments` is validated once, with the base: the overlay drops the key.
     base[ENVIRONMENTS] = data.get(ENVIRONMENTS) or {}
-    chosen = _check(base, marks, problems)
+    chosen = _check(base, base_marks, problems)
     base_problems = {_identity(p) for p in problems}
     names = environment_names(data)
+    preview = False
     for name in [*names, *([env] if env is not None and env not in names else [])]:
         try:
-            merged, env_marks = apply_overlay(data, name, marks)
+            merged, env_marks, is_preview = overlay_for(data, name, marks)
         except ManifestError as exc:
             problems.extend(exc.problems)
             chosen = None if name == env else chosen
@@ -89,8 +98,16 @@ def _check_environments(
             _in_environment(p, name) for p in found if _identity(p) not in base_problems
         )
         if name == env:
-            chosen = manifest
-    return chosen
+            chosen, preview = manifest, is_preview
+    return chosen, preview
+
+
+def _unique(problems: list[ManifestProblem]) -> list[ManifestProblem]:
+    """Each problem once: `previews:` is checked with every environment."""
+    unique: dict[tuple[int | None, str, str], ManifestProblem] = {}
+    for problem in problems:
+        unique.setdefault(_identity(problem), problem)
+    return list(unique.values())
 
 
 def _check(data: dict[str, Any], marks: Marks, problems: list[ManifestProblem]) -> Manifest | None:

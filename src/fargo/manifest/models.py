@@ -8,12 +8,13 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, JsonValue, field_serializer, field_validator, model_validator
 
 from fargo.manifest import fargate
 from fargo.manifest.app_tier import AlertsSpec, BucketSpec, CacheSpec, MailSpec, QueueSpec
 from fargo.manifest.base import Strict, invalid, name_rule
 from fargo.manifest.edge import CdnSpec, DomainSpec
+from fargo.manifest.previews import PreviewsSpec
 from fargo.manifest.schedule import schedule_problem
 
 # ALB path patterns: AWS's allowed characters, case-sensitive, at most 128 characters.
@@ -172,6 +173,31 @@ class CountSpec(Strict):
 EnvName = Annotated[str, Field(pattern=_ENV_VAR.pattern)]
 
 
+class SpotSpec(Strict):
+    """`spot: { base: N }`: N tasks on on-demand Fargate, the rest on Fargate Spot."""
+
+    base: int = Field(
+        1, ge=0, le=1000, description="tasks kept on on-demand Fargate; 0 runs all on Spot"
+    )
+
+
+def _spot_shorthand(value: Any) -> Any:
+    """`spot: true` is `{ base: 1 }` (one on-demand task keeps the service up when Spot
+    capacity is reclaimed); `spot: false` is no Spot at all."""
+    if value is True:
+        return {"base": 1}
+    if value is False:
+        return None
+    return value
+
+
+def _spot_schema(schema: dict[str, JsonValue]) -> None:
+    """The schema says what the YAML accepts: `spot: true` besides `{ base: N }`."""
+    choices = schema.get("anyOf")
+    if isinstance(choices, list):
+        choices.insert(0, {"type": "boolean"})
+
+
 class ServiceSpec(Strict):
     image: ImageSpec
     port: int | None = Field(None, ge=1, le=65535)
@@ -184,11 +210,28 @@ class ServiceSpec(Strict):
     secrets: dict[EnvName, str] = Field(default_factory=dict)
     command: tuple[str, ...] | None = None
     uses: tuple[str, ...] = ()
-    spot: bool = False
+    spot: SpotSpec | None = Field(
+        None,
+        description="true (one on-demand task, the rest on Fargate Spot) or { base: N }; "
+        "a scheduled job runs on Spot whenever it is set",
+        json_schema_extra=_spot_schema,
+    )
     queue: str | None = Field(None, description="the queue this worker consumes")
     schedule: str | None = Field(
         None, description='run as a scheduled task: "cron(0 3 * * ? *)" or "rate(1 hour)"'
     )
+
+    @field_validator("spot", mode="before")
+    @classmethod
+    def _spot(cls, value: Any) -> Any:
+        return _spot_shorthand(value)
+
+    @field_serializer("spot")
+    def _spot_as_written(self, value: SpotSpec | None) -> bool | dict[str, int]:
+        # The shorthand back: a manifest that says `spot: false` or `true` keeps its digest.
+        if value is None or value.base == 1:
+            return value is not None
+        return {"base": value.base}
 
     @field_validator("cpu")
     @classmethod
@@ -310,6 +353,9 @@ class Manifest(Strict):
     )
     environments: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="per-environment overrides of any key above"
+    )
+    previews: PreviewsSpec | None = Field(
+        None, description="`--env` names built from one environment's overlay, on Spot"
     )
 
     @field_validator("app")

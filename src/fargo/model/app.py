@@ -21,6 +21,9 @@ class StackKind(StrEnum):
 
 DEPLOY_ORDER = (StackKind.NETWORK, StackKind.DATA, StackKind.SERVICES, StackKind.EDGE)
 
+# The tag on a preview environment's stacks and resources (`previews:` in fargo.yml).
+PREVIEW_TAG = "fargo:preview"
+
 
 @dataclass(frozen=True)
 class Network:
@@ -114,7 +117,8 @@ class Service:
     secrets: tuple[SecretRef, ...]
     command: tuple[str, ...] | None
     uses: Uses
-    spot: bool
+    # Tasks kept on on-demand Fargate before the rest go to Fargate Spot; None: no Spot.
+    spot_base: int | None
     queue: str | None = None  # the queue a worker consumes
     schedule: str | None = None  # the expression a job runs on
     built_by: str | None = None

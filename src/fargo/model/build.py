@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fargo.manifest.load import LoadedManifest
-from fargo.model.app import App, Network
+from fargo.model.app import PREVIEW_TAG, App, Network
 from fargo.model.data import (
     build_buckets,
     build_cache,
@@ -20,6 +20,8 @@ def build_app(loaded: LoadedManifest) -> App:
     manifest = loaded.manifest
     profile = PROFILES[manifest.profile]
     tags = {"fargo:app": manifest.app, "fargo:env": loaded.env, **manifest.tags}
+    if loaded.preview:
+        tags[PREVIEW_TAG] = "true"  # how `fargo previews list` finds a preview's stacks
     return App(
         name=manifest.app,
         env=loaded.env,

@@ -104,7 +104,7 @@ def _service(
         secrets=tuple(_secret(k, v) for k, v in sorted(spec.secrets.items())),
         command=spec.command,
         uses=_uses(spec, manifest),
-        spot=spec.spot,
+        spot_base=spec.spot.base if spec.spot is not None else None,
         queue=spec.queue,
         schedule=spec.schedule,
         built_by=built_by,

@@ -69,7 +69,7 @@ def add_schedule(ctx: ServiceContext, task: ecs.TaskDefinition, roles: tuple[Any
                 EcsParameters=scheduler.EcsParameters(
                     TaskDefinitionArn=Ref(task),
                     TaskCount=1,
-                    LaunchType="FARGATE",
+                    **_placement(service.spot_base),
                     NetworkConfiguration=scheduler.NetworkConfiguration(
                         AwsvpcConfiguration=scheduler.AwsVpcConfiguration(
                             Subnets=inputs.network("TaskSubnetIds"),
@@ -89,3 +89,19 @@ def add_schedule(ctx: ServiceContext, task: ecs.TaskDefinition, roles: tuple[Any
         ),
         f"runs {service.name} on {service.schedule} (UTC)",
     )
+
+
+def _placement(spot_base: int | None) -> dict[str, Any]:
+    """LaunchType FARGATE, or Fargate Spot for a job whose service says `spot`.
+
+    A job runs one task per run, so a base of on-demand tasks would keep every run off
+    Spot: any `spot` setting puts the job on Spot. LaunchType and CapacityProviderStrategy
+    are mutually exclusive in EcsParameters, as in RunTask.
+    """
+    if spot_base is None:
+        return {"LaunchType": "FARGATE"}
+    return {
+        "CapacityProviderStrategy": [
+            scheduler.CapacityProviderStrategyItem(CapacityProvider="FARGATE_SPOT", Weight=1)
+        ]
+    }

@@ -170,10 +170,16 @@ def _url(app: App, route: HttpRoute, inputs: Inputs) -> str | Join | None:
 
 
 def _capacity(service: Service) -> list[ecs.CapacityProviderStrategyItem]:
-    if not service.spot:
+    if service.spot_base is None:
         return [ecs.CapacityProviderStrategyItem(CapacityProvider="FARGATE", Weight=1)]
-    # One on-demand task as the base keeps the service up when Spot capacity is reclaimed.
+    if service.spot_base == 0:
+        # Only one provider of a strategy may have a base; with none, the weights alone
+        # place every task, and FARGATE_SPOT is the only one with weight.
+        return [ecs.CapacityProviderStrategyItem(CapacityProvider="FARGATE_SPOT", Weight=1)]
+    # The base on-demand tasks keep the service up when Spot capacity is reclaimed.
     return [
-        ecs.CapacityProviderStrategyItem(CapacityProvider="FARGATE", Base=1, Weight=0),
+        ecs.CapacityProviderStrategyItem(
+            CapacityProvider="FARGATE", Base=service.spot_base, Weight=0
+        ),
         ecs.CapacityProviderStrategyItem(CapacityProvider="FARGATE_SPOT", Weight=1),
     ]
