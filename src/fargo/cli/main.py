@@ -15,6 +15,7 @@ from fargo import __version__, local
 from fargo.cli.common import deployer_for, handle_errors, manifest_options, target_options
 from fargo.cli.images import build_command, image_group, push_command
 from fargo.cli.render import print_deploy, print_destroy, print_status
+from fargo.cli.secrets import secrets_group
 from fargo.errors import UnsafeChange
 from fargo.execute.executor import refuse_unsafe
 from fargo.manifest.load import load_manifest
@@ -220,6 +221,7 @@ def local_status(as_json: bool) -> None:
 cli.add_command(push_command)
 cli.add_command(build_command)
 cli.add_command(image_group)
+cli.add_command(secrets_group)
 
 
 def main() -> None:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from fargo.aws.facade import Aws
 from fargo.edge import certificates as acm
 from fargo.edge.distribution import attach, detach, preview
+from fargo.edge.dns.errors import MissingDnsCredentials
 from fargo.edge.dns.factory import provider_from_env
 from fargo.edge.dns.provider import DnsProvider
 from fargo.edge.dns.records import DnsRecord
@@ -76,7 +77,7 @@ class EdgeStage:
     ) -> None:
         self.app = app
         self.aws = aws
-        self._aws_in = aws_in
+        self.aws_in = aws_in
         self._cloudfront_aws: Aws | None = None
         # A certificate's validation records never change: read once per command.
         self._validation: dict[str, list[DnsRecord]] = {}
@@ -189,7 +190,7 @@ class EdgeStage:
         if scope != "cloudfront":
             return self.aws
         if self._cloudfront_aws is None:
-            self._cloudfront_aws = self._aws_in(CLOUDFRONT_REGION)
+            self._cloudfront_aws = self.aws_in(CLOUDFRONT_REGION)
         return self._cloudfront_aws
 
     def _splice(
@@ -287,10 +288,7 @@ class EdgeStage:
                 if scope not in ledger.certificates:
                     host = domain.api if scope == "regional" else domain.site
                     lines.append(f"+ certificate ({scope}) for {host}")
-            for record in wanted_records(self.app, outputs):
-                held = self.dns.records(domain.name, record.name, record.type)
-                if record not in held:
-                    lines.append(f"+ DNS {record} at {domain.dns}")
+            lines.extend(self._preview_records(outputs))
         lines.extend(self._preview_site(outputs))
         cdn = self.app.cdn
         if (
@@ -304,6 +302,24 @@ class EdgeStage:
             self.check()
             lines.append(f"~ CloudFront {cdn.existing}: add origin {cdn.origin_id} for {cdn.path}")
         return lines
+
+    def _preview_records(self, outputs: dict[StackKind, dict[str, str]]) -> list[str]:
+        """The records deploy would write; without the provider's credentials (plan may run
+        without them) each one is shown as not checked."""
+        domain = self.app.domain
+        if domain is None:
+            return []
+        wanted = wanted_records(self.app, outputs)
+        try:
+            dns = self.dns
+        except MissingDnsCredentials as error:
+            unset = " and ".join(error.variables)
+            return [f"? DNS {r} at {domain.dns} (not checked: {unset} not set)" for r in wanted]
+        return [
+            f"+ DNS {record} at {domain.dns}"
+            for record in wanted
+            if record not in dns.records(domain.name, record.name, record.type)
+        ]
 
     def _preview_site(self, outputs: dict[StackKind, dict[str, str]]) -> list[str]:
         cdn = self.app.cdn

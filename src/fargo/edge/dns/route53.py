@@ -60,6 +60,9 @@ class Route53(RecordSetProvider):
             self._zone_ids[zone] = public[0]["Id"].removeprefix("/hostedzone/")
         return self._zone_ids[zone]
 
+    def find_zone(self, zone: str) -> str:
+        return self.zone_id(zone)
+
     def _held(self, zone: str, name: str, type: RecordType) -> list[Held]:
         listing = self.aws.call(
             "route53",
