@@ -17,6 +17,7 @@ from . import (
     cloudwatch,
     codebuild,
     ec2_network,
+    ecr_images,
     ecr_registry,
     ecs,
     elasticache,
@@ -61,6 +62,7 @@ PATCHES: dict[str, Callable[[], None]] = {
     "app-tier-replacement-in-change-sets": app_tier_replacement.classify_app_tier_changes,
     "stack-policy-enforced": stack_policy.enforce_stack_policies,
     "ecr-registry-credentials": ecr_registry.authenticate_registry,
+    "ecr-describe-missing-images": ecr_images.refuse_missing_images,
     "codebuild-runs-builds": codebuild.run_builds,
     "cloudfront-etag-if-match": cloudfront.refuse_stale_if_match,
 }
