@@ -367,3 +367,38 @@ def test_a_failing_check_on_a_deployed_app_leaves_its_stacks_as_they_were(
     assert refused.returncode == 2
     assert "secret:TOKEN: ssm:/shop/token: no such parameter" in refused.stderr
     assert last_updated(aws, STACKS) == before
+
+
+def test_a_missing_secret_and_distribution_stop_a_domain_deploy_before_its_certificate(
+    tmp_path: Path,
+    emulator_endpoint: str,
+    aws: Any,
+    pdns: PowerDns,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The zone is there, so without the checks deploy would request the certificate first.
+    monkeypatch.setenv("FARGO_POWERDNS_URL", pdns.api_url)
+    monkeypatch.setenv("FARGO_POWERDNS_API_KEY", pdns.api_key)
+    pdns.create_zone("certless.example.test")
+    edge = """\
+    domain: { name: certless.example.test, dns: powerdns }
+    cdn: { existing: E0NOSUCHDIST00 }
+    """
+    service = "secrets: { TOKEN: 'secretsmanager:fargo/shop/default/TOKEN' }\n"
+    manifest = write(tmp_path, edge, service=service)
+
+    refused = fargo("deploy", "-f", str(manifest), "--json", endpoint=emulator_endpoint)
+    assert refused.returncode == 2
+    body = json.loads(refused.stdout)
+    assert body["message"] == (
+        "pre-flight checks failed: secret:TOKEN, cdn-distribution; nothing was changed"
+    )
+    statuses = {c["name"]: c["status"] for c in body["checks"]}
+    assert statuses == {
+        "dns-zone": "OK",
+        "secret:TOKEN": "FAILED",
+        "cdn-distribution": "FAILED",
+        "image:api": "SKIPPED",
+    }
+    assert aws("acm").list_certificates()["CertificateSummaryList"] == []
+    assert absent(aws, STACKS)
