@@ -61,3 +61,13 @@ def pdns(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PowerDns]:
     server = start_powerdns(Path(tmp_path_factory.mktemp("pdns")))
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="module")
+def pdns_alias(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PowerDns]:
+    """A real PowerDNS that serves ALIAS records (`resolver` and `expand-alias=yes`)."""
+    from tests.integration.powerdns import start_powerdns  # noqa: PLC0415 - DNS tests only
+
+    server = start_powerdns(Path(tmp_path_factory.mktemp("pdns-alias")), serve_alias=True)
+    yield server
+    server.stop()

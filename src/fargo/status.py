@@ -8,7 +8,7 @@ from typing import Any
 from fargo.aws.cloudformation import CloudFormation
 from fargo.aws.facade import Aws
 from fargo.edge.ledger import LedgerStore
-from fargo.model.app import App, StackKind
+from fargo.model.app import App, Service, StackKind
 from fargo.synth.common import logical_id
 from fargo.synth.stack import StackTemplate
 
@@ -132,6 +132,15 @@ def _resources(cloudformation: CloudFormation, name: str) -> tuple[ResourceStatu
     )
 
 
+def _distribution_url(app: App, service: Service, edge: dict[str, str]) -> str | None:
+    """A service behind fargo's own distribution without a domain answers on the
+    distribution's name, which only the edge stack knows (the services stack has no URL)."""
+    route, host = service.route, edge.get("DistributionDomainName")
+    if route is None or host is None or app.cdn is None or not app.cdn.fronts(route):
+        return None
+    return f"https://{host}{(route.path or '/').rstrip('*') or '/'}"
+
+
 def _services(
     aws: Aws, app: App, outputs: dict[StackKind, dict[str, str]]
 ) -> tuple[ServiceStatus, ...]:
@@ -159,7 +168,8 @@ def _services(
                 running=int(raw.get("runningCount", 0)),
                 pending=int(raw.get("pendingCount", 0)),
                 task_definition=str(raw.get("taskDefinition", "")).rsplit("/", 1)[-1],
-                url=service_outputs.get(f"{logical_id(service.name)}Url"),
+                url=service_outputs.get(f"{logical_id(service.name)}Url")
+                or _distribution_url(app, service, outputs.get(StackKind.EDGE, {})),
             )
         )
     return tuple(result)

@@ -295,7 +295,15 @@ def test_a_missing_or_disabled_distribution_stops_plan_and_deploy(
 def test_spa_error_pages_are_a_warning_in_plan_json(
     tmp_path: Path, emulator_endpoint: str, aws: Any
 ) -> None:
-    created = aws("cloudfront").create_distribution(DistributionConfig=load("rich"))
+    spa = {
+        "Quantity": 2,
+        "Items": [
+            {"ErrorCode": code, "ResponsePagePath": "/index.html", "ResponseCode": "200"}
+            for code in (403, 404)
+        ],
+    }
+    config = load("bare") | {"CustomErrorResponses": spa}
+    created = aws("cloudfront").create_distribution(DistributionConfig=config)
     distribution = created["Distribution"]["Id"]
     manifest = write(tmp_path, f"cdn: {{ existing: {distribution}, path: /api/* }}\n")
 
@@ -309,6 +317,12 @@ def test_spa_error_pages_are_a_warning_in_plan_json(
 
     text = fargo("plan", "-f", str(manifest), endpoint=emulator_endpoint)
     assert "warning [cdn-error-pages]: distribution" in text.stdout
+
+    # With `spa_errors: function` deploy moves those pages off /api/*: no warning.
+    edit(manifest, "path: /api/* }", "path: /api/*, spa_errors: function }")
+    shown = fargo("plan", "-f", str(manifest), "--json", endpoint=emulator_endpoint)
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+    assert json.loads(shown.stdout)["warnings"] == []
 
 
 def test_an_ecr_image_not_pushed_yet_is_a_warning_not_a_failure(

@@ -156,6 +156,8 @@ class FakeCloudflare(FakeDnsApi):
 
     base_path = "/client/v4"
     zone_id = "023e105f4ecef8ad9ca31a8372d0c353"
+    # Cloudflare's record types: no ALIAS. A CNAME at the apex is taken and flattened.
+    types = frozenset({"A", "AAAA", "CAA", "CNAME", "HTTPS", "MX", "NS", "SRV", "SVCB", "TXT"})
 
     def error(self, status: int, message: str, code: int = 10000) -> Any:
         return {"success": False, "errors": [{"code": code, "message": message}], "messages": []}
@@ -216,6 +218,8 @@ class FakeCloudflare(FakeDnsApi):
         if missing:
             return 400, self.error(400, f"missing {', '.join(missing)}", 9000)
         name, type_, content = body["name"], body["type"], body["content"]
+        if type_ not in self.types:
+            return 400, self.error(400, f"DNS record type {type_} is invalid", 9004)
         if not (name == self.zone or name.endswith("." + self.zone)):
             return 400, self.error(400, "Record name is not in the zone", 9000)
         if type_ == "MX" and "priority" not in body:
@@ -250,13 +254,16 @@ class FakeCloudflare(FakeDnsApi):
 class FakeGoDaddy(FakeDnsApi):
     """GoDaddy v1: `sso-key KEY:SECRET`, relative names, PUT replaces a type+name set."""
 
+    # GoDaddy's record types: no ALIAS, and its zones take no CNAME at the apex.
+    types = frozenset({"A", "AAAA", "CAA", "CNAME", "MX", "NS", "SOA", "SRV", "TXT"})
+
     def error(self, status: int, message: str, code: str = "ERROR") -> Any:
         return {"code": code, "message": message}
 
     def is_write(self, method: str, path: str) -> bool:
         return method in ("PUT", "DELETE", "PATCH", "POST")
 
-    def route(  # noqa: PLR0911 - one answer per route and refusal
+    def route(  # noqa: PLR0911, PLR0912 - one answer per route and refusal
         self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: Any
     ) -> Reply:
         key, secret = self.credentials
@@ -276,6 +283,10 @@ class FakeGoDaddy(FakeDnsApi):
         domain, type_, relative = match.groups()
         if domain != self.zone:
             return 404, self.error(404, f"Domain {domain} not found", "NOT_FOUND")
+        if type_ not in self.types:
+            return 422, self.error(422, f"type {type_} is not one of the enum", "INVALID_BODY")
+        if type_ == "CNAME" and relative == "@" and method == "PUT":
+            return 422, self.error(422, "a CNAME cannot be at the apex", "INVALID_BODY")
         if relative.endswith(".") or relative == domain or relative.endswith("." + domain):
             return 422, self.error(422, f"name {relative} must be relative", "INVALID_BODY")
         name = domain if relative == "@" else f"{relative}.{domain}"
@@ -327,6 +338,10 @@ class FakePorkbun(FakeDnsApi):
     """Porkbun v3: POST only, keys in the body, `{status: SUCCESS|ERROR}`."""
 
     base_path = "/api/json/v3"
+    # Porkbun's record types, ALIAS among them.
+    types = frozenset(
+        {"A", "MX", "CNAME", "ALIAS", "TXT", "NS", "AAAA", "SRV", "TLSA", "CAA", "HTTPS", "SVCB"}
+    )
 
     def error(self, status: int, message: str) -> Any:
         return {"status": "ERROR", "message": message}
@@ -375,6 +390,8 @@ class FakePorkbun(FakeDnsApi):
     def _create(self, body: dict[str, Any]) -> Reply:
         if "type" not in body or "content" not in body:
             return 400, self.error(400, "Create error: type and content are required.")
+        if body["type"] not in self.types:
+            return 400, self.error(400, "Create error: invalid type.")
         sub = str(body.get("name", ""))
         if sub == self.zone or sub.endswith("." + self.zone) or sub.endswith("."):
             return 400, self.error(400, f"name {sub} must be the subdomain only")

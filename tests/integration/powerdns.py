@@ -72,7 +72,10 @@ def pdns_binary() -> str:
     return found
 
 
-def start_powerdns(workdir: Path) -> PowerDns:
+def start_powerdns(workdir: Path, *, serve_alias: bool = False) -> PowerDns:
+    """`serve_alias`: answer ALIAS records by looking their targets up (`resolver` and
+    `expand-alias=yes`). The resolver it asks is itself, so a test's ALIAS targets are
+    names in zones this server holds: no lookup leaves the machine."""
     binary = pdns_binary()
     schema = next((s for s in SCHEMAS if s.exists()), None)
     if schema is None:
@@ -99,6 +102,8 @@ def start_powerdns(workdir: Path) -> PowerDns:
         "negquery-cache-ttl": "0",
         "query-cache-ttl": "0",
     }
+    if serve_alias:
+        settings |= {"resolver": f"127.0.0.1:{dns_port}", "expand-alias": "yes"}
     (workdir / "pdns.conf").write_text("".join(f"{k}={v}\n" for k, v in settings.items()))
     log = workdir / "pdns.log"
     with log.open("wb") as out:

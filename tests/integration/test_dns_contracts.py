@@ -13,6 +13,7 @@ from fargo.edge.dns.errors import DnsProviderError, DnsZoneNotFound
 from fargo.edge.dns.factory import provider_from_env
 from fargo.edge.dns.provider import DnsProvider
 from fargo.edge.dns.records import DnsRecord, unquote_txt
+from fargo.errors import InputError
 from fargo.images.retry import RetryPolicy
 from tests.integration.dns_fakes import FakeCloudflare, FakeDnsApi, FakeGoDaddy, FakePorkbun
 
@@ -265,3 +266,52 @@ def test_find_zone_with_refused_credentials_is_a_provider_error(case: Case) -> N
 
     assert not isinstance(caught.value, DnsZoneNotFound)
     assert CREDENTIAL[case.kind] in (caught.value.hint or "")
+
+
+# -- ALIAS at the apex -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("kind", "stored"), [("cloudflare", "CNAME"), ("porkbun", "ALIAS")])
+def test_an_apex_alias_is_written_as_the_providers_own_record(kind: str, stored: str) -> None:
+    """Cloudflare has no ALIAS type and flattens a CNAME at the apex; Porkbun has ALIAS."""
+    fake_type, credentials, env = PROVIDERS[kind]
+    fake = fake_type(ZONE, credentials).start()
+    try:
+        provider = provider_from_env(kind, env(fake.url, credentials), None)
+        site = DnsRecord(ZONE, "ALIAS", CLOUDFRONT, target_zone="Z2FDTNDATAQYW2", dual_stack=True)
+
+        provider.check_alias(ZONE)
+        assert provider.upsert(ZONE, [site]) == [site]
+
+        assert fake.values(ZONE, stored) == [CLOUDFRONT]
+        assert [str(r) for r in provider.records(ZONE, ZONE, "ALIAS")] == [str(site)]
+        writes = len(fake.writes)
+        # Route 53's target zone and IPv6 flag mean nothing here: held all the same.
+        assert provider.upsert(ZONE, [site]) == []
+        assert len(fake.writes) == writes
+
+        removed = provider.delete(ZONE, [DnsRecord(ZONE, "ALIAS", CLOUDFRONT)])
+        assert [str(r) for r in removed] == [str(site)]
+        assert fake.values(ZONE, stored) == []
+    finally:
+        fake.stop()
+
+
+def test_godaddy_refuses_an_alias_before_any_request() -> None:
+    fake_type, credentials, env = PROVIDERS["godaddy"]
+    fake = fake_type(ZONE, credentials).start()
+    try:
+        provider = provider_from_env("godaddy", env(fake.url, credentials), None)
+
+        for attempt in (
+            lambda: provider.check_alias(ZONE),
+            lambda: provider.upsert(ZONE, [DnsRecord(ZONE, "ALIAS", CLOUDFRONT)]),
+        ):
+            with pytest.raises(InputError) as caught:
+                attempt()
+            assert caught.value.exit_code == 2
+            assert caught.value.hint is not None
+            assert f"www.{ZONE}" in caught.value.hint
+        assert fake.seen == []
+    finally:
+        fake.stop()

@@ -16,6 +16,7 @@ from fargo.edge.dns.errors import DnsProviderError, DnsZoneNotFound
 from fargo.edge.dns.factory import provider_from_env
 from fargo.edge.dns.provider import DnsProvider
 from fargo.edge.dns.records import DnsRecord
+from fargo.errors import InputError
 from tests.integration.powerdns import PowerDns
 
 ALB = "dualstack.my-alb-123.us-east-1.elb.amazonaws.com"
@@ -197,3 +198,55 @@ def test_find_zone_finds_a_served_zone_and_names_one_the_server_lacks(
     assert caught.value.exit_code == 2
     assert f"has no zone missing-{zone}" in caught.value.message
     assert transport.patches == 0
+
+
+# -- ALIAS at the apex ---------------------------------------------------------------------
+
+
+def test_an_apex_alias_is_served_as_its_targets_addresses(pdns_alias: PowerDns) -> None:
+    """With a resolver and expand-alias, PowerDNS answers the apex's A and AAAA queries with
+    the target's addresses. The target is a name this server holds, so no lookup leaves."""
+    zone, targets = f"app{next(_zones)}.example.test", f"cdn{next(_zones)}.example.test"
+    pdns_alias.create_zone(zone)
+    pdns_alias.create_zone(targets)
+    target = f"d111.{targets}"
+    by_hand(pdns_alias, targets, target, "A", ["192.0.2.7"])
+    by_hand(pdns_alias, targets, target, "AAAA", ["2001:db8::7"])
+    env = {"FARGO_POWERDNS_URL": pdns_alias.api_url, "FARGO_POWERDNS_API_KEY": pdns_alias.api_key}
+    transport = CountingTransport()
+    provider = provider_from_env("powerdns", env, None, transport=transport)
+    site = DnsRecord(zone, "ALIAS", target, target_zone="Z2FDTNDATAQYW2", dual_stack=True)
+
+    provider.check_alias(zone)
+    assert provider.upsert(zone, [site]) == [site]
+
+    assert served(pdns_alias, zone, "A") == ["192.0.2.7"]
+    assert served(pdns_alias, zone, "AAAA") == ["2001:db8::7"]
+    assert provider.records(zone, zone, "ALIAS") == [site]
+    assert provider.upsert(zone, [site]) == []
+    assert transport.patches == 1
+
+    assert provider.delete(zone, [site]) == [site]
+    assert served(pdns_alias, zone, "A") == []
+
+
+def test_an_alias_powerdns_would_not_serve_is_refused_before_any_write(
+    pdns: PowerDns, zone: str, provider: DnsProvider, transport: CountingTransport
+) -> None:
+    """Without a resolver PowerDNS stores an ALIAS and answers nothing for it: refused."""
+    with pytest.raises(InputError) as caught:
+        provider.check_alias(zone)
+    error = caught.value
+    assert error.exit_code == 2
+    assert zone in error.message
+    assert error.hint is not None
+    assert "resolver=" in error.hint
+    assert "expand-alias=yes" in error.hint
+    assert f"www.{zone}" in error.hint
+
+    with pytest.raises(InputError):
+        provider.upsert(zone, [DnsRecord(zone, "ALIAS", CLOUDFRONT)])
+    assert transport.patches == 0
+    with pdns.api() as api:
+        rrsets = api.get(f"/zones/{zone}.").json()["rrsets"]
+    assert [r for r in rrsets if r["type"] == "ALIAS"] == []

@@ -63,6 +63,16 @@ def test_cfn_lint_on_the_static_site(env: str | None) -> None:
         assert not errors, f"{template.name}:\n" + "\n".join(errors)
 
 
+@pytest.mark.parametrize("env", [None, "domain", "noassets"])
+def test_cfn_lint_on_the_cdn_in_front_of_the_app(env: str | None) -> None:
+    from tests.unit.test_synth_cdn_app import MANIFEST  # noqa: PLC0415
+
+    for template in stacks_from_text(MANIFEST, env).values():
+        matches = lint(json.dumps(template.body), config=ManualArgs(regions=["us-east-1"]))
+        errors = [f"{m.rule.id} {m.message}" for m in matches if m.rule.id[0] == "E"]
+        assert not errors, f"{template.name}:\n" + "\n".join(errors)
+
+
 @pytest.mark.parametrize("env", [None, "existing", "cdnonly", "plain"])
 def test_cfn_lint_on_https_and_the_origin_header(env: str | None) -> None:
     """The HTTPS listener and its certificate parameter, the redirect, and listener rules

@@ -54,6 +54,7 @@ def feature_manifests() -> dict[str, str]:
     from tests.unit import (  # noqa: PLC0415 - test modules
         test_synth,
         test_synth_app_tier,
+        test_synth_cdn_app,
         test_synth_edge,
         test_synth_https,
     )
@@ -61,6 +62,7 @@ def feature_manifests() -> dict[str, str]:
     return {
         "test_synth": test_synth.MANIFEST,
         "test_synth_app_tier": test_synth_app_tier.MANIFEST,
+        "test_synth_cdn_app": test_synth_cdn_app.MANIFEST,
         "test_synth_edge": test_synth_edge.MANIFEST,
         "test_synth_https": test_synth_https.MANIFEST,
     }

@@ -127,3 +127,42 @@ def test_delete_only_removes_the_value_still_held() -> None:
     assert change is not None
     assert [h.record.value for h in change.removed] == [SPF]
     assert [r.value for r in change.after] == ["g"]
+
+
+CLOUDFRONT = "d111.cloudfront.net"
+
+
+def test_an_alias_is_normalised_like_a_cname_and_its_route53_details_are_not_its_identity() -> None:
+    written = DnsRecord(
+        "Example.COM.",
+        "ALIAS",
+        "D111.CloudFront.net.",
+        target_zone="Z2FDTNDATAQYW2",
+        dual_stack=True,
+    )
+
+    assert (written.name, written.value) == ("example.com", CLOUDFRONT)
+    assert presentation(written) == f"{CLOUDFRONT}."
+    # The ledger's copy and delete's match go by name, type and target.
+    assert written == DnsRecord("example.com", "ALIAS", CLOUDFRONT)
+    assert written.data != DnsRecord("example.com", "ALIAS", CLOUDFRONT).data
+
+
+def test_only_an_alias_has_a_target_zone() -> None:
+    with pytest.raises(ValueError, match="only an ALIAS"):
+        DnsRecord("www.example.com", "CNAME", CLOUDFRONT, target_zone="Z2FDTNDATAQYW2")
+
+
+def test_an_alias_is_rewritten_when_its_aaaa_should_come_or_go() -> None:
+    ipv4 = DnsRecord("example.com", "ALIAS", CLOUDFRONT, target_zone="Z2FDTNDATAQYW2")
+    dual = DnsRecord(
+        "example.com", "ALIAS", CLOUDFRONT, target_zone="Z2FDTNDATAQYW2", dual_stack=True
+    )
+
+    assert upsert_change([Held(ipv4)], [ipv4]) is None
+    change = upsert_change([Held(ipv4)], [dual])
+    assert change is not None
+    assert [r.data for r in change.after] == [dual.data]
+    # A second target for one name is refused, as for a CNAME.
+    with pytest.raises(InputError):
+        upsert_change([], [dual, DnsRecord("example.com", "ALIAS", "other.cloudfront.net")])

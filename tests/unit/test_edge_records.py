@@ -92,3 +92,83 @@ def test_ledger_round_trips_through_its_json() -> None:
     ledger.certificates.clear()
     ledger.splice = None
     assert ledger.empty
+
+
+ROUTE53_OUTPUTS = {
+    **OUTPUTS,
+    StackKind.NETWORK: {
+        "LoadBalancerDnsName": "shop-123.us-east-1.elb.amazonaws.com",
+        "LoadBalancerHostedZoneId": "Z35SXDOTRQ7X7K",
+    },
+    StackKind.EDGE: {
+        "DistributionDomainName": "d111.cloudfront.net",
+        "DistributionIpv6Enabled": "true",
+    },
+}
+
+
+def test_route53_points_every_aws_target_by_alias_and_dkim_stays_cname() -> None:
+    app = _app(MANIFEST.replace("dns: cloudflare", "dns: route53"))
+    alb = "shop-123.us-east-1.elb.amazonaws.com"
+
+    records = wanted_records(app, ROUTE53_OUTPUTS)
+
+    by_name = {r.name: r for r in records if r.type in ("ALIAS", "CNAME")}
+    assert [
+        (r.type, r.data) for r in (by_name["api.example.com"], by_name["admin.example.com"])
+    ] == [
+        ("ALIAS", (alb, "Z35SXDOTRQ7X7K", False)),
+        ("ALIAS", (alb, "Z35SXDOTRQ7X7K", False)),
+    ]
+    # CloudFront's alias zone is the same for every distribution; IPv6 on: an AAAA too.
+    assert (by_name["www.example.com"].type, by_name["www.example.com"].data) == (
+        "ALIAS",
+        ("d111.cloudfront.net", "Z2FDTNDATAQYW2", True),
+    )
+    assert {by_name[f"t{i}._domainkey.example.com"].type for i in (1, 2, 3)} == {"CNAME"}
+
+
+def test_a_distribution_without_ipv6_gets_no_aaaa() -> None:
+    app = _app(MANIFEST.replace("dns: cloudflare", "dns: route53"))
+    outputs = {
+        **ROUTE53_OUTPUTS,
+        StackKind.EDGE: {
+            "DistributionDomainName": "d111.cloudfront.net",
+            "DistributionIpv6Enabled": "false",
+        },
+    }
+
+    (site,) = [r for r in wanted_records(app, outputs) if r.name == "www.example.com"]
+
+    assert site.dual_stack is False
+
+
+def test_elsewhere_only_the_apex_is_an_alias() -> None:
+    app = _app(
+        MANIFEST.replace(
+            "name: example.com, dns: cloudflare",
+            "name: example.com, site: example.com, dns: cloudflare",
+        )
+    )
+
+    types = {r.name: r.type for r in wanted_records(app, OUTPUTS) if r.type in ("ALIAS", "CNAME")}
+
+    assert types["example.com"] == "ALIAS"
+    assert types["api.example.com"] == "CNAME"
+    assert types["admin.example.com"] == "CNAME"
+
+
+def test_an_alias_round_trips_through_the_ledger() -> None:
+    alias = DnsRecord(
+        "example.com", "ALIAS", "d111.cloudfront.net", target_zone="Z2FDTNDATAQYW2", dual_stack=True
+    )
+    ledger = EdgeLedger(records=[alias, DnsRecord("api.example.com", "CNAME", "alb.example.net")])
+
+    (read, cname) = EdgeLedger.from_json(ledger.to_json()).records
+
+    assert read.data == alias.data
+    assert "target_zone" not in ledger.to_json()["records"][1]
+    # Remembered again as written now (IPv6 turned off): one entry, the new one.
+    ipv4 = DnsRecord("example.com", "ALIAS", "d111.cloudfront.net", target_zone="Z2FDTNDATAQYW2")
+    ledger.remember([ipv4])
+    assert [r.data for r in ledger.records] == [ipv4.data, cname.data]

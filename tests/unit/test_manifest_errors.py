@@ -226,3 +226,29 @@ def test_secrets_do_not_clash_with_env_or_injected_names() -> None:
         "services.api.secrets.TOKEN",
         "services.api.secrets.DB_PASSWORD",
     }
+
+
+@pytest.mark.parametrize(("key", "instead"), [("site", "www"), ("api", "api")])
+def test_godaddy_has_no_alias_for_the_apex(key: str, instead: str) -> None:
+    (problem,) = problems(
+        GOOD + f"domain: {{ name: example.com, {key}: example.com, dns: godaddy }}\n"
+    )
+    assert problem.line == 7
+    assert problem.path == "domain"
+    assert "apex" in problem.message
+    assert "godaddy" in problem.message
+    assert problem.hint is not None
+    assert f"use {instead}.example.com" in problem.hint
+    assert "move the zone's DNS" in problem.hint
+
+
+@pytest.mark.parametrize("dns", ["route53", "cloudflare", "porkbun", "powerdns"])
+def test_other_providers_take_a_site_at_the_apex(dns: str) -> None:
+    loaded = parse_manifest(
+        GOOD + f"domain: {{ name: example.com, site: example.com, dns: {dns} }}\n",
+        "fargo.yml",
+        None,
+        {},
+    )
+    assert loaded.manifest.domain is not None
+    assert loaded.manifest.domain.site == "example.com"

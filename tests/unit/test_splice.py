@@ -34,7 +34,7 @@ API = ApiOrigin(
     header_value=SECRET,
 )
 # Where the API behavior lands in each fixture (see the ordering rule in fargo.edge.splice).
-POSITION = {"rich": 3, "bare": 0, "catch_alls": 2}
+POSITION = {"rich": 3, "bare": 0, "catch_alls": 2, "spa": 0}
 CLOUDFRONT = botocore.session.get_session().get_service_model("cloudfront")
 
 

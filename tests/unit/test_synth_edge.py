@@ -235,9 +235,13 @@ def test_outputs_name_the_distribution_and_bucket(plain: StackTemplate) -> None:
         "DistributionId",
         "DistributionDomainName",
         "DistributionArn",
+        "DistributionIpv6Enabled",
         "SiteBucketName",
     }
     assert outputs["DistributionId"]["Value"] == {"Ref": "Distribution"}
+    # What the distribution says of itself: Route 53 writes an AAAA alias only then.
+    ipv6 = plain.body["Resources"]["Distribution"]["Properties"]["DistributionConfig"]
+    assert outputs["DistributionIpv6Enabled"]["Value"] == str(ipv6["IPV6Enabled"]).lower()
     assert outputs["DistributionDomainName"]["Value"] == {
         "Fn::GetAtt": ["Distribution", "DomainName"]
     }

@@ -64,6 +64,8 @@ def _cdn_lines(deployer: Deployer, outputs: dict[str, str]) -> list[str]:
     host = app.domain.site if app.domain else outputs.get("DistributionDomainName")
     if host is None:
         return []
+    if app.cdn.app:
+        return [f"app: https://{host}/ through CloudFront"]
     return [f"site: https://{host}/", f"cdn: {app.cdn.path} at https://{host}"]
 
 

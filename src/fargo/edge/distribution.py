@@ -18,7 +18,7 @@ from fargo.aws.facade import Aws
 from fargo.edge.splice import ApiOrigin, config_diff, splice, unsplice
 from fargo.errors import AwsError, FargoError, InputError
 
-__all__ = ["ATTEMPTS", "SpliceResult", "attach", "detach", "preview"]
+__all__ = ["ATTEMPTS", "SpliceResult", "attach", "detach", "preview", "update"]
 
 Config = dict[str, Any]
 
@@ -56,6 +56,18 @@ def detach(aws: Aws, distribution_id: str, origin_id: str, path_pattern: str) ->
         if error.code != "NoSuchDistribution":
             raise
         note = f"CloudFront distribution {distribution_id} no longer exists; nothing to detach"
+        return SpliceResult(False, None, None, [note], found=False)
+
+
+def update(aws: Aws, distribution_id: str, change: Callable[[Config], Config]) -> SpliceResult:
+    """Apply `change` (a pure function of the config) with the same ETag round trip; a
+    distribution that is gone is reported in the result, as `detach` does."""
+    try:
+        return _update(aws, distribution_id, change)
+    except AwsError as error:
+        if error.code != "NoSuchDistribution":
+            raise
+        note = f"CloudFront distribution {distribution_id} no longer exists"
         return SpliceResult(False, None, None, [note], found=False)
 
 

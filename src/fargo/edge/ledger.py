@@ -1,9 +1,10 @@
 """What fargo did outside CloudFormation at the edge, kept in the account.
 
-Certificates it requested, DNS records it wrote and the origin it spliced into a
-distribution it does not own are recorded in one SSM parameter per app and environment,
-`/fargo/<app>/<env>/edge`. A deploy from CI and one from a laptop read the same record, and
-`destroy` removes exactly what is listed there, nothing a user made by hand.
+Certificates it requested, DNS records it wrote, the origin it spliced into a
+distribution it does not own and the error pages it replaced there are recorded in one SSM
+parameter per app and environment, `/fargo/<app>/<env>/edge`. A deploy from CI and one
+from a laptop read the same record, and `destroy` removes exactly what is listed there,
+nothing a user made by hand.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 from fargo.aws.facade import Aws
 from fargo.edge.dns.records import DnsRecord
+from fargo.edge.spa_errors import ReplacedErrorPages
 from fargo.errors import AwsError
 from fargo.model.app import App
 
@@ -36,10 +38,14 @@ class EdgeLedger:
     zone: str | None = None
     dns: str | None = None  # the provider the records are at
     splice: SplicedOrigin | None = None
+    spa_errors: ReplacedErrorPages | None = None
 
     def remember(self, records: list[DnsRecord]) -> None:
         for record in records:
-            if record not in self.records:
+            if record in self.records:
+                # The same record, written as it is now (an alias's AAAA may have come).
+                self.records[self.records.index(record)] = record
+            else:
                 self.records.append(record)
 
     def forget(self, records: list[DnsRecord]) -> None:
@@ -47,7 +53,7 @@ class EdgeLedger:
 
     @property
     def empty(self) -> bool:
-        return not (self.certificates or self.records or self.splice)
+        return not (self.certificates or self.records or self.splice or self.spa_errors)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -55,10 +61,7 @@ class EdgeLedger:
             "certificates": self.certificates,
             "zone": self.zone,
             "dns": self.dns,
-            "records": [
-                {"name": r.name, "type": r.type, "value": r.value, "ttl": r.ttl}
-                for r in self.records
-            ],
+            "records": [_record_json(r) for r in self.records],
             "splice": None
             if self.splice is None
             else {
@@ -66,15 +69,25 @@ class EdgeLedger:
                 "origin_id": self.splice.origin_id,
                 "path": self.splice.path,
             },
+            # Only when set: a ledger without it reads and writes as before.
+            **({"spa_errors": self.spa_errors.to_json()} if self.spa_errors else {}),
         }
 
     @classmethod
     def from_json(cls, body: dict[str, Any]) -> EdgeLedger:
         splice = body.get("splice")
+        spa_errors = body.get("spa_errors")
         return cls(
             certificates=dict(body.get("certificates") or {}),
             records=[
-                DnsRecord(r["name"], r["type"], r["value"], int(r.get("ttl", 300)))
+                DnsRecord(
+                    r["name"],
+                    r["type"],
+                    r["value"],
+                    int(r.get("ttl", 300)),
+                    target_zone=r.get("target_zone", ""),
+                    dual_stack=bool(r.get("dual_stack", False)),
+                )
                 for r in body.get("records") or []
             ],
             zone=body.get("zone"),
@@ -82,7 +95,20 @@ class EdgeLedger:
             splice=SplicedOrigin(splice["distribution"], splice["origin_id"], splice["path"])
             if splice
             else None,
+            spa_errors=ReplacedErrorPages.from_json(spa_errors) if spa_errors else None,
         )
+
+
+def _record_json(record: DnsRecord) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "name": record.name,
+        "type": record.type,
+        "value": record.value,
+        "ttl": record.ttl,
+    }
+    if record.type == "ALIAS":
+        body |= {"target_zone": record.target_zone, "dual_stack": record.dual_stack}
+    return body
 
 
 def parameter_name(app: App) -> str:

@@ -192,9 +192,13 @@ def publish_site(
     distribution_id: str,
     reporter: Reporter,
     now: Callable[[], float] = time.time,
+    prefix: str = "",
+    where: str = "cdn.static",
 ) -> SiteResult:
-    """Upload what changed in `directory` to `bucket` and invalidate it in the distribution."""
-    files = site_files(directory)
+    """Upload what changed in `directory` to `bucket` under the key `prefix` (the assets of
+    `cdn: { app }` live under their path, `_next/static/`) and invalidate it in the
+    distribution."""
+    files = site_files(directory, prefix, where)
     previous = _read_manifest(aws, bucket)
     plan = plan_site(files, previous, now())
     if not plan.changed:
@@ -231,10 +235,16 @@ def publish_site(
 
 
 def preview_site(
-    aws: Aws, *, directory: Path, bucket: str, now: Callable[[], float] = time.time
+    aws: Aws,
+    *,
+    directory: Path,
+    bucket: str,
+    now: Callable[[], float] = time.time,
+    prefix: str = "",
+    where: str = "cdn.static",
 ) -> SitePlan:
     """What `publish_site` would do, read-only: for `fargo plan`."""
-    return plan_site(site_files(directory), _read_manifest(aws, bucket), now())
+    return plan_site(site_files(directory, prefix, where), _read_manifest(aws, bucket), now())
 
 
 def _read_manifest(aws: Aws, bucket: str) -> SiteManifest | None:

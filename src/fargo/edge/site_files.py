@@ -134,14 +134,14 @@ class SiteFile:
         return self.cache_control == IMMUTABLE
 
 
-def site_files(directory: Path) -> dict[str, SiteFile]:
-    """Every file under `directory` by key; refuses a missing or empty directory."""
-    where = "cdn.static"
+def site_files(directory: Path, prefix: str = "", where: str = "cdn.static") -> dict[str, SiteFile]:
+    """Every file under `directory` by key (`prefix` and its path under the directory);
+    refuses a missing or empty directory, naming the manifest key `where`."""
     if not directory.is_dir():
         raise InputError(
             f"the static site directory {directory} does not exist",
             hint="build the site first (npm run build, or your generator's build command), "
-            "or point cdn.static at the directory the build writes",
+            f"or point {where} at the directory the build writes",
             where=where,
         )
     found: dict[str, SiteFile] = {}
@@ -151,7 +151,7 @@ def site_files(directory: Path) -> dict[str, SiteFile]:
             path = Path(root) / name
             if not path.is_file():  # a broken link or a socket: nothing to serve
                 continue
-            key = path.relative_to(directory).as_posix()
+            key = prefix + path.relative_to(directory).as_posix()
             if key.startswith(RESERVED_PREFIX):
                 raise InputError(
                     f"{directory} holds {key}, but {RESERVED_PREFIX} is where fargo keeps "

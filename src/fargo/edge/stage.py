@@ -3,8 +3,9 @@
 1. certificates, validated through the DNS provider, before any stack changes (the load
    balancer's HTTPS listener and the site's distribution take their ARNs as parameters);
 2. after the stacks: the DNS records (API host, site host, SES DKIM and MAIL FROM);
-3. the splice of /api/* into a distribution fargo does not own, once the API is healthy;
-4. the static site's files.
+3. the splice of /api/* into a distribution fargo does not own, once the API is healthy,
+   and with `spa_errors: function` its SPA error pages replaced by a function;
+4. the static site's files, or the assets of `cdn: { app }`.
 
 Each step is idempotent and records what it made in the ledger (an SSM parameter), which is
 what `destroy` undoes, in reverse.
@@ -14,17 +15,23 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from fargo.aws.facade import Aws
 from fargo.edge import certificates as acm
-from fargo.edge.distribution import attach, detach, preview
+from fargo.edge import spa_errors
+from fargo.edge.diff import config_diff
+from fargo.edge.distribution import attach, detach, preview, update
+from fargo.edge.dns.aliases import alias_hosts
 from fargo.edge.dns.errors import MissingDnsCredentials
 from fargo.edge.dns.factory import provider_from_env
 from fargo.edge.dns.provider import DnsProvider
-from fargo.edge.dns.records import DnsRecord
+from fargo.edge.dns.records import TARGET_TYPES, DnsRecord
 from fargo.edge.health import wait_for_api
 from fargo.edge.ledger import EdgeLedger, LedgerStore, SplicedOrigin
+from fargo.edge.spa_function import delete_function, ensure_function, function_name
 from fargo.edge.splice import ApiOrigin
 from fargo.edge.wanted import wanted_records
 from fargo.model.app import ORIGIN_VERIFY_HEADER, App, StackKind
@@ -103,13 +110,17 @@ class EdgeStage:
     # -- 1. before the stacks ------------------------------------------------------------
 
     def check(self) -> None:
-        """Refuse a splice that would conflict (the path routed to another origin, an origin
-        id taken) before anything changes. The conflict does not depend on the origin's
-        address or secret, which the stacks have yet to make."""
+        """Refuse, before anything changes, an apex alias the DNS provider cannot serve,
+        and a splice that would conflict (the path routed to another origin, an origin id
+        taken). The conflict does not depend on the origin's address or secret, which the
+        stacks have yet to make."""
+        self._check_aliases()
         cdn = self.app.cdn
         if cdn is None or cdn.existing is None:
             return
         preview(self.aws, cdn.existing, self._origin("load-balancer.invalid", ""))
+        if cdn.spa_errors:
+            self._spa_errors_diff(cdn.existing)
 
     def certificates(self) -> dict[str, str]:
         """ARNs by scope: `regional` for the load balancer, `cloudfront` for the site."""
@@ -117,7 +128,7 @@ class EdgeStage:
         if domain is None:
             return {}
         ledger = self.ledger.read()
-        wanted = {"regional": list(self.app.api_hosts)}
+        wanted = {"regional": list(self.app.regional_certificate_hosts)}
         if self.app.cdn is not None and self.app.cdn.owned:
             wanted["cloudfront"] = [domain.site]
         tags = {"fargo:app": self.app.name, "fargo:env": self.app.env}
@@ -138,6 +149,19 @@ class EdgeStage:
         self.ledger.write(ledger)
         return dict(ledger.certificates)
 
+    def _check_aliases(self) -> None:
+        domain = self.app.domain
+        if domain is not None and alias_hosts(domain, self._pointed_hosts()):
+            self.dns.check_alias(domain.name)
+
+    def _pointed_hosts(self) -> tuple[str, ...]:
+        """The hosts fargo points at the load balancer or the site's distribution."""
+        domain = self.app.domain
+        if domain is None:
+            return ()
+        site = (domain.site,) if self.app.cdn is not None and self.app.cdn.owned else ()
+        return (*self.app.api_hosts, *site)
+
     # -- 2-4. after the stacks -----------------------------------------------------------
 
     def publish(
@@ -152,6 +176,7 @@ class EdgeStage:
         result.certificates = dict(ledger.certificates)
         self._publish_records(outputs, ledger, result)
         self._splice(outputs, ledger, result)
+        self._replace_spa_errors(ledger, result)
         self._publish_site(outputs, result)
         self.ledger.write(ledger)
         return result
@@ -161,16 +186,25 @@ class EdgeStage:
     ) -> None:
         domain = self.app.domain
         wanted = wanted_records(self.app, outputs)
+        # Records an earlier manifest wanted (a renamed API host, a dropped site) go. One
+        # at a name a wanted record takes with another type (a CNAME that is now an alias)
+        # goes first: a name holding a CNAME holds nothing else.
+        validation = set(self._validation_records(ledger))
+        stale = [r for r in ledger.records if r not in wanted and r not in validation]
+        taken = {r.name for r in wanted}
+        moved = [r for r in stale if r.name in taken and r.type in TARGET_TYPES]
+        self._remove(moved, ledger, result)
         if domain is not None and wanted:
             result.records_written = self.dns.upsert(domain.name, wanted)
             ledger.zone, ledger.dns = domain.name, domain.dns
             ledger.remember(wanted)
-        # Records an earlier manifest wanted (a renamed API host, a dropped site) go.
-        validation = set(self._validation_records(ledger))
-        stale = [r for r in ledger.records if r not in wanted and r not in validation]
-        if stale and ledger.zone:
-            result.records_removed = self._dns_for_ledger(ledger).delete(ledger.zone, stale)
-            ledger.forget(stale)
+        self._remove([r for r in stale if r not in moved], ledger, result)
+
+    def _remove(self, records: list[DnsRecord], ledger: EdgeLedger, result: EdgeResult) -> None:
+        if records and ledger.zone:
+            removed = self._dns_for_ledger(ledger).delete(ledger.zone, records)
+            result.records_removed.extend(removed)
+            ledger.forget(records)
 
     def _validation_records(self, ledger: EdgeLedger) -> list[DnsRecord]:
         return [
@@ -247,29 +281,95 @@ class EdgeStage:
         cdn = self.app.cdn
         if cdn is None:
             raise ValueError("no cdn")
-        domain = self.app.domain
         return ApiOrigin(
             origin_id=cdn.origin_id,
-            domain_name=domain.api if domain else load_balancer,
-            https=domain is not None,
+            domain_name=cdn.origin_host or load_balancer,
+            https=cdn.origin_host is not None,
             header_name=ORIGIN_VERIFY_HEADER,
             header_value=header_value,
             path_pattern=cdn.path,
         )
 
-    def _publish_site(self, outputs: dict[StackKind, dict[str, str]], result: EdgeResult) -> None:
+    def _replace_spa_errors(self, ledger: EdgeLedger, result: EdgeResult) -> None:
+        """`spa_errors: function`: the SPA error pages out, the function on the default
+        behavior, and what was there in the ledger. Undone when the manifest drops it."""
         cdn = self.app.cdn
-        if cdn is None or cdn.static is None:
+        wanted = cdn.existing if cdn is not None and cdn.spa_errors else None
+        previous = ledger.spa_errors
+        if previous is not None and previous.distribution != wanted:
+            result.splice_diff.extend(self._restore_spa_errors(ledger, result))
+        if wanted is None:
             return
-        from fargo.edge.site import publish_site  # noqa: PLC0415 - only static sites need it
+        name = function_name(self.app)
+        arn = ensure_function(self.aws, name)
+        records: list[spa_errors.ReplacedErrorPages] = []
+
+        def change(config: dict[str, object]) -> dict[str, object]:
+            replaced, record = spa_errors.replace(config, wanted, name, arn)
+            records.append(record)
+            return replaced
+
+        done = update(self.aws, wanted, change)
+        result.spliced = result.spliced or done.changed
+        result.splice_diff.extend(done.diff)
+        if done.changed and ledger.spa_errors is None:
+            # The config as it was before fargo's first change: destroy restores exactly it.
+            ledger.spa_errors = records[-1]
+            self.ledger.write(ledger)
+
+    def _restore_spa_errors(self, ledger: EdgeLedger, result: EdgeResult | None) -> list[str]:
+        """The recorded error pages back, fargo's function off and deleted."""
+        record = ledger.spa_errors
+        if record is None:
+            return []
+        undone = update(self.aws, record.distribution, lambda c: spa_errors.restore(c, record))
+        if result is not None:
+            result.spliced = result.spliced or undone.changed
+        done = [
+            f"CloudFront {record.distribution}: restored its custom error responses"
+            if undone.found
+            else f"CloudFront {record.distribution}: not found, nothing to restore"
+        ]
+        if delete_function(self.aws, record.function_name):
+            done.append(f"CloudFront function {record.function_name} deleted")
+        ledger.spa_errors = None
+        self.ledger.write(ledger)
+        return done
+
+    def _spa_errors_diff(self, distribution: str) -> list[str]:
+        """What `spa_errors: function` would change, read-only; raises on a conflict."""
+        reply = self.aws.call("cloudfront", "get_distribution_config", Id=distribution)
+        config = reply["DistributionConfig"]
+        name = function_name(self.app)
+        arn = spa_errors.attached_arn(config, name) or f"<function {name}>"
+        replaced, _ = spa_errors.replace(config, distribution, name, arn)
+        return config_diff(config, replaced)
+
+    def _site_source(self) -> tuple[Path, str, str] | None:
+        """The directory published to the bucket, the key prefix, and its manifest key."""
+        cdn = self.app.cdn
+        if cdn is not None and cdn.static is not None:
+            return cdn.static, "", "cdn.static"
+        if cdn is not None and cdn.assets is not None:
+            return cdn.assets.directory, cdn.assets.key_prefix, "cdn.assets.dir"
+        return None
+
+    def _publish_site(self, outputs: dict[StackKind, dict[str, str]], result: EdgeResult) -> None:
+        source = self._site_source()
+        if source is None:
+            return
+        from fargo.edge.site import publish_site  # noqa: PLC0415 - only sites need it
 
         edge = outputs.get(StackKind.EDGE, {})
+        directory, prefix, where = source
         site = publish_site(
             self.aws,
-            directory=cdn.static,
+            directory=directory,
             bucket=edge["SiteBucketName"],
             distribution_id=edge["DistributionId"],
             reporter=self.reporter,
+            prefix=prefix,
+            where=where,
         )
         result.site_uploaded = list(site.uploaded)
         result.site_deleted = list(site.deleted)
@@ -282,6 +382,10 @@ class EdgeStage:
         lines: list[str] = []
         domain = self.app.domain
         if domain is not None:
+            # Without the provider's credentials the alias is not checked either: the
+            # records below say so.
+            with suppress(MissingDnsCredentials):
+                self._check_aliases()
             ledger = self.ledger.read()
             scopes = ["regional"] + (["cloudfront"] if self.app.cdn and self.app.cdn.owned else [])
             for scope in scopes:
@@ -301,6 +405,9 @@ class EdgeStage:
         elif cdn is not None and cdn.existing:
             self.check()
             lines.append(f"~ CloudFront {cdn.existing}: add origin {cdn.origin_id} for {cdn.path}")
+        if cdn is not None and cdn.existing and cdn.spa_errors:
+            diff = self._spa_errors_diff(cdn.existing)
+            lines.extend(f"~ CloudFront {cdn.existing}: {line}" for line in diff)
         return lines
 
     def _preview_records(self, outputs: dict[StackKind, dict[str, str]]) -> list[str]:
@@ -322,15 +429,18 @@ class EdgeStage:
         ]
 
     def _preview_site(self, outputs: dict[StackKind, dict[str, str]]) -> list[str]:
-        cdn = self.app.cdn
-        if cdn is None or cdn.static is None:
+        source = self._site_source()
+        if source is None:
             return []
-        from fargo.edge.site import preview_site  # noqa: PLC0415 - only static sites need it
+        from fargo.edge.site import preview_site  # noqa: PLC0415 - only sites need it
 
+        directory, prefix, where = source
         bucket = outputs.get(StackKind.EDGE, {}).get("SiteBucketName")
         if bucket is None:
-            return [f"+ site: upload {cdn.static.name}/ once the edge stack exists"]
-        plan = preview_site(self.aws, directory=cdn.static, bucket=bucket)
+            return [f"+ site: upload {directory.name}/ once the edge stack exists"]
+        plan = preview_site(
+            self.aws, directory=directory, bucket=bucket, prefix=prefix, where=where
+        )
         return [
             *(f"+ site: upload {f.key}" for f in plan.upload),
             *(f"- site: delete {key}" for key in plan.delete),
@@ -343,6 +453,7 @@ class EdgeStage:
         """Before the stacks go: take the splice out and remove fargo's DNS records."""
         done: list[str] = []
         ledger = self.ledger.read()
+        done.extend(self._restore_spa_errors(ledger, None))
         if ledger.splice is not None:
             spliced = ledger.splice
             undone = detach(self.aws, spliced.distribution, spliced.origin_id, spliced.path)

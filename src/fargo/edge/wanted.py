@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from fargo.edge.dns.aliases import host_record
 from fargo.edge.dns.records import DnsRecord, in_zone
 from fargo.model.app import App, StackKind
 from fargo.status import mail_records
 
 # SES's MAIL FROM subdomain says which servers may send for it.
 SPF = "v=spf1 include:amazonses.com ~all"
+# The hosted zone of every CloudFront distribution, for Route 53 alias targets (AWS's
+# AliasTarget reference names it: it is the same in every account).
+CLOUDFRONT_HOSTED_ZONE = "Z2FDTNDATAQYW2"
 
 
 def wanted_records(app: App, outputs: dict[StackKind, dict[str, str]]) -> list[DnsRecord]:
@@ -18,10 +22,21 @@ def wanted_records(app: App, outputs: dict[StackKind, dict[str, str]]) -> list[D
     network = outputs.get(StackKind.NETWORK, {})
     records: list[DnsRecord] = []
     if balancer := network.get("LoadBalancerDnsName"):
-        records.extend(DnsRecord(host, "CNAME", balancer) for host in app.api_hosts)
-    site = outputs.get(StackKind.EDGE, {}).get("DistributionDomainName")
+        # The load balancer is IPv4 only (its IpAddressType is the default, ipv4).
+        zone = network.get("LoadBalancerHostedZoneId", "")
+        records.extend(
+            host_record(domain, host, balancer, target_zone=zone, dual_stack=False)
+            for host in app.api_hosts
+        )
+    edge = outputs.get(StackKind.EDGE, {})
+    site = edge.get("DistributionDomainName")
     if app.cdn is not None and app.cdn.owned and site:
-        records.append(DnsRecord(domain.site, "CNAME", site))
+        ipv6 = edge.get("DistributionIpv6Enabled") == "true"
+        records.append(
+            host_record(
+                domain, domain.site, site, target_zone=CLOUDFRONT_HOSTED_ZONE, dual_stack=ipv6
+            )
+        )
     for dkim in mail_records(outputs.get(StackKind.DATA, {})):
         if in_zone(dkim.name, domain.name):
             records.append(DnsRecord(dkim.name, "CNAME", dkim.value))

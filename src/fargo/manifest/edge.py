@@ -16,6 +16,8 @@ _DISTRIBUTION_ID = re.compile(r"^[A-Z0-9]{8,20}$")
 _PATH_PATTERN = re.compile(r"^/[A-Za-z0-9_\-.$/~\"'@:+*?&]*$")
 
 DnsProviderName = Literal["route53", "cloudflare", "godaddy", "porkbun", "powerdns"]
+# Providers that cannot answer at a zone's apex with another host's addresses.
+NO_APEX_ALIAS = frozenset({"godaddy"})
 
 
 def _host(value: str, what: str) -> str:
@@ -29,8 +31,8 @@ class DomainSpec(Strict):
     api: str | None = Field(None, description="the API's host name; default api.<name>")
     site: str | None = Field(
         None,
-        description="the static site's host name (with `cdn: { static }`); default www.<name> "
-        "(a CNAME cannot sit at the zone's apex at most providers)",
+        description="the static site's host name (with `cdn: { static }`); default www.<name>; "
+        "the apex (<name> itself) is written as an alias, which every provider but godaddy has",
     )
     dns: DnsProviderName = Field(
         "route53", description="where the zone is hosted; credentials come from the environment"
@@ -58,6 +60,40 @@ class DomainSpec(Strict):
                 )
         return self
 
+    @model_validator(mode="after")
+    def _apex_alias(self) -> DomainSpec:
+        # A CNAME cannot sit at the apex; GoDaddy has no ALIAS record to put there instead
+        # (the other providers' apex rules are in fargo.edge.dns.aliases).
+        if self.dns not in NO_APEX_ALIAS:
+            return self
+        for key in ("api", "site"):
+            if getattr(self, key) == self.name:
+                raise invalid(
+                    f"`{key}: {self.name}` is the zone's apex, and {self.dns} has no ALIAS "
+                    "records to point it at AWS (a CNAME cannot sit at the apex)",
+                    f"use {'www' if key == 'site' else 'api'}.{self.name}, or move the zone's "
+                    "DNS to a provider with apex aliases (route53, cloudflare, porkbun, "
+                    "powerdns)",
+                )
+        return self
+
+
+class CdnAssetsSpec(Strict):
+    path: str = Field(description="the path pattern served from the bucket, e.g. /_next/static/*")
+    dir: str = Field(description="the directory uploaded under that path, relative to fargo.yml")
+
+    @field_validator("path")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        # The files are stored under the path's prefix, so the pattern must be one prefix.
+        body = value[1:-2] if value.startswith("/") and value.endswith("/*") else ""
+        if not body or "*" in body or "?" in body or not _PATH_PATTERN.match(value):
+            raise invalid(
+                f"`{value}` is not a path prefix fargo can serve files under",
+                "one directory and `/*`, for example /_next/static/* or /assets/*",
+            )
+        return value
+
 
 class CdnSpec(Strict):
     existing: str | None = Field(
@@ -66,9 +102,24 @@ class CdnSpec(Strict):
     static: str | None = Field(
         None, description="a directory of built static files; fargo creates the distribution"
     )
-    path: str = Field("/api/*", description="the path pattern routed to the API")
+    app: bool = Field(
+        False,
+        description="CloudFront in front of the app itself: the default behavior goes to the "
+        "load balancer; fargo creates the distribution",
+    )
+    assets: CdnAssetsSpec | None = Field(
+        None, description="with `app`: built files served from a private bucket under a path"
+    )
+    path: str | None = Field(
+        None, description="the path pattern routed to the API (default /api/*); not with `app`"
+    )
     spa: bool = Field(
         True, description="serve index.html for paths without a file (single-page apps)"
+    )
+    spa_errors: Literal["function"] | None = Field(
+        None,
+        description="with `existing`: replace the distribution's 403/404 → /index.html error "
+        "pages with a CloudFront Function on its default behavior only",
     )
 
     @field_validator("existing")
@@ -83,7 +134,9 @@ class CdnSpec(Strict):
 
     @field_validator("path")
     @classmethod
-    def _path(cls, value: str) -> str:
+    def _path(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         if not _PATH_PATTERN.match(value) or value in ("/", "/*", "*"):
             raise invalid(
                 f"`{value}` is not a path pattern fargo can route to the API",
@@ -93,10 +146,28 @@ class CdnSpec(Strict):
 
     @model_validator(mode="after")
     def _one_source(self) -> CdnSpec:
-        if (self.existing is None) == (self.static is None):
+        sources = (self.existing is not None) + (self.static is not None) + self.app
+        if sources != 1:
             raise invalid(
-                "`cdn` needs exactly one of `existing` or `static`",
+                "`cdn` needs exactly one of `existing`, `static` or `app`",
                 "existing: DISTRIBUTION_ID adds the API to your distribution; "
-                "static: ./dist creates one for a static site",
+                "static: ./dist creates one for a static site; "
+                "app: true puts one in front of the whole app",
+            )
+        if self.app and self.path is not None:
+            raise invalid(
+                "`cdn.path` does not apply with `app: true`",
+                "the distribution's default behavior is the app: every path reaches it; "
+                "remove `path`",
+            )
+        if self.assets is not None and not self.app:
+            raise invalid(
+                "`cdn.assets` needs `app: true`",
+                "a static site serves all its files already: use `static: DIR` alone",
+            )
+        if self.spa_errors is not None and self.existing is None:
+            raise invalid(
+                "`cdn.spa_errors` applies only to an `existing` distribution",
+                "fargo's own distributions have no custom error responses to replace",
             )
         return self

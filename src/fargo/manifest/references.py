@@ -198,7 +198,8 @@ def _check_edge(manifest: Manifest, marks: Marks, problems: list[ManifestProblem
         return
     api = domain.api or f"api.{domain.name}"
     site = domain.site or f"www.{domain.name}"
-    if manifest.cdn is not None and manifest.cdn.static is not None and api == site:
+    owned = manifest.cdn is not None and (manifest.cdn.static is not None or manifest.cdn.app)
+    if owned and api == site:
         problems.append(
             marks.problem(
                 ("domain", "api" if domain.api else "site"),

@@ -189,22 +189,53 @@ CACHING_DISABLED_POLICY = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
 ALL_VIEWER_EXCEPT_HOST_POLICY = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
 # The header CloudFront adds on its way to the ALB; without it the ALB answers 403.
 ORIGIN_VERIFY_HEADER = "X-Fargo-Origin-Verify"
+DEFAULT_API_PATH = "/api/*"
+
+
+@dataclass(frozen=True)
+class CdnAssets:
+    """Built files served from the edge stack's bucket under `path` (`cdn: { app, assets }`)."""
+
+    path: str  # a prefix pattern, `/_next/static/*`
+    directory: Path
+
+    @property
+    def key_prefix(self) -> str:
+        """Where the files go in the bucket: CloudFront asks S3 for the viewer's whole path."""
+        return self.path[1:-1]  # "/_next/static/*" -> "_next/static/"
 
 
 @dataclass(frozen=True)
 class Cdn:
-    """CloudFront in front of the API: spliced into the user's distribution (`existing`),
-    or a distribution fargo creates for a static site (`static`)."""
+    """CloudFront in front of the app: spliced into the user's distribution (`existing`), a
+    distribution fargo creates for a static site (`static`), or one fargo creates in front of
+    the app itself (`app`)."""
 
     existing: str | None
     static: Path | None
     path: str
     spa: bool
-    origin_id: str  # the id of the API's origin in the distribution
+    origin_id: str  # the id of the load balancer's origin in the distribution
+    app: bool = False
+    assets: CdnAssets | None = None
+    # Hosts CloudFront may name in the Host header of its requests to the load balancer
+    # (module docs of synth/routing.py); empty when it names only the load balancer's own or
+    # the distribution's *.cloudfront.net name, which no listener rule routes on.
+    forwarded_hosts: tuple[str, ...] = ()
+    # The host CloudFront connects to over HTTPS; None: the load balancer's name over HTTP.
+    origin_host: str | None = None
+    # `spa_errors: function`: the distribution's SPA error pages replaced by a function.
+    spa_errors: bool = False
 
     @property
     def owned(self) -> bool:
-        return self.static is not None
+        return self.static is not None or self.app
+
+    def fronts(self, route: HttpRoute) -> bool:
+        """Whether CloudFront forwards requests to this listener rule: it has no host
+        condition, or its host is one CloudFront presents. Only such rules require the
+        origin-verify header; a rule for any other host is reached directly."""
+        return route.host is None or route.host in self.forwarded_hosts
 
 
 @dataclass(frozen=True)
@@ -240,8 +271,8 @@ class App:
 
     @property
     def api_hosts(self) -> tuple[str, ...]:
-        """The hosts the load balancer answers for in the domain's zone: the API host and
-        every service's `http.host` inside the zone. Its certificate names them all."""
+        """The hosts that point at the load balancer in the domain's zone: the API host,
+        every service's `http.host` inside the zone, and the origin host of `cdn: { app }`."""
         if self.domain is None:
             return ()
         zone = self.domain.name
@@ -252,7 +283,19 @@ class App:
             and s.route.host is not None
             and (s.route.host == zone or s.route.host.endswith("." + zone))
         }
+        if self.cdn is not None and self.cdn.app and self.cdn.origin_host is not None:
+            hosts.add(self.cdn.origin_host)
         return (self.domain.api, *sorted(hosts - {self.domain.api}))
+
+    @property
+    def regional_certificate_hosts(self) -> tuple[str, ...]:
+        """The names of the load balancer's certificate: its hosts, and with `cdn: { app }`
+        the site host too. The app's cache policy keys on Host, so CloudFront forwards the
+        viewer's Host to the load balancer and checks the certificate against it."""
+        hosts = self.api_hosts
+        if self.domain is not None and self.cdn is not None and self.cdn.app:
+            hosts = (*hosts, *(h for h in (self.domain.site,) if h not in hosts))
+        return hosts
 
     @property
     def mail_from_domain(self) -> str | None:

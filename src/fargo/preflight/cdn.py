@@ -52,7 +52,8 @@ def cdn_distribution(preflight: Preflight) -> Findings:
                 "or set cdn.existing to the distribution that serves the site",
             )
         )
-    pages = swallowing_error_pages(config)
+    # `spa_errors: function` replaces those pages at deploy: nothing left to warn about.
+    pages = [] if cdn.spa_errors else swallowing_error_pages(config)
     warnings = [] if not pages else [error_pages_warning(distribution, pages)]
     return Findings.of(Check(NAME, "OK", f"{looked}: exists, enabled"), warnings=warnings)
 
@@ -73,7 +74,9 @@ def error_pages_warning(distribution: str, pages: list[dict[str, Any]]) -> PlanW
     return PlanWarning(
         ERROR_PAGES,
         f"distribution {distribution} answers {shown} for every path, the API's included: "
-        "the API's own 403 and 404 responses will not reach its clients",
+        "the API's own 403 and 404 responses will not reach its clients; "
+        "`spa_errors: function` in `cdn:` moves those pages into a function on the site's "
+        "paths only",
     )
 
 

@@ -1,5 +1,9 @@
-"""Edge stack: a static site in a private S3 bucket behind a CloudFront distribution that
-also routes the API's path (`cdn.path`, default `/api/*`) to the load balancer.
+"""Edge stack: a CloudFront distribution fargo owns, in one of two shapes.
+
+`cdn: { static }`: a static site in a private S3 bucket, and the API's path (`cdn.path`,
+default `/api/*`) routed to the load balancer. `cdn: { app }`: the load balancer itself is
+the default behavior (an SSR web app or an API), and `assets` (built files such as
+`/_next/static/*`) come from the private bucket under their path.
 
 Only CloudFront reads the bucket, through an origin access control; the API origin gets a
 secret header the load balancer requires, so the ALB answers only requests that came
@@ -8,6 +12,7 @@ through CloudFront. DNS records and certificates are made outside CloudFormation
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from troposphere import GetAtt, Ref, Sub, Template, cloudfront, s3
@@ -31,8 +36,15 @@ from fargo.synth.stack import StackTemplate
 # referrer policy) on every file of the site (SecurityHeadersPolicy).
 CACHING_OPTIMIZED_POLICY = "658327ea-f89d-4fab-a63d-7e88639e58f6"
 SECURITY_HEADERS_POLICY = "67f7725c-6f97-4210-82d7-5512b31e9d03"
+# The app's default behavior caches only what the app's Cache-Control allows (TTL 0 when it
+# sends none), keyed on Host, the method-override headers, every cookie and every query
+# string: an SSR page or an API answer differs by query string (?page=2), which plain
+# UseOriginCacheControlHeaders would leave out of the key.
+USE_ORIGIN_CACHE_CONTROL_QUERY_STRINGS_POLICY = "4cc15a8a-d715-48a4-82b8-cc0b614638fe"
 
 SITE_ORIGIN_ID = "site"
+# The distribution answers IPv6 too (AAAA); output as DistributionIpv6Enabled.
+IPV6_ENABLED = True
 # The publisher's record of what it uploaded; CloudFront may not serve it.
 SITE_MANIFEST_PREFIX = ".fargo/"
 
@@ -43,11 +55,44 @@ READ_METHODS = ["GET", "HEAD"]
 def synth_edge(app: App) -> StackTemplate:
     cdn = app.cdn
     if cdn is None or not cdn.owned:
-        raise ValueError("the edge stack exists only with cdn: { static }")
-    template = new_template(app, StackKind.EDGE, "static site bucket and CloudFront distribution")
+        raise ValueError("the edge stack exists only with cdn: { static } or { app }")
+    what = "CloudFront distribution in front of the app" if cdn.app else "static site"
+    template = new_template(app, StackKind.EDGE, f"{what}: bucket and distribution")
     inputs = Inputs(template)
-    bucket = _site_bucket(template)
-    access = add(
+    files: _Files | None = None
+    if cdn.static is not None or cdn.assets is not None:
+        files = _Files(_site_bucket(template), _access_control(template, app), None)
+    if cdn.static is not None and files is not None:
+        files = _Files(files.bucket, files.access, _site_function(template, app, cdn))
+    distribution = (
+        _app_distribution(template, app, cdn, inputs, files)
+        if cdn.app
+        else _distribution(template, app, cdn, inputs, files)
+    )
+    if files is not None:
+        _bucket_policy(template, files.bucket)
+    output(template, "DistributionId", Ref(distribution))
+    output(template, "DistributionDomainName", GetAtt(distribution, "DomainName"))
+    # Whether the distribution answers IPv6: Route 53 then writes an AAAA alias to it too.
+    output(template, "DistributionIpv6Enabled", "true" if IPV6_ENABLED else "false")
+    output(template, "DistributionArn", _distribution_arn())
+    if files is not None:
+        output(template, "SiteBucketName", Ref(files.bucket))
+    return finish(template, app, StackKind.EDGE, inputs.values)
+
+
+@dataclass(frozen=True)
+class _Files:
+    """The bucket side of the distribution: the bucket, the access control that signs
+    CloudFront's reads, and the static site's request function."""
+
+    bucket: s3.Bucket
+    access: cloudfront.OriginAccessControl
+    function: cloudfront.Function | None
+
+
+def _access_control(template: Template, app: App) -> cloudfront.OriginAccessControl:
+    return add(
         template,
         cloudfront.OriginAccessControl(
             "SiteOriginAccessControl",
@@ -61,7 +106,10 @@ def synth_edge(app: App) -> StackTemplate:
         ),
         "lets the distribution, and only it, read the site bucket (signed requests)",
     )
-    function = add(
+
+
+def _site_function(template: Template, app: App, cdn: Cdn) -> cloudfront.Function:
+    return add(
         template,
         cloudfront.Function(
             "SiteRequestFunction",
@@ -76,15 +124,6 @@ def synth_edge(app: App) -> StackTemplate:
         "maps site paths to files: "
         + ("every route to /index.html" if cdn.spa else "a directory to its index.html"),
     )
-    distribution = _distribution(
-        template, app, cdn, inputs, bucket=bucket, access=access, function=function
-    )
-    _bucket_policy(template, bucket)
-    output(template, "DistributionId", Ref(distribution))
-    output(template, "DistributionDomainName", GetAtt(distribution, "DomainName"))
-    output(template, "DistributionArn", _distribution_arn())
-    output(template, "SiteBucketName", Ref(bucket))
-    return finish(template, app, StackKind.EDGE, inputs.values)
 
 
 def _distribution_arn() -> Sub:
@@ -156,26 +195,39 @@ def _bucket_policy(template: Template, bucket: s3.Bucket) -> None:
     )
 
 
-def _distribution(
-    template: Template,
-    app: App,
-    cdn: Cdn,
-    inputs: Inputs,
-    *,
-    bucket: s3.Bucket,
-    access: cloudfront.OriginAccessControl,
-    function: cloudfront.Function,
-) -> cloudfront.Distribution:
-    extra: dict[str, Any] = {}
-    if app.domain is not None:
-        extra["Aliases"] = [app.domain.site]
-        extra["ViewerCertificate"] = cloudfront.ViewerCertificate(
+def _viewer(app: App, inputs: Inputs) -> dict[str, Any]:
+    """Aliases and viewer certificate: the site host with the us-east-1 certificate when
+    there is a domain, else the distribution's own *.cloudfront.net name."""
+    if app.domain is None:
+        return {
+            "ViewerCertificate": cloudfront.ViewerCertificate(CloudFrontDefaultCertificate=True)
+        }
+    return {
+        "Aliases": [app.domain.site],
+        "ViewerCertificate": cloudfront.ViewerCertificate(
             AcmCertificateArn=inputs.certificate("cloudfront"),
             SslSupportMethod="sni-only",
             MinimumProtocolVersion="TLSv1.2_2021",
-        )
-    else:
-        extra["ViewerCertificate"] = cloudfront.ViewerCertificate(CloudFrontDefaultCertificate=True)
+        ),
+    }
+
+
+def _bucket_origin(files: _Files) -> cloudfront.Origin:
+    return cloudfront.Origin(
+        Id=SITE_ORIGIN_ID,
+        DomainName=GetAtt(files.bucket, "RegionalDomainName"),
+        OriginAccessControlId=GetAtt(files.access, "Id"),
+        # Empty: the origin access control signs the requests, not a legacy origin access
+        # identity.
+        S3OriginConfig=cloudfront.S3OriginConfig(OriginAccessIdentity=""),
+    )
+
+
+def _distribution(
+    template: Template, app: App, cdn: Cdn, inputs: Inputs, files: _Files | None
+) -> cloudfront.Distribution:
+    if files is None or files.function is None:
+        raise ValueError("a static site needs its bucket and request function")
     distribution = cloudfront.Distribution(
         "Distribution",
         DistributionConfig=cloudfront.DistributionConfig(
@@ -183,19 +235,9 @@ def _distribution(
             Enabled=True,
             DefaultRootObject="index.html",
             HttpVersion="http2and3",
-            IPV6Enabled=True,
+            IPV6Enabled=IPV6_ENABLED,
             PriceClass="PriceClass_100",
-            Origins=[
-                cloudfront.Origin(
-                    Id=SITE_ORIGIN_ID,
-                    DomainName=GetAtt(bucket, "RegionalDomainName"),
-                    OriginAccessControlId=GetAtt(access, "Id"),
-                    # Empty: the origin access control signs the requests, not a legacy
-                    # origin access identity.
-                    S3OriginConfig=cloudfront.S3OriginConfig(OriginAccessIdentity=""),
-                ),
-                _api_origin(app, cdn, inputs),
-            ],
+            Origins=[_bucket_origin(files), _api_origin(app, cdn, inputs)],
             DefaultCacheBehavior=cloudfront.DefaultCacheBehavior(
                 TargetOriginId=SITE_ORIGIN_ID,
                 ViewerProtocolPolicy="redirect-to-https",
@@ -207,7 +249,7 @@ def _distribution(
                 FunctionAssociations=[
                     cloudfront.FunctionAssociation(
                         EventType="viewer-request",
-                        FunctionARN=GetAtt(function, "FunctionMetadata.FunctionARN"),
+                        FunctionARN=GetAtt(files.function, "FunctionMetadata.FunctionARN"),
                     )
                 ],
             ),
@@ -223,7 +265,7 @@ def _distribution(
                     Compress=True,
                 )
             ],
-            **extra,
+            **_viewer(app, inputs),
         ),
     )
     add(
@@ -235,12 +277,62 @@ def _distribution(
     return distribution
 
 
+def _app_distribution(
+    template: Template, app: App, cdn: Cdn, inputs: Inputs, files: _Files | None
+) -> cloudfront.Distribution:
+    """The app itself as the default behavior: every method, the app's own Cache-Control,
+    every viewer header but Host by the origin request policy; the assets from the bucket."""
+    origins = [_api_origin(app, cdn, inputs)]
+    behaviors = []
+    if files is not None and cdn.assets is not None:
+        origins.append(_bucket_origin(files))
+        behaviors.append(
+            cloudfront.CacheBehavior(
+                PathPattern=cdn.assets.path,
+                TargetOriginId=SITE_ORIGIN_ID,
+                ViewerProtocolPolicy="redirect-to-https",
+                AllowedMethods=READ_METHODS,
+                CachedMethods=READ_METHODS,
+                CachePolicyId=CACHING_OPTIMIZED_POLICY,
+                ResponseHeadersPolicyId=SECURITY_HEADERS_POLICY,
+                Compress=True,
+            )
+        )
+    extra: dict[str, Any] = {"CacheBehaviors": behaviors} if behaviors else {}
+    distribution = cloudfront.Distribution(
+        "Distribution",
+        DistributionConfig=cloudfront.DistributionConfig(
+            Comment=f"fargo {app.name}/{app.env}: app",
+            Enabled=True,
+            HttpVersion="http2and3",
+            IPV6Enabled=IPV6_ENABLED,
+            PriceClass="PriceClass_100",
+            Origins=origins,
+            DefaultCacheBehavior=cloudfront.DefaultCacheBehavior(
+                TargetOriginId=cdn.origin_id,
+                ViewerProtocolPolicy="redirect-to-https",
+                AllowedMethods=ALL_METHODS,
+                CachedMethods=READ_METHODS,
+                CachePolicyId=USE_ORIGIN_CACHE_CONTROL_QUERY_STRINGS_POLICY,
+                OriginRequestPolicyId=ALL_VIEWER_EXCEPT_HOST_POLICY,
+                Compress=True,
+            ),
+            **extra,
+            **_viewer(app, inputs),
+        ),
+    )
+    served = f", and {cdn.assets.path} from the bucket" if cdn.assets else ""
+    add(template, distribution, f"serves the app from the load balancer{served}, over HTTPS")
+    _skip_distribution_checks(distribution, has_domain=app.domain is not None)
+    return distribution
+
+
 def _api_origin(app: App, cdn: Cdn, inputs: Inputs) -> cloudfront.Origin:
     # CloudFront sends the secret on every request to the ALB; the ALB's rules require it.
     verify = origin_verify.header_value(inputs)
-    if app.domain is not None:
-        # The ALB's certificate names the API host, so CloudFront connects by that name.
-        domain: object = app.domain.api
+    if cdn.origin_host is not None:
+        # The ALB's certificate names this host, so CloudFront connects by that name.
+        domain: object = cdn.origin_host
         connection = cloudfront.CustomOriginConfig(
             OriginProtocolPolicy="https-only", OriginSSLProtocols=["TLSv1.2"]
         )

@@ -1,4 +1,14 @@
-"""An HTTP service's target group and listener rule, tuned for fast, safe rolling deploys."""
+"""An HTTP service's target group and listener rule, tuned for fast, safe rolling deploys.
+
+Behind the CDN. CloudFront's request to the load balancer carries a Host header: the
+origin's name where the behavior forwards no Host (the API path of `existing` and `static`:
+the API host, or the load balancer's own name), the viewer's where the cache policy keys on
+Host (the default behavior of `cdn: { app }`: the site host, or *.cloudfront.net). A rule
+is forwarded-to by CloudFront when it has no host condition or its host is one of those
+(`Cdn.fronts`); only those rules require CloudFront's secret header. A rule for any other
+host (`http: { host: api.example.com }` beside an app on `/*`) never sees CloudFront's
+requests, so it answers directly.
+"""
 
 from __future__ import annotations
 
@@ -62,7 +72,7 @@ def http_route(
                 Field="host-header", HostHeaderConfig=elbv2.HostHeaderConfig(Values=[route.host])
             )
         )
-    if app.cdn is not None:
+    if app.cdn is not None and app.cdn.fronts(route):
         # Only CloudFront knows the value: a request that comes around it matches no rule.
         conditions.append(
             elbv2.Condition(

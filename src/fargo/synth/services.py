@@ -8,7 +8,7 @@ from typing import Any
 from troposphere import GetAtt, Join, Ref, ecs, logs
 from troposphere import elasticloadbalancingv2 as elbv2
 
-from fargo.model.app import App, Service, StackKind
+from fargo.model.app import App, HttpRoute, Service, StackKind
 from fargo.synth.alarms import add_topic, data_alarms, http_errors_alarm, service_alarms
 from fargo.synth.common import Inputs, add, finish, new_template, output, skip_check
 from fargo.synth.containers import container
@@ -138,22 +138,28 @@ def _ecs_service(ctx: ServiceContext, task: ecs.TaskDefinition) -> None:
         "a failed rollout rolls back",
     )
     output(template, f"{prefix}ServiceName", GetAtt(ecs_service, "Name"))
-    if service.route is not None:
-        base = (service.route.path or "/").rstrip("*") or "/"
-        host = service.route.host
-        # With a domain, the load balancer answers HTTPS for the API host; plain HTTP
-        # only redirects there.
-        domain = ctx.app.domain
-        url = (
-            f"https://{host or domain.api}{base}"
-            if domain is not None
-            else f"http://{host}{base}"
-            if host
-            else Join("", ["http://", inputs.network("LoadBalancerDnsName"), base])
-        )
+    if service.route is not None and (url := _url(ctx.app, service.route, inputs)) is not None:
         output(template, f"{prefix}Url", url)
     add_scaling(ctx, ecs_service, target_group)
     service_alarms(ctx, ecs_service, target_group)
+
+
+def _url(app: App, route: HttpRoute, inputs: Inputs) -> str | Join | None:
+    """Where the service answers. Behind the CDN, that is the distribution: with a domain
+    fargo owns, the site host; otherwise a name this stack does not know (the edge stack's,
+    or the user's distribution's), so there is no output and `edge/urls.py` says it."""
+    base = (route.path or "/").rstrip("*") or "/"
+    host = route.host
+    domain, cdn = app.domain, app.cdn
+    if cdn is not None and cdn.fronts(route):
+        return f"https://{domain.site}{base}" if domain is not None and cdn.owned else None
+    # With a domain, the load balancer answers HTTPS for the API host; plain HTTP only
+    # redirects there.
+    if domain is not None:
+        return f"https://{host or domain.api}{base}"
+    if host:
+        return f"http://{host}{base}"
+    return Join("", ["http://", inputs.network("LoadBalancerDnsName"), base])
 
 
 def _capacity(service: Service) -> list[ecs.CapacityProviderStrategyItem]:

@@ -5,6 +5,10 @@ Every answer is the `{success, errors, messages, result}` envelope; lists add
 changed CNAME is overwritten in place (PUT), a new TXT or MX value is created (POST)
 beside the others, and a value fargo no longer wants is deleted by its id. Records fargo
 writes are not proxied: ACM validation and SES DKIM CNAMEs must resolve as written.
+
+Cloudflare has no ALIAS type: it takes a CNAME at the apex and flattens it, answering
+with the target's addresses (CNAME flattening, on for every zone), so an ALIAS is
+written and read as a CNAME.
 """
 
 from __future__ import annotations
@@ -78,7 +82,7 @@ class Cloudflare(RecordSetProvider):
         page = 1
         while True:
             params: dict[str, str | int] = {
-                "type": type,
+                "type": _api_type(type),
                 "name.exact": name,
                 "page": page,
                 "per_page": _PER_PAGE,
@@ -126,7 +130,7 @@ def _held(item: Mapping[str, Any], type: RecordType) -> Held:
 
 def _body(record: DnsRecord) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "type": record.type,
+        "type": _api_type(record.type),
         "name": record.name,
         "ttl": record.ttl if record.ttl == 1 else max(record.ttl, _MIN_TTL),
         "proxied": False,
@@ -138,6 +142,10 @@ def _body(record: DnsRecord) -> dict[str, Any]:
     else:
         body["content"] = record.value
     return body
+
+
+def _api_type(type: RecordType) -> str:
+    return "CNAME" if type == "ALIAS" else type
 
 
 def _message(response: httpx.Response) -> str:

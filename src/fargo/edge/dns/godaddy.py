@@ -3,7 +3,8 @@
 Authorization is `sso-key KEY:SECRET`. Names are relative to the domain (`@` is the
 apex). A PUT replaces every record of that type and name, so fargo sends the values the
 name keeps together with its own; when none is left, DELETE removes the set. GoDaddy's
-smallest TTL is 600 seconds.
+smallest TTL is 600 seconds. GoDaddy has no ALIAS records and takes no CNAME at the apex:
+a host at the apex is refused when fargo.yml is loaded, and `check_alias` says so too.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from fargo.edge.dns.api import Call, JsonApi
 from fargo.edge.dns.errors import DnsProviderError, DnsZoneNotFound
 from fargo.edge.dns.provider import Change, Held, RecordSetProvider
 from fargo.edge.dns.records import DnsRecord, RecordType, fqdn, mx_parts, relative_name
+from fargo.errors import InputError
 from fargo.images.retry import RetryPolicy
 
 GODADDY_API_URL = "https://api.godaddy.com"
@@ -55,6 +57,14 @@ class GoDaddy(RecordSetProvider):
     def __repr__(self) -> str:
         return f"GoDaddy({self.api.base_url!r}, key=<hidden>, secret=<hidden>)"
 
+    def check_alias(self, zone: str) -> None:
+        raise InputError(
+            f"godaddy cannot answer at the apex of {zone} with another host's addresses: "
+            "it has no ALIAS records and takes no CNAME there",
+            hint=f"use www.{zone}, or move the zone's DNS to a provider with apex aliases "
+            "(route53, cloudflare, porkbun, powerdns)",
+        )
+
     def _path(self, zone: str, name: str, type: str) -> str:
         relative = relative_name(name, zone) or "@"
         return f"/v1/domains/{quote(zone)}/records/{type}/{quote(relative, safe='@')}"
@@ -75,6 +85,8 @@ class GoDaddy(RecordSetProvider):
         return zone
 
     def _held(self, zone: str, name: str, type: RecordType) -> list[Held]:
+        if type == "ALIAS":
+            self.check_alias(zone)
         call = Call("read", f"{name} {type}", zone)
         items = self.api.send("GET", self._path(zone, name, type), call).json()
         return [_held(item, name, type) for item in items]

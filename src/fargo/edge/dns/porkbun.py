@@ -6,7 +6,8 @@ Records are single values with ids. fargo reads a name's values with
 rewrites every record of that name and type, so it is used only where the name holds
 that one record) and removes one by id with `dns/delete/{domain}/{id}`. Answers carry
 `status` `SUCCESS` or `ERROR` with a `message`; a refused key is an HTTP 400.
-Porkbun's smallest TTL is 600 seconds.
+Porkbun's smallest TTL is 600 seconds. Porkbun has an ALIAS type, which it answers with
+the target's addresses, at the apex too: fargo's ALIAS is written as one.
 """
 
 from __future__ import annotations

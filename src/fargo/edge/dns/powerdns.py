@@ -4,6 +4,11 @@ The API speaks in record sets: a zone's GET lists every rrset, and one PATCH rep
 (`REPLACE`) or drops (`DELETE`) whole sets at once, so all of an upsert's changes go in
 one request. Names and CNAME/MX targets are absolute with the trailing dot, TXT content
 is quoted; the zone's id is its name with the trailing dot.
+
+PowerDNS has ALIAS records, but serves one only when it may look the target up: it needs a
+`resolver` to ask and `expand-alias=yes`, else it answers the name's A and AAAA queries
+with nothing (its API still takes the record). `check_alias` reads both settings from the
+server's configuration and refuses an ALIAS it would not serve.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from fargo.edge.dns.api import Call, JsonApi
 from fargo.edge.dns.errors import DnsProviderError, DnsZoneNotFound
 from fargo.edge.dns.provider import Change, Held, RecordSetProvider
 from fargo.edge.dns.records import DnsRecord, RecordType, fqdn, presentation
+from fargo.errors import InputError
 from fargo.images.retry import RetryPolicy
 
 _AUTH_HINT = (
@@ -53,9 +59,27 @@ class PowerDns(RecordSetProvider):
         )
         # Disabled records are not values a name holds, but a REPLACE must keep them.
         self._disabled: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        self._serves_alias: bool | None = None
 
     def __repr__(self) -> str:
         return f"PowerDns({self.api.base_url!r}, server_id={self.server_id!r}, api_key=<hidden>)"
+
+    def check_alias(self, zone: str) -> None:
+        if self._serves_alias is None:
+            path = f"/servers/{quote(self.server_id, safe='')}/config"
+            config = self.api.send("GET", path, Call("read the settings for", "ALIAS", zone))
+            settings = {s["name"]: str(s.get("value", "")) for s in config.json()}
+            # An unset `resolver` reads back as "no".
+            resolver = settings.get("resolver", "").strip() not in ("", "no")
+            self._serves_alias = resolver and settings.get("expand-alias") == "yes"
+        if not self._serves_alias:
+            raise InputError(
+                f"powerdns would not serve an ALIAS record at the apex of {zone}: the "
+                f"server {self.server_id} has no `resolver` to look its target up, or "
+                "`expand-alias` is not yes",
+                hint="set resolver=<a recursive resolver's address> and expand-alias=yes in "
+                f"pdns.conf and restart PowerDNS, or use www.{zone}",
+            )
 
     def _zone_path(self, zone: str) -> str:
         return f"/servers/{quote(self.server_id, safe='')}/zones/{quote(zone + '.', safe='')}"
@@ -93,6 +117,8 @@ class PowerDns(RecordSetProvider):
         return []
 
     def _apply(self, zone: str, changes: Sequence[Change], operation: str) -> None:
+        if any(c.type == "ALIAS" and c.after for c in changes):
+            self.check_alias(zone)
         rrsets = [self._rrset(change) for change in changes]
         call = Call(operation, ", ".join(f"{c.name} {c.type}" for c in changes), zone)
         # REPLACE and DELETE name the whole set's end state: sending one twice is harmless.

@@ -8,6 +8,8 @@ name holds (`_held`) and writes the changes worked out here (`_apply`):
   that name (a google-site-verification TXT next to fargo's SPF stays).
 - `delete` removes a value only while the name still holds exactly that value, so a
   record a user has since pointed elsewhere is left alone; other values at the name stay.
+- An ALIAS (see `records.py`) is single-valued like a CNAME. `check_alias` refuses, before
+  anything is written, a zone whose provider cannot serve one.
 """
 
 from __future__ import annotations
@@ -46,6 +48,10 @@ class DnsProvider(Protocol):
 
     def delete(self, zone: str, records: Sequence[DnsRecord]) -> list[DnsRecord]:
         """Remove each value still held as given; return what was removed."""
+        ...
+
+    def check_alias(self, zone: str) -> None:
+        """Raise an `InputError` when `zone` here cannot hold an ALIAS record."""
         ...
 
 
@@ -108,7 +114,7 @@ def upsert_change(held: Sequence[Held], desired: Sequence[DnsRecord]) -> Change 
                 f"{first.name} is given {len(targets)} CNAME targets: {', '.join(sorted(targets))}",
                 hint="a name holds one CNAME; pick one target",
             )
-        if [h.record.value for h in held] == [first.value]:
+        if [h.record.data for h in held] == [first.data]:
             return None
         return Change(first.name, first.type, tuple(held), (first,))
     missing = list({r.value: r for r in desired if r.value not in values}.values())
@@ -144,12 +150,17 @@ class RecordSetProvider(ABC):
         zone = fqdn(zone)
         changes: list[Change] = []
         changed: list[DnsRecord] = []
-        for (name, type_), desired in _grouped(zone, records).items():
+        for (name, type_), given in _grouped(zone, records).items():
+            desired = [self._as_held(r) for r in given]
             change = upsert_change(self._held(zone, name, type_), desired)
             if change is not None:
                 changes.append(change)
                 added = {r.value for r in change.added}
-                changed.extend(r for r in desired if r.value in added)
+                written = [r for r in desired if r.value in added]
+                if not written and type_ not in MULTI_VALUED:
+                    # The same target written again: an alias whose AAAA came or went.
+                    written = list(change.after)
+                changed.extend(written)
         if changes:
             self._apply(zone, changes, "upsert")
         return changed
@@ -164,6 +175,16 @@ class RecordSetProvider(ABC):
         if changes:
             self._apply(zone, changes, "delete")
         return [h.record for change in changes for h in change.removed]
+
+    def check_alias(self, zone: str) -> None:  # noqa: B027 - most providers hold aliases
+        """Every provider holds aliases unless it says otherwise."""
+
+    def _as_held(self, record: DnsRecord) -> DnsRecord:
+        """`record` as `_held` reads it back once written. An ALIAS's target zone and dual
+        stack are Route 53's: elsewhere the provider looks the target's addresses up."""
+        if record.type == "ALIAS":
+            return replace(record, target_zone="", dual_stack=False)
+        return record
 
     @abstractmethod
     def find_zone(self, zone: str) -> str:

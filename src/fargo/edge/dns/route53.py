@@ -4,10 +4,17 @@ A hosted zone is found by name (the public one: a private zone of the same name 
 only inside its VPCs). One ChangeResourceRecordSets call carries all of an upsert's
 changes, and Route 53 applies them atomically. Its DELETE needs the set's exact TTL and
 values, which `_held` keeps as Route 53 spelled them.
+
+An ALIAS is Route 53's alias record set: an A set whose AliasTarget names the target and
+its hosted zone, and an AAAA set beside it when the target is dual-stack. Route 53 answers
+both with the target's addresses, at the apex too, and charges no queries for them. Like a
+CNAME, an alias replaces what the name answered: an AAAA set left beside an IPv4-only
+target would send IPv6 clients elsewhere, so it goes.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -18,6 +25,8 @@ from fargo.edge.dns.provider import Change, Held, RecordSetProvider
 from fargo.edge.dns.records import DnsRecord, RecordType, fqdn, presentation
 from fargo.errors import InputError
 
+# The record sets one alias is written as: A, and AAAA for a dual-stack target.
+_ALIAS_TYPES = ("A", "AAAA")
 # Route 53 lists names with octal escapes: `\052.example.com.` is `*.example.com.`.
 _OCTAL = re.compile(r"\\(\d{3})")
 
@@ -63,7 +72,12 @@ class Route53(RecordSetProvider):
     def find_zone(self, zone: str) -> str:
         return self.zone_id(zone)
 
+    def _as_held(self, record: DnsRecord) -> DnsRecord:
+        return record  # Route 53 holds an alias's target zone and its AAAA set
+
     def _held(self, zone: str, name: str, type: RecordType) -> list[Held]:
+        if type == "ALIAS":
+            return self._held_alias(zone, name)
         listing = self.aws.call(
             "route53",
             "list_resource_record_sets",
@@ -86,6 +100,39 @@ class Route53(RecordSetProvider):
                 ]
         return []
 
+    def _held_alias(self, zone: str, name: str) -> list[Held]:
+        """The name's A set as one held ALIAS: its alias target, or the addresses of a set
+        that is not an alias (a value fargo replaces, and never deletes). The handle keeps
+        the A and AAAA sets as listed, for a DELETE that matches them exactly."""
+        listing = self.aws.call(
+            "route53",
+            "list_resource_record_sets",
+            HostedZoneId=self.zone_id(zone),
+            StartRecordName=name,
+            StartRecordType="A",
+            MaxItems="10",
+        )
+        sets = {
+            rrset["Type"]: rrset
+            for rrset in listing["ResourceRecordSets"]
+            if _name(rrset["Name"]) == name
+            and rrset["Type"] in _ALIAS_TYPES
+            and "SetIdentifier" not in rrset
+        }
+        if not sets:
+            return []
+        a, aaaa = sets.get("A", {}), sets.get("AAAA", {})
+        target = a.get("AliasTarget", {})
+        value = target.get("DNSName") or " ".join(r["Value"] for r in a.get("ResourceRecords", []))
+        record = DnsRecord(
+            name,
+            "ALIAS",
+            value,
+            target_zone=target.get("HostedZoneId", ""),
+            dual_stack=bool(target) and _target(aaaa) == fqdn(value),
+        )
+        return [Held(record, json.dumps(sets))]
+
     def _apply(self, zone: str, changes: Sequence[Change], operation: str) -> None:
         self.aws.call(
             "route53",
@@ -93,7 +140,13 @@ class Route53(RecordSetProvider):
             HostedZoneId=self.zone_id(zone),
             ChangeBatch={
                 "Comment": f"fargo {operation}",
-                "Changes": [_change(change) for change in changes],
+                "Changes": [
+                    edit
+                    for change in changes
+                    for edit in (
+                        _alias_changes(change) if change.type == "ALIAS" else [_change(change)]
+                    )
+                ],
             },
         )
 
@@ -112,6 +165,43 @@ def _change(change: Change) -> dict[str, Any]:
             "ResourceRecords": [{"Value": value} for value in values],
         },
     }
+
+
+def _alias_changes(change: Change) -> list[dict[str, Any]]:
+    held: dict[str, dict[str, Any]] = json.loads(change.before[0].handle) if change.before else {}
+    if not change.after:
+        # `delete_change` found the A set pointing at fargo's target; an AAAA set goes
+        # with it only while it points there too.
+        value = change.before[0].record.value
+        return [
+            {"Action": "DELETE", "ResourceRecordSet": rrset}
+            for rrset in held.values()
+            if _target(rrset) == value
+        ]
+    record = change.after[0]
+    if not record.target_zone:
+        raise ValueError(f"{record}: a Route 53 alias needs the target's hosted zone id")
+    target = {
+        "HostedZoneId": record.target_zone,
+        "DNSName": f"{record.value}.",
+        # The target's own health is CloudFront's and the load balancer's business.
+        "EvaluateTargetHealth": False,
+    }
+    edits: list[dict[str, Any]] = [
+        {
+            "Action": "UPSERT",
+            "ResourceRecordSet": {"Name": f"{change.name}.", "Type": t, "AliasTarget": target},
+        }
+        for t in (_ALIAS_TYPES if record.dual_stack else ("A",))
+    ]
+    if not record.dual_stack and "AAAA" in held:
+        edits.append({"Action": "DELETE", "ResourceRecordSet": held["AAAA"]})
+    return edits
+
+
+def _target(rrset: dict[str, Any]) -> str:
+    """The alias target a record set names, "" for a set that is not an alias."""
+    return fqdn(rrset.get("AliasTarget", {}).get("DNSName", ""))
 
 
 def _name(listed: str) -> str:

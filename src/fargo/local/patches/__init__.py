@@ -23,6 +23,7 @@ from . import (
     elasticache,
     generated_secrets,
     rds,
+    route53,
     s3,
     scheduler,
     secrets_manager,
@@ -65,6 +66,7 @@ PATCHES: dict[str, Callable[[], None]] = {
     "ecr-describe-missing-images": ecr_images.refuse_missing_images,
     "codebuild-runs-builds": codebuild.run_builds,
     "cloudfront-etag-if-match": cloudfront.refuse_stale_if_match,
+    "route53-cname-alone": route53.refuse_cname_beside_other_sets,
 }
 
 

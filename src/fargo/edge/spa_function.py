@@ -1,0 +1,66 @@
+"""The CloudFront Function that serves a single-page app's shell on a distribution fargo does
+not own (`cdn: { existing, spa_errors: function }`).
+
+The distribution is not in a stack, so neither is its function: it is made through the
+CloudFront API, found again by its name (`fargo-<app>-<env>-spa`), updated only when its
+code differs, and published so the distribution runs the LIVE stage.
+"""
+
+from __future__ import annotations
+
+from fargo.aws.facade import Aws
+from fargo.errors import AwsError
+from fargo.model.app import App
+from fargo.synth.site_function import RUNTIME, SPA_FALLBACK
+
+_COMMENT = "single-page app fallback on the default behavior (made by fargo)"
+
+
+def function_name(app: App) -> str:
+    return f"fargo-{app.name}-{app.env}-spa"
+
+
+def ensure_function(aws: Aws, name: str) -> str:
+    """The ARN of the published function `name` running the SPA fallback."""
+    code = SPA_FALLBACK.encode()
+    config = {"Comment": _COMMENT, "Runtime": RUNTIME}
+    try:
+        found = aws.call("cloudfront", "get_function", Name=name, Stage="DEVELOPMENT")
+    except AwsError as error:
+        if error.code != "NoSuchFunctionExists":
+            raise
+        found = None
+    if found is None:
+        made = aws.call(
+            "cloudfront", "create_function", Name=name, FunctionConfig=config, FunctionCode=code
+        )
+        etag = made["ETag"]
+    elif found["FunctionCode"].read() != code:
+        made = aws.call(
+            "cloudfront",
+            "update_function",
+            Name=name,
+            IfMatch=found["ETag"],
+            FunctionConfig=config,
+            FunctionCode=code,
+        )
+        etag = made["ETag"]
+    else:
+        etag = found["ETag"]
+        summary = aws.call("cloudfront", "describe_function", Name=name, Stage="DEVELOPMENT")
+        if summary["FunctionSummary"]["Status"] != "UNPUBLISHED":
+            return str(summary["FunctionSummary"]["FunctionMetadata"]["FunctionARN"])
+    published = aws.call("cloudfront", "publish_function", Name=name, IfMatch=etag)
+    return str(published["FunctionSummary"]["FunctionMetadata"]["FunctionARN"])
+
+
+def delete_function(aws: Aws, name: str) -> bool:
+    """Delete `name`; False when it is already gone."""
+    try:
+        found = aws.call("cloudfront", "describe_function", Name=name, Stage="DEVELOPMENT")
+    except AwsError as error:
+        if error.code == "NoSuchFunctionExists":
+            return False
+        raise
+    aws.call("cloudfront", "delete_function", Name=name, IfMatch=found["ETag"])
+    return True
