@@ -17,6 +17,8 @@ from fargo.manifest.load import LoadedManifest, load_manifest
 from fargo.model import App, build_app
 from fargo.model.app import DEPLOY_ORDER, StackKind
 from fargo.plan import Plan, Planner
+from fargo.plan.checks import Findings, PreflightFailed
+from fargo.preflight import Preflight, run_checks
 from fargo.progress import Reporter, SilentReporter
 from fargo.status import StatusReport, read_status
 from fargo.synth import StackTemplate, synth
@@ -77,13 +79,29 @@ class Deployer:
             poll_seconds=poll,
         )
 
+    def preflight(self, *, deploying: bool) -> Findings:
+        """The pre-flight checks (read-only); `PreflightFailed` (exit 2) if any failed."""
+        found = run_checks(
+            Preflight(
+                self.app,
+                self.aws,
+                lambda: self.edge.dns,
+                self.edge.aws_in,
+                deploying=deploying,
+            )
+        )
+        if found.failed:
+            raise PreflightFailed(found)
+        return found
+
     def plan(self) -> Plan:
         """The plan, shown and not applied; its change sets are removed again."""
+        checked = self.preflight(deploying=False)
         plan = self.planner.plan(self.templates, self.retired)
         DisplayOnlyExecutor(self.cloudformation).apply(plan)
         if self.edge.needed:
             plan = replace(plan, edge=tuple(self.edge.preview(plan.deployed_outputs)))
-        return plan
+        return replace(plan, checks=checked.checks, warnings=checked.warnings)
 
     @property
     def retired(self) -> tuple[str, ...]:
@@ -97,12 +115,18 @@ class Deployer:
         return Publisher(self.aws, self.reporter).publish(self.app, services)
 
     def deploy(self) -> tuple[Plan, DeployResult]:
-        # Images first: a failed build or push leaves every stack as it was. Then the
-        # certificates, whose ARNs the listener and the site's distribution take.
+        # The checks before anything is written: a zone, secret or distribution that is
+        # not there stops the deploy with nothing changed. Then images: a failed build or
+        # push leaves every stack as it was. Then the certificates, whose ARNs the
+        # listener and the site's distribution take.
+        checked = self.preflight(deploying=True)
+        for warning in checked.warnings:
+            self.reporter.note(warning.render())
         self.edge.check()
         self.planner.images = self.publish()
         self.planner.certificates = self.edge.certificates()
         plan = self.planner.plan(self.templates, self.retired)
+        plan = replace(plan, checks=checked.checks, warnings=checked.warnings)
         executor = Executor(
             self.cloudformation,
             self.planner,

@@ -263,7 +263,7 @@ class FakeGoDaddy(FakeDnsApi):
     def is_write(self, method: str, path: str) -> bool:
         return method in ("PUT", "DELETE", "PATCH", "POST")
 
-    def route(  # noqa: PLR0911 - one answer per route and refusal
+    def route(  # noqa: PLR0911, PLR0912 - one answer per route and refusal
         self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: Any
     ) -> Reply:
         key, secret = self.credentials
@@ -271,6 +271,12 @@ class FakeGoDaddy(FakeDnsApi):
             return 401, self.error(
                 401, "Unable to authenticate your request", "UNABLE_TO_AUTHENTICATE"
             )
+        domain_only = re.fullmatch(r"/v1/domains/([^/]+)", path)
+        if method == "GET" and domain_only is not None:
+            # The domain's details (trimmed to what identifies it), 404 when not held.
+            if domain_only.group(1) != self.zone:
+                return 404, self.error(404, "Domain not found", "NOT_FOUND")
+            return 200, {"domain": self.zone, "domainId": 1002003, "status": "ACTIVE"}
         match = re.fullmatch(r"/v1/domains/([^/]+)/records/([A-Z]+)/([^/]+)", path)
         if match is None:
             return 404, self.error(404, f"no route {path}", "NOT_FOUND")

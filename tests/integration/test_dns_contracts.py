@@ -244,6 +244,30 @@ def test_cloudflare_zone_the_token_cannot_see_is_bad_input() -> None:
         fake.stop()
 
 
+def test_find_zone_reads_only_and_names_a_zone_the_account_lacks(case: Case) -> None:
+    assert case.provider.find_zone(ZONE)
+    assert case.provider.find_zone(f"{ZONE.upper()}.")
+    assert case.fake.writes == []
+
+    with pytest.raises(DnsZoneNotFound) as caught:
+        case.provider.find_zone("other.org")
+
+    assert caught.value.exit_code == 2
+    assert f"{case.kind}: no" in caught.value.message
+    assert "other.org" in caught.value.message
+    assert case.fake.writes == []
+
+
+def test_find_zone_with_refused_credentials_is_a_provider_error(case: Case) -> None:
+    wrong = tuple(f"wrong-{c}" for c in PROVIDERS[case.kind][1])
+
+    with pytest.raises(DnsProviderError) as caught:
+        case.provider_with(wrong).find_zone(ZONE)
+
+    assert not isinstance(caught.value, DnsZoneNotFound)
+    assert CREDENTIAL[case.kind] in (caught.value.hint or "")
+
+
 # -- ALIAS at the apex -----------------------------------------------------------------------
 
 

@@ -12,7 +12,7 @@ import dns.rdatatype
 import httpx
 import pytest
 
-from fargo.edge.dns.errors import DnsProviderError
+from fargo.edge.dns.errors import DnsProviderError, DnsZoneNotFound
 from fargo.edge.dns.factory import provider_from_env
 from fargo.edge.dns.provider import DnsProvider
 from fargo.edge.dns.records import DnsRecord
@@ -185,6 +185,19 @@ def test_a_wrong_api_key_fails_with_a_hint_and_no_secret(pdns: PowerDns, zone: s
     assert "FARGO_POWERDNS_API_KEY" in error.hint
     assert wrong not in error.render()
     assert wrong not in repr(provider)
+
+
+def test_find_zone_finds_a_served_zone_and_names_one_the_server_lacks(
+    provider: DnsProvider, zone: str, transport: CountingTransport
+) -> None:
+    assert provider.find_zone(zone) == f"{zone}."
+
+    with pytest.raises(DnsZoneNotFound) as caught:
+        provider.find_zone(f"missing-{zone}")
+
+    assert caught.value.exit_code == 2
+    assert f"has no zone missing-{zone}" in caught.value.message
+    assert transport.patches == 0
 
 
 # -- ALIAS at the apex ---------------------------------------------------------------------

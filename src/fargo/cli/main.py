@@ -16,6 +16,7 @@ from fargo.cli.common import deployer_for, handle_errors, manifest_options, targ
 from fargo.cli.images import build_command, image_group, push_command
 from fargo.cli.previews import previews_group
 from fargo.cli.render import print_deploy, print_destroy, print_status
+from fargo.cli.secrets import secrets_group
 from fargo.errors import UnsafeChange
 from fargo.execute.executor import refuse_unsafe
 from fargo.execute.purge import refuse_purge
@@ -232,6 +233,7 @@ cli.add_command(push_command)
 cli.add_command(build_command)
 cli.add_command(image_group)
 cli.add_command(previews_group)
+cli.add_command(secrets_group)
 
 
 def main() -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from fargo.edge import spa_errors
 from fargo.edge.diff import config_diff
 from fargo.edge.distribution import attach, detach, preview, update
 from fargo.edge.dns.aliases import alias_hosts
+from fargo.edge.dns.errors import MissingDnsCredentials
 from fargo.edge.dns.factory import provider_from_env
 from fargo.edge.dns.provider import DnsProvider
 from fargo.edge.dns.records import TARGET_TYPES, DnsRecord
@@ -83,7 +85,7 @@ class EdgeStage:
     ) -> None:
         self.app = app
         self.aws = aws
-        self._aws_in = aws_in
+        self.aws_in = aws_in
         self._cloudfront_aws: Aws | None = None
         # A certificate's validation records never change: read once per command.
         self._validation: dict[str, list[DnsRecord]] = {}
@@ -225,7 +227,7 @@ class EdgeStage:
         if scope != "cloudfront":
             return self.aws
         if self._cloudfront_aws is None:
-            self._cloudfront_aws = self._aws_in(CLOUDFRONT_REGION)
+            self._cloudfront_aws = self.aws_in(CLOUDFRONT_REGION)
         return self._cloudfront_aws
 
     def _splice(
@@ -383,7 +385,10 @@ class EdgeStage:
         lines: list[str] = []
         domain = self.app.domain
         if domain is not None:
-            self._check_aliases()
+            # Without the provider's credentials the alias is not checked either: the
+            # records below say so.
+            with suppress(MissingDnsCredentials):
+                self._check_aliases()
             ledger = self.ledger.read()
             scopes = (["regional"] if self.app.api_hosts else []) + (
                 ["cloudfront"] if self.app.cdn and self.app.cdn.owned else []
@@ -392,10 +397,7 @@ class EdgeStage:
                 if scope not in ledger.certificates:
                     host = domain.api if scope == "regional" else domain.site
                     lines.append(f"+ certificate ({scope}) for {host}")
-            for record in wanted_records(self.app, outputs):
-                held = self.dns.records(domain.name, record.name, record.type)
-                if record not in held:
-                    lines.append(f"+ DNS {record} at {domain.dns}")
+            lines.extend(self._preview_records(outputs))
         lines.extend(self._preview_site(outputs))
         cdn = self.app.cdn
         if (
@@ -412,6 +414,24 @@ class EdgeStage:
             diff = self._spa_errors_diff(cdn.existing)
             lines.extend(f"~ CloudFront {cdn.existing}: {line}" for line in diff)
         return lines
+
+    def _preview_records(self, outputs: dict[StackKind, dict[str, str]]) -> list[str]:
+        """The records deploy would write; without the provider's credentials (plan may run
+        without them) each one is shown as not checked."""
+        domain = self.app.domain
+        if domain is None:
+            return []
+        wanted = wanted_records(self.app, outputs)
+        try:
+            dns = self.dns
+        except MissingDnsCredentials as error:
+            unset = " and ".join(error.variables)
+            return [f"? DNS {r} at {domain.dns} (not checked: {unset} not set)" for r in wanted]
+        return [
+            f"+ DNS {record} at {domain.dns}"
+            for record in wanted
+            if record not in dns.records(domain.name, record.name, record.type)
+        ]
 
     def _preview_site(self, outputs: dict[StackKind, dict[str, str]]) -> list[str]:
         source = self._site_source()

@@ -16,6 +16,7 @@ from typing import Literal
 from fargo.aws.cloudformation import ChangeSet, CloudFormation, DeployedStack, ResourceChange
 from fargo.errors import AwsError
 from fargo.model.app import StackKind
+from fargo.plan.checks import Check, PlanWarning
 from fargo.plan.compare import same_template
 from fargo.plan.guard import UnsafeChange, unsafe_changes
 from fargo.progress import Reporter
@@ -65,6 +66,9 @@ class Plan:
     removals: tuple[StackRemoval, ...] = field(default_factory=tuple)
     # What deploy would do outside CloudFormation: certificates, DNS records, the splice.
     edge: tuple[str, ...] = field(default_factory=tuple)
+    # The pre-flight checks' results and warnings (fargo.plan.checks).
+    checks: tuple[Check, ...] = field(default_factory=tuple)
+    warnings: tuple[PlanWarning, ...] = field(default_factory=tuple)
 
     @property
     def unchanged(self) -> bool:

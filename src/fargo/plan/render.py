@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from fargo.plan.checks import render_findings
 from fargo.plan.planner import Plan, StackPlan
 
 _SIGNS = {"Add": "+", "Modify": "~", "Remove": "-", "Dynamic": "?", "Import": ">"}
 
 
 def render_plan(plan: Plan) -> str:
-    lines: list[str] = []
+    lines = render_findings(plan.checks, plan.warnings)
     for stack in plan.stacks:
         lines.append(f"{stack.name}: {_headline(stack)}")
         for change in stack.changes:
@@ -49,6 +50,8 @@ def plan_json(plan: Plan) -> dict[str, Any]:
     return {
         "unchanged": plan.unchanged,
         "edge": list(plan.edge),
+        "checks": [c.to_json() for c in plan.checks],
+        "warnings": [w.to_json() for w in plan.warnings],
         "stacks": [
             {
                 "name": s.name,

@@ -73,6 +73,9 @@ class Cloudflare(RecordSetProvider):
             self._zone_ids[zone] = ids[0]
         return self._zone_ids[zone]
 
+    def find_zone(self, zone: str) -> str:
+        return self.zone_id(zone)
+
     def _held(self, zone: str, name: str, type: RecordType) -> list[Held]:
         path = f"/zones/{self.zone_id(zone, f'{name} {type}')}/dns_records"
         held: list[Held] = []

@@ -32,10 +32,19 @@ class DnsZoneNotFound(InputError):  # noqa: N818 - reads as what the user meets
     """The zone named in fargo.yml is not one the provider's credentials can see."""
 
 
-def missing_credentials(provider: str, variables: list[str]) -> InputError:
+class MissingDnsCredentials(InputError):  # noqa: N818 - reads as what the user meets
+    """A variable the DNS provider's credentials come from is not set."""
+
+    def __init__(self, message: str, *, hint: str, variables: list[str]) -> None:
+        super().__init__(message, hint=hint)
+        self.variables = variables
+
+
+def missing_credentials(provider: str, variables: list[str]) -> MissingDnsCredentials:
     names = " and ".join(variables)
-    return InputError(
+    return MissingDnsCredentials(
         f"DNS provider {provider} needs {names} in the environment",
         hint=f"export {' '.join(f'{v}=...' for v in variables)}; fargo reads DNS "
         "credentials only from the environment, never from fargo.yml",
+        variables=variables,
     )

@@ -16,8 +16,9 @@ from urllib.parse import quote
 import httpx
 
 from fargo.edge.dns.api import Call, JsonApi
+from fargo.edge.dns.errors import DnsProviderError, DnsZoneNotFound
 from fargo.edge.dns.provider import Change, Held, RecordSetProvider
-from fargo.edge.dns.records import DnsRecord, RecordType, mx_parts, relative_name
+from fargo.edge.dns.records import DnsRecord, RecordType, fqdn, mx_parts, relative_name
 from fargo.errors import InputError
 from fargo.images.retry import RetryPolicy
 
@@ -67,6 +68,21 @@ class GoDaddy(RecordSetProvider):
     def _path(self, zone: str, name: str, type: str) -> str:
         relative = relative_name(name, zone) or "@"
         return f"/v1/domains/{quote(zone)}/records/{type}/{quote(relative, safe='@')}"
+
+    def find_zone(self, zone: str) -> str:
+        zone = fqdn(zone)
+        call = Call("find zone", zone, zone)
+        try:
+            self.api.send("GET", f"/v1/domains/{quote(zone)}", call)
+        except DnsProviderError as error:
+            if error.status != httpx.codes.NOT_FOUND:
+                raise
+            raise DnsZoneNotFound(
+                f"godaddy: no domain named {zone} in the account of GODADDY_API_KEY",
+                hint=f"use the key pair of the GoDaddy account that holds {zone}, or set "
+                "domain.dns to the provider that serves it",
+            ) from None
+        return zone
 
     def _held(self, zone: str, name: str, type: RecordType) -> list[Held]:
         if type == "ALIAS":

@@ -20,8 +20,9 @@ from urllib.parse import quote
 import httpx
 
 from fargo.edge.dns.api import Call, JsonApi
+from fargo.edge.dns.errors import DnsProviderError, DnsZoneNotFound
 from fargo.edge.dns.provider import Change, Held, RecordSetProvider
-from fargo.edge.dns.records import DnsRecord, RecordType, mx_parts, relative_name
+from fargo.edge.dns.records import DnsRecord, RecordType, fqdn, mx_parts, relative_name
 from fargo.images.retry import RetryPolicy
 
 PORKBUN_API_URL = "https://api.porkbun.com/api/json/v3"
@@ -58,6 +59,23 @@ class Porkbun(RecordSetProvider):
 
     def __repr__(self) -> str:
         return f"Porkbun({self.api.base_url!r}, api_key=<hidden>, secret_api_key=<hidden>)"
+
+    def find_zone(self, zone: str) -> str:
+        """Reads the apex's NS records: the smallest read Porkbun answers for a domain only
+        when the keys' account holds it."""
+        zone = fqdn(zone)
+        path = _by_name_type("retrieveByNameType", zone, zone, "NS")
+        try:
+            self._post(path, Call("find zone", zone, zone), {}, idempotent=True)
+        except DnsProviderError as error:
+            if "invalid domain" not in str(error).lower():
+                raise
+            raise DnsZoneNotFound(
+                f"porkbun: no domain named {zone} in the account of PORKBUN_API_KEY",
+                hint=f"use the keys of the Porkbun account that holds {zone}, or set "
+                "domain.dns to the provider that serves it",
+            ) from None
+        return zone
 
     def _held(self, zone: str, name: str, type: RecordType) -> list[Held]:
         path = _by_name_type("retrieveByNameType", zone, name, type)

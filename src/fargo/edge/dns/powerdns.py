@@ -20,6 +20,7 @@ from urllib.parse import quote
 import httpx
 
 from fargo.edge.dns.api import Call, JsonApi
+from fargo.edge.dns.errors import DnsProviderError, DnsZoneNotFound
 from fargo.edge.dns.provider import Change, Held, RecordSetProvider
 from fargo.edge.dns.records import DnsRecord, RecordType, fqdn, presentation
 from fargo.errors import InputError
@@ -82,6 +83,23 @@ class PowerDns(RecordSetProvider):
 
     def _zone_path(self, zone: str) -> str:
         return f"/servers/{quote(self.server_id, safe='')}/zones/{quote(zone + '.', safe='')}"
+
+    def find_zone(self, zone: str) -> str:
+        zone = fqdn(zone)
+        call = Call("find zone", zone, zone)
+        try:
+            # `rrsets=false`: the zone's metadata only, not every record it holds.
+            self.api.send("GET", self._zone_path(zone), call, params={"rrsets": "false"})
+        except DnsProviderError as error:
+            # PowerDNS answers 404 for a zone it does not serve (older versions: 422).
+            if error.status not in (404, 422):
+                raise
+            raise DnsZoneNotFound(
+                f"powerdns: server {self.server_id} at {self.api.base_url} has no zone {zone}",
+                hint=f"create the zone {zone} on that server (pdnsutil create-zone {zone}), "
+                "or set FARGO_POWERDNS_SERVER_ID to the server that has it",
+            ) from None
+        return f"{zone}."
 
     def _held(self, zone: str, name: str, type: RecordType) -> list[Held]:
         call = Call("read", f"{name} {type}", zone)

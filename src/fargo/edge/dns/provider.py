@@ -33,6 +33,11 @@ from fargo.errors import InputError
 class DnsProvider(Protocol):
     name: str
 
+    def find_zone(self, zone: str) -> str:
+        """The provider's handle on `zone` (an id, or its name), read-only; raises
+        `DnsZoneNotFound` when the credentials cannot see it."""
+        ...
+
     def records(self, zone: str, name: str, type: str) -> list[DnsRecord]:
         """The values `name` holds for `type`, in canonical form (see `records.py`)."""
         ...
@@ -180,6 +185,10 @@ class RecordSetProvider(ABC):
         if record.type == "ALIAS":
             return replace(record, target_zone="", dual_stack=False)
         return record
+
+    @abstractmethod
+    def find_zone(self, zone: str) -> str:
+        """See `DnsProvider.find_zone`."""
 
     @abstractmethod
     def _held(self, zone: str, name: str, type: RecordType) -> list[Held]:

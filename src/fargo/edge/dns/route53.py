@@ -69,6 +69,9 @@ class Route53(RecordSetProvider):
             self._zone_ids[zone] = public[0]["Id"].removeprefix("/hostedzone/")
         return self._zone_ids[zone]
 
+    def find_zone(self, zone: str) -> str:
+        return self.zone_id(zone)
+
     def _as_held(self, record: DnsRecord) -> DnsRecord:
         return record  # Route 53 holds an alias's target zone and its AAAA set
 
