@@ -14,15 +14,18 @@ from fargo.deployer import Deployer, Target, open_deployer
 FARGO = [sys.executable, "-m", "fargo"]
 
 
-def run_fargo(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run_fargo(
+    *args: str, env: dict[str, str] | None = None, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`stdin`: what the command reads (a secret's value); without it, no input at all."""
     return subprocess.run(
         [*FARGO, *args],
         capture_output=True,
         text=True,
         check=False,
         env={**os.environ, **(env or {})},
-        stdin=subprocess.DEVNULL,
         timeout=300,
+        **({"input": stdin} if stdin is not None else {"stdin": subprocess.DEVNULL}),
     )
 
 

@@ -6,7 +6,6 @@ error pages, an ECR image not pushed yet) do not stop anything."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import textwrap
 from pathlib import Path
@@ -15,7 +14,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.emulator.helpers import FARGO, edit, last_updated, run_fargo
+from tests.emulator.helpers import edit, last_updated, run_fargo
 from tests.fixtures.cloudfront import load
 from tests.integration.powerdns import PowerDns
 
@@ -41,17 +40,7 @@ def write(tmp_path: Path, extra: str = "", image: str = NGINX, service: str = ""
 
 
 def fargo(*args: str, endpoint: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    if stdin is None:
-        return run_fargo(*args, "--endpoint-url", endpoint)
-    return subprocess.run(
-        [*FARGO, *args, "--endpoint-url", endpoint],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        check=False,
-        env=dict(os.environ),
-        timeout=300,
-    )
+    return run_fargo(*args, "--endpoint-url", endpoint, stdin=stdin)
 
 
 def checks_of(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
