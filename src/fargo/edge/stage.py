@@ -303,7 +303,10 @@ class EdgeStage:
             if undone.found
             else f"CloudFront {record.distribution}: not found, nothing to restore"
         ]
-        if delete_function(self.aws, record.function_name):
+        detached = record.distribution if undone.found else None
+        if delete_function(
+            self.aws, record.function_name, detached_from=detached, poll_seconds=self.poll_seconds
+        ):
             done.append(f"CloudFront function {record.function_name} deleted")
         ledger.spa_errors = None
         self.ledger.write(ledger)
