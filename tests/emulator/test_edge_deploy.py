@@ -89,7 +89,13 @@ def test_deploy_splices_once_and_destroy_restores_the_original(
 
     status = run_fargo("status", "-f", str(manifest), "--endpoint-url", emulator_endpoint, "--json")
     assert status.returncode == 0, status.stderr
-    assert json.loads(status.stdout)["edge"]["splice"] == ledger["splice"]
+    report = json.loads(status.stdout)
+    assert report["edge"]["splice"] == ledger["splice"]
+    # The services stack cannot know the distribution's name; status reads it from
+    # CloudFront: the first of the rich fixture's aliases, and the path spliced in.
+    assert {s["name"]: s["url"] for s in report["services"]} == {
+        "api": "https://www.example.com/api/"
+    }
 
     counter = CallCounter()
     _, result = deployer(manifest, emulator_endpoint, counter=counter).deploy()

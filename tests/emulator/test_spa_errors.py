@@ -73,6 +73,13 @@ def test_deploy_replaces_the_error_pages_and_destroy_restores_them_exactly(
         == (original["DefaultCacheBehavior"]["FunctionAssociations"])
     )
 
+    # Without an alias, the API answers on the distribution's own name.
+    shown = run_fargo("status", "-f", str(manifest), "--endpoint-url", emulator_endpoint)
+    assert shown.returncode == 0, shown.stderr
+    name = cloudfront.get_distribution(Id=distribution)["Distribution"]["DomainName"]
+    assert name.endswith(".cloudfront.net")
+    assert f"https://{name}/api/" in shown.stdout
+
     counter = CallCounter()
     _, result = deployer(manifest, emulator_endpoint, counter=counter).deploy()
     assert not result.changed
