@@ -11,22 +11,21 @@ from collections.abc import Iterator
 import pytest
 from botocore.stub import Stubber
 
-from fargo.aws.facade import Aws, AwsConfig
+from fargo.aws.facade import Aws
 from fargo.edge.urls import cdn_urls
 from fargo.manifest.load import parse_manifest
 from fargo.model import build_app
-from tests.unit.test_synth_cdn_app import MANIFEST
+from tests.unit.stubbed_aws import stubbed
+from tests.unit.test_synth_cdn_app import MANIFEST, with_cdn
 
 EDGE = {"DistributionDomainName": "d111111abcdef8.cloudfront.net"}
 
 
-@pytest.fixture
-def aws() -> Iterator[Aws]:
-    """A facade whose CloudFront answers nothing: any call fails the test."""
-    facade = Aws(AwsConfig(region="us-east-1", static_credentials=("AKIDEXAMPLE", "secret")))
-    with Stubber(facade.client("cloudfront")) as stubber:
-        yield facade
-        stubber.assert_no_pending_responses()
+@pytest.fixture(autouse=True)
+def cloudfront(aws: Aws) -> Iterator[Stubber]:
+    """CloudFront answers nothing: any call fails the test."""
+    with stubbed(aws, "cloudfront") as stubber:
+        yield stubber
 
 
 def test_the_app_behind_fargo_s_distribution_answers_on_its_name(aws: Aws) -> None:
@@ -43,10 +42,7 @@ def test_nothing_before_the_edge_stack_exists(aws: Aws) -> None:
 
 
 def test_a_service_not_behind_the_distribution_reads_nothing(aws: Aws) -> None:
-    text = MANIFEST.replace(
-        "cdn: { app: true, assets: { path: /_next/static/*, dir: ./web/.next/static } }",
-        "cdn: { existing: E2ABCDEF123456, path: /api/* }",
-    ).split("environments:")[0]
+    text = with_cdn("{ existing: E2ABCDEF123456, path: /api/* }")
     app = build_app(parse_manifest(text, "fargo.yml", None, {}))
     api = [s for s in app.services if s.name == "api"]
     # The Stubber has no answer queued: a GetDistribution would fail here.

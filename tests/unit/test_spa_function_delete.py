@@ -16,48 +16,21 @@ from typing import Any
 import pytest
 from botocore.stub import Stubber
 
-from fargo.aws.facade import Aws, AwsConfig
+from fargo.aws.facade import Aws
 from fargo.edge.spa_function import delete_function
 from fargo.errors import EXIT_FAILED, AwsError
 from tests.fixtures.cloudfront import load
+from tests.unit.stubbed_aws import FakeTime, stubbed
 
 NAME = "fargo-shop-prod-spa"
 DISTRIBUTION = "E2ABCDEF123456"
 ETAG = "E3UN6WX5RRO2AG"
 
 
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
-@pytest.fixture
-def time() -> FakeTime:
-    return FakeTime()
-
-
-@pytest.fixture
-def aws(time: FakeTime) -> Aws:
-    return Aws(
-        AwsConfig(region="us-east-1", static_credentials=("AKIDEXAMPLE", "secret")),
-        clock=time.clock,
-        sleep=time.sleep,
-    )
-
-
 @pytest.fixture
 def cloudfront(aws: Aws) -> Iterator[Stubber]:
-    with Stubber(aws.client("cloudfront")) as stubber:
+    with stubbed(aws, "cloudfront") as stubber:
         yield stubber
-        stubber.assert_no_pending_responses()
 
 
 def expect_function(cloudfront: Stubber) -> None:

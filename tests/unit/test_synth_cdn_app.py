@@ -42,6 +42,14 @@ environments:
 """
 
 
+def with_cdn(cdn: str) -> str:
+    """The manifest without its environments, with `cdn: CDN` in place of its own."""
+    return MANIFEST.replace(
+        "cdn: { app: true, assets: { path: /_next/static/*, dir: ./web/.next/static } }",
+        f"cdn: {cdn}",
+    ).split("environments:")[0]
+
+
 def stacks(env: str | None = None) -> dict[StackKind, StackTemplate]:
     return stacks_from_text(MANIFEST, env)
 
@@ -196,10 +204,7 @@ def test_urls_of_services_behind_the_cdn_are_the_distributions(
     ],
 )
 def test_cdn_choices_are_checked(cdn: str, message: str) -> None:
-    text = MANIFEST.replace(
-        "cdn: { app: true, assets: { path: /_next/static/*, dir: ./web/.next/static } }",
-        f"cdn: {cdn}",
-    ).split("environments:")[0]
+    text = with_cdn(cdn)
     with pytest.raises(ManifestError) as caught:
         parse_manifest(text, "fargo.yml", None, {})
     (problem,) = caught.value.problems
@@ -243,10 +248,7 @@ def test_the_app_and_the_api_cannot_share_a_host() -> None:
     ],
 )
 def test_spa_is_refused_where_no_static_site_is_served(cdn: str, hint: str) -> None:
-    text = MANIFEST.replace(
-        "cdn: { app: true, assets: { path: /_next/static/*, dir: ./web/.next/static } }",
-        f"cdn: {cdn}",
-    ).split("environments:")[0]
+    text = with_cdn(cdn)
     with pytest.raises(ManifestError) as caught:
         parse_manifest(text, "fargo.yml", None, {})
     (problem,) = caught.value.problems
@@ -256,10 +258,7 @@ def test_spa_is_refused_where_no_static_site_is_served(cdn: str, hint: str) -> N
 
 
 def test_a_static_site_still_takes_spa() -> None:
-    text = MANIFEST.replace(
-        "cdn: { app: true, assets: { path: /_next/static/*, dir: ./web/.next/static } }",
-        "cdn: { static: ./dist, spa: false }",
-    ).split("environments:")[0]
+    text = with_cdn("{ static: ./dist, spa: false }")
     app = build_app(parse_manifest(text, "fargo.yml", None, {}))
     assert app.cdn is not None
     assert app.cdn.spa is False
