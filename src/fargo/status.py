@@ -8,7 +8,8 @@ from typing import Any
 from fargo.aws.cloudformation import CloudFormation
 from fargo.aws.facade import Aws
 from fargo.edge.ledger import LedgerStore
-from fargo.model.app import App, Service, StackKind
+from fargo.edge.urls import cdn_urls
+from fargo.model.app import App, StackKind
 from fargo.synth.common import logical_id
 from fargo.synth.stack import StackTemplate
 
@@ -174,15 +175,6 @@ def _resources(cloudformation: CloudFormation, name: str) -> tuple[ResourceStatu
     )
 
 
-def _distribution_url(app: App, service: Service, edge: dict[str, str]) -> str | None:
-    """A service behind fargo's own distribution without a domain answers on the
-    distribution's name, which only the edge stack knows (the services stack has no URL)."""
-    route, host = service.route, edge.get("DistributionDomainName")
-    if route is None or host is None or app.cdn is None or not app.cdn.fronts(route):
-        return None
-    return f"https://{host}{(route.path or '/').rstrip('*') or '/'}"
-
-
 def _services(
     aws: Aws, app: App, outputs: dict[StackKind, dict[str, str]]
 ) -> tuple[ServiceStatus, ...]:
@@ -197,6 +189,12 @@ def _services(
         batch = deployed[start : start + 10]
         response = aws.call("ecs", "describe_services", cluster=cluster, services=batch)
         found.update({s["serviceName"]: s for s in response.get("services", [])})
+    behind_cdn = cdn_urls(
+        aws,
+        app.cdn,
+        (s for s in app.services if f"{logical_id(s.name)}Url" not in service_outputs),
+        outputs.get(StackKind.EDGE, {}),
+    )
     result = []
     for service in app.services:
         raw = found.get(names[service.name] or "")
@@ -211,7 +209,7 @@ def _services(
                 pending=int(raw.get("pendingCount", 0)),
                 task_definition=str(raw.get("taskDefinition", "")).rsplit("/", 1)[-1],
                 url=service_outputs.get(f"{logical_id(service.name)}Url")
-                or _distribution_url(app, service, outputs.get(StackKind.EDGE, {})),
+                or behind_cdn.get(service.name),
             )
         )
     return tuple(result)

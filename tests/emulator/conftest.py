@@ -13,6 +13,7 @@ import pytest
 from fargo import local
 from fargo.local.server import Emulator
 from tests.conftest import EXAMPLES
+from tests.emulator.helpers import create_distribution
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -60,6 +61,19 @@ def aws(emulator_endpoint: str, account: str) -> Any:
         )
 
     return client
+
+
+@pytest.fixture
+def cloudfront(aws: Any) -> Any:
+    """Someone else's CloudFront client on the account fargo deploys into."""
+    return aws("cloudfront")
+
+
+@pytest.fixture
+def distribution(cloudfront: Any, request: pytest.FixtureRequest) -> str:
+    """The id of a distribution fargo does not own, made from the stored config a module
+    names: `pytestmark = pytest.mark.parametrize("distribution", ["spa"], indirect=True)`."""
+    return create_distribution(cloudfront, request.param)
 
 
 @pytest.fixture

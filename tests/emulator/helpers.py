@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
 from fargo.aws.facade import CallCounter
 from fargo.deployer import Deployer, Target, open_deployer
+from tests.fixtures.cloudfront import load
 
 FARGO = [sys.executable, "-m", "fargo"]
 
@@ -55,6 +57,25 @@ def stack_outputs(aws: Any, name: str) -> dict[str, str]:
     """A deployed stack's outputs, read back through DescribeStacks."""
     (stack,) = aws("cloudformation").describe_stacks(StackName=name)["Stacks"]
     return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+
+
+def create_distribution(cloudfront: Any, name: str) -> str:
+    """A distribution fargo does not own, made from a stored config (tests/fixtures/cloudfront)."""
+    created = cloudfront.create_distribution(DistributionConfig=load(name))
+    return str(created["Distribution"]["Id"])
+
+
+def distribution_config(cloudfront: Any, distribution_id: str) -> tuple[dict[str, Any], str]:
+    """The DistributionConfig and its ETag, as someone else reads them."""
+    reply = cloudfront.get_distribution_config(Id=distribution_id)
+    return reply["DistributionConfig"], reply["ETag"]
+
+
+def write_manifest(directory: Path, text: str, distribution_id: str) -> Path:
+    """fargo.yml in `directory`, its `DISTRIBUTION` placeholder the distribution's id."""
+    path = directory / "fargo.yml"
+    path.write_text(textwrap.dedent(text).replace("DISTRIBUTION", distribution_id))
+    return path
 
 
 def edit(manifest: Path, old: str, new: str) -> None:

@@ -15,6 +15,7 @@ from fargo.edge.distribution import ATTEMPTS, attach, detach, preview
 from fargo.edge.splice import ApiOrigin, SpliceConflict, api_behavior, api_origin, splice
 from fargo.errors import FargoError, InputError
 from fargo.local.patches.cloudfront import STALE_IF_MATCH
+from tests.emulator.helpers import create_distribution, distribution_config
 from tests.fixtures.cloudfront import NAMES, differences, load
 
 API = ApiOrigin(
@@ -54,25 +55,10 @@ def fargo(emulator_endpoint: str, account: str) -> Fargo:
     return Fargo(emulator_endpoint, account)
 
 
-@pytest.fixture
-def cloudfront(aws: Any) -> Any:
-    """Someone else's client on the same account."""
-    return aws("cloudfront")
-
-
-def _create(cloudfront: Any, name: str) -> str:
-    return str(cloudfront.create_distribution(DistributionConfig=load(name))["Distribution"]["Id"])
-
-
-def _read(cloudfront: Any, distribution_id: str) -> tuple[dict[str, Any], str]:
-    reply = cloudfront.get_distribution_config(Id=distribution_id)
-    return reply["DistributionConfig"], reply["ETag"]
-
-
 def _someone_edits(
     cloudfront: Any, distribution_id: str, edit: Callable[[dict[str, Any]], None]
 ) -> None:
-    config, etag = _read(cloudfront, distribution_id)
+    config, etag = distribution_config(cloudfront, distribution_id)
     edit(config)
     cloudfront.update_distribution(Id=distribution_id, IfMatch=etag, DistributionConfig=config)
 
@@ -99,7 +85,7 @@ def _add_alias_and_error_page(config: dict[str, Any]) -> None:
 def test_emulator_round_trips_rich_configs_unchanged(cloudfront: Any, name: str) -> None:
     created = cloudfront.create_distribution(DistributionConfig=load(name))
     distribution_id = created["Distribution"]["Id"]
-    config, etag = _read(cloudfront, distribution_id)
+    config, etag = distribution_config(cloudfront, distribution_id)
     assert differences(load(name), config) == []
     assert etag == created["ETag"]
     got = cloudfront.get_distribution(Id=distribution_id)
@@ -109,7 +95,7 @@ def test_emulator_round_trips_rich_configs_unchanged(cloudfront: Any, name: str)
     updated = cloudfront.update_distribution(
         Id=distribution_id, IfMatch=etag, DistributionConfig=config
     )
-    again, new_etag = _read(cloudfront, distribution_id)
+    again, new_etag = distribution_config(cloudfront, distribution_id)
     assert differences(load(name), again) == []
     assert new_etag == updated["ETag"] != etag
 
@@ -118,11 +104,11 @@ def test_emulator_round_trips_rich_configs_unchanged(cloudfront: Any, name: str)
 def test_attach_adds_one_origin_and_one_behavior_and_detach_restores(
     fargo: Fargo, cloudfront: Any, name: str
 ) -> None:
-    distribution_id = _create(cloudfront, name)
-    _, etag = _read(cloudfront, distribution_id)
+    distribution_id = create_distribution(cloudfront, name)
+    _, etag = distribution_config(cloudfront, distribution_id)
 
     attached = attach(fargo.aws, distribution_id, API)
-    config, etag_now = _read(cloudfront, distribution_id)
+    config, etag_now = distribution_config(cloudfront, distribution_id)
     assert attached.changed
     assert attached.etag_before == etag
     assert attached.etag_after == etag_now != etag
@@ -139,10 +125,10 @@ def test_attach_adds_one_origin_and_one_behavior_and_detach_restores(
     assert not again.changed
     assert again.diff == []
     assert fargo.counter.calls[UPDATE] == 1, "a second attach must not write"
-    assert _read(cloudfront, distribution_id)[1] == etag_now == again.etag_after
+    assert distribution_config(cloudfront, distribution_id)[1] == etag_now == again.etag_after
 
     detached = detach(fargo.aws, distribution_id, API.origin_id, API.path_pattern)
-    restored, _ = _read(cloudfront, distribution_id)
+    restored, _ = distribution_config(cloudfront, distribution_id)
     assert detached.changed
     assert differences(load(name), restored) == []
     assert fargo.counter.calls[UPDATE] == 2
@@ -152,12 +138,12 @@ def test_attach_adds_one_origin_and_one_behavior_and_detach_restores(
 
 
 def test_rotated_secret_is_written_in_place(fargo: Fargo, cloudfront: Any) -> None:
-    distribution_id = _create(cloudfront, "rich")
+    distribution_id = create_distribution(cloudfront, "rich")
     attach(fargo.aws, distribution_id, API)
-    before, _ = _read(cloudfront, distribution_id)
+    before, _ = distribution_config(cloudfront, distribution_id)
     rotated = ApiOrigin(**{**API.__dict__, "header_value": "rotated-secret"})
     result = attach(fargo.aws, distribution_id, rotated)
-    after, _ = _read(cloudfront, distribution_id)
+    after, _ = distribution_config(cloudfront, distribution_id)
     assert result.changed
     assert differences(before, after) == ["Origins.Items[4].CustomHeaders.Items[0].HeaderValue"]
     assert result.diff == [
@@ -166,18 +152,18 @@ def test_rotated_secret_is_written_in_place(fargo: Fargo, cloudfront: Any) -> No
 
 
 def test_concurrent_edit_between_get_and_put_is_kept(fargo: Fargo, cloudfront: Any) -> None:
-    distribution_id = _create(cloudfront, "rich")
+    distribution_id = create_distribution(cloudfront, "rich")
     edits: list[str] = []
 
     def someone_else(**_: Any) -> None:
         if not edits:  # once: the second PUT, after fargo read again, goes through
             _someone_edits(cloudfront, distribution_id, _add_alias_and_error_page)
-            edits.append(_read(cloudfront, distribution_id)[1])
+            edits.append(distribution_config(cloudfront, distribution_id)[1])
 
     fargo.before_update(someone_else)
     result = attach(fargo.aws, distribution_id, API)
 
-    config, etag = _read(cloudfront, distribution_id)
+    config, etag = distribution_config(cloudfront, distribution_id)
     expected = load("rich")
     _add_alias_and_error_page(expected)
     assert differences(splice(expected, API), config) == []
@@ -192,7 +178,7 @@ def test_concurrent_edit_between_get_and_put_is_kept(fargo: Fargo, cloudfront: A
 def test_attach_gives_up_when_the_distribution_keeps_changing(
     fargo: Fargo, cloudfront: Any
 ) -> None:
-    distribution_id = _create(cloudfront, "bare")
+    distribution_id = create_distribution(cloudfront, "bare")
     comments: list[str] = []
 
     def someone_else(**_: Any) -> None:
@@ -205,19 +191,19 @@ def test_attach_gives_up_when_the_distribution_keeps_changing(
     assert refused.value.exit_code == 1
     assert fargo.counter.calls[UPDATE] == ATTEMPTS
     assert fargo.sleeps == [0.5, 1.0, 2.0, 4.0]
-    config, _ = _read(cloudfront, distribution_id)
+    config, _ = distribution_config(cloudfront, distribution_id)
     assert config["Comment"] == f"edit {ATTEMPTS - 1}"
     assert config["CacheBehaviors"] == {"Quantity": 0}, "no write of fargo's may land"
 
 
 def test_preview_reads_only(fargo: Fargo, cloudfront: Any) -> None:
-    distribution_id = _create(cloudfront, "catch_alls")
-    _, etag = _read(cloudfront, distribution_id)
+    distribution_id = create_distribution(cloudfront, "catch_alls")
+    _, etag = distribution_config(cloudfront, distribution_id)
     planned = preview(fargo.aws, distribution_id, API)
     assert planned.changed
     assert planned.etag_before == planned.etag_after == etag
     assert fargo.counter.writes == []
-    assert _read(cloudfront, distribution_id)[1] == etag
+    assert distribution_config(cloudfront, distribution_id)[1] == etag
     assert attach(fargo.aws, distribution_id, API).diff == planned.diff
     assert not preview(fargo.aws, distribution_id, API).changed
 
@@ -225,13 +211,15 @@ def test_preview_reads_only(fargo: Fargo, cloudfront: Any) -> None:
 def test_path_taken_by_another_origin_is_refused_without_a_write(
     fargo: Fargo, cloudfront: Any
 ) -> None:
-    distribution_id = _create(cloudfront, "catch_alls")
+    distribution_id = create_distribution(cloudfront, "catch_alls")
     taken = ApiOrigin(**{**API.__dict__, "path_pattern": "/api/admin/*"})
     with pytest.raises(SpliceConflict) as refused:
         attach(fargo.aws, distribution_id, taken)
     assert refused.value.exit_code == 3
     assert fargo.counter.writes == []
-    assert differences(load("catch_alls"), _read(cloudfront, distribution_id)[0]) == []
+    assert (
+        differences(load("catch_alls"), distribution_config(cloudfront, distribution_id)[0]) == []
+    )
 
 
 def test_missing_distribution(fargo: Fargo) -> None:
@@ -257,8 +245,8 @@ def _refusal(call: Callable[[], Any]) -> tuple[int, str, str]:
 
 
 def test_update_without_or_with_a_stale_if_match_is_refused(cloudfront: Any) -> None:
-    distribution_id = _create(cloudfront, "rich")
-    config, stale = _read(cloudfront, distribution_id)
+    distribution_id = create_distribution(cloudfront, "rich")
+    config, stale = distribution_config(cloudfront, distribution_id)
     edited = copy.deepcopy(config)
     edited["Comment"] = "changed"
     current = cloudfront.update_distribution(
@@ -289,7 +277,7 @@ def test_update_without_or_with_a_stale_if_match_is_refused(cloudfront: Any) -> 
         "PreconditionFailed",
         STALE_IF_MATCH,
     )
-    after, etag = _read(cloudfront, distribution_id)
+    after, etag = distribution_config(cloudfront, distribution_id)
     assert etag == current
     assert after["Comment"] == "changed"
     assert differences(edited, after) == []

@@ -5,15 +5,21 @@ from __future__ import annotations
 
 import copy
 import json
-import textwrap
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from fargo.aws.facade import CallCounter
-from tests.emulator.helpers import deployer, edit, run_fargo, stack_outputs
-from tests.fixtures.cloudfront import differences, load
+from tests.emulator.helpers import (
+    deployer,
+    distribution_config,
+    edit,
+    run_fargo,
+    stack_outputs,
+    write_manifest,
+)
+from tests.fixtures.cloudfront import differences
 
 MANIFEST = """\
 app: edge
@@ -25,46 +31,30 @@ services:
 cdn: { existing: DISTRIBUTION, path: /api/* }
 """
 
-
-@pytest.fixture
-def cloudfront(aws: Any) -> Any:
-    return aws("cloudfront")
-
-
-@pytest.fixture
-def distribution(cloudfront: Any) -> str:
-    created = cloudfront.create_distribution(DistributionConfig=load("rich"))
-    return str(created["Distribution"]["Id"])
+pytestmark = pytest.mark.parametrize("distribution", ["rich"], indirect=True)
 
 
 @pytest.fixture
 def manifest(tmp_path: Path, distribution: str) -> Path:
-    path = tmp_path / "fargo.yml"
-    path.write_text(textwrap.dedent(MANIFEST).replace("DISTRIBUTION", distribution))
-    return path
-
-
-def _config(cloudfront: Any, distribution: str) -> tuple[dict[str, Any], str]:
-    response = cloudfront.get_distribution_config(Id=distribution)
-    return response["DistributionConfig"], response["ETag"]
+    return write_manifest(tmp_path, MANIFEST, distribution)
 
 
 def test_deploy_splices_once_and_destroy_restores_the_original(
     manifest: Path, distribution: str, emulator_endpoint: str, cloudfront: Any, aws: Any
 ) -> None:
-    original, etag = _config(cloudfront, distribution)
+    original, etag = distribution_config(cloudfront, distribution)
 
     shown = run_fargo("plan", "-f", str(manifest), "--endpoint-url", emulator_endpoint)
     assert shown.returncode == 0, shown.stderr
     assert f"CloudFront {distribution}: add origin fargo-edge-default-api for /api/*" in (
         shown.stdout
     )
-    assert _config(cloudfront, distribution) == (original, etag)
+    assert distribution_config(cloudfront, distribution) == (original, etag)
 
     done = run_fargo("deploy", "-f", str(manifest), "--endpoint-url", emulator_endpoint)
     assert done.returncode == 0, done.stderr
     assert "not waiting for the API's health check" in done.stderr + done.stdout
-    spliced, spliced_etag = _config(cloudfront, distribution)
+    spliced, spliced_etag = distribution_config(cloudfront, distribution)
     assert spliced_etag != etag
     # Exactly one origin and one behavior more; with those two taken out by hand, every
     # other field is as it was.
@@ -99,19 +89,25 @@ def test_deploy_splices_once_and_destroy_restores_the_original(
 
     status = run_fargo("status", "-f", str(manifest), "--endpoint-url", emulator_endpoint, "--json")
     assert status.returncode == 0, status.stderr
-    assert json.loads(status.stdout)["edge"]["splice"] == ledger["splice"]
+    report = json.loads(status.stdout)
+    assert report["edge"]["splice"] == ledger["splice"]
+    # The services stack cannot know the distribution's name; status reads it from
+    # CloudFront: the first of the rich fixture's aliases, and the path spliced in.
+    assert {s["name"]: s["url"] for s in report["services"]} == {
+        "api": "https://www.example.com/api/"
+    }
 
     counter = CallCounter()
     _, result = deployer(manifest, emulator_endpoint, counter=counter).deploy()
     assert not result.changed
     assert ("cloudfront", "UpdateDistribution") not in counter.calls
     assert counter.writes == []
-    assert _config(cloudfront, distribution)[1] == spliced_etag
+    assert distribution_config(cloudfront, distribution)[1] == spliced_etag
 
     gone = run_fargo("destroy", "-f", str(manifest), "--endpoint-url", emulator_endpoint, "--yes")
     assert gone.returncode == 0, gone.stderr
     assert f"CloudFront {distribution}: removed origin fargo-edge-default-api" in gone.stdout
-    restored, _ = _config(cloudfront, distribution)
+    restored, _ = distribution_config(cloudfront, distribution)
     assert differences(original, restored) == []
     assert restored == original
 
@@ -119,21 +115,21 @@ def test_deploy_splices_once_and_destroy_restores_the_original(
 def test_dropping_cdn_takes_the_splice_out_on_the_next_deploy(
     manifest: Path, distribution: str, emulator_endpoint: str, cloudfront: Any
 ) -> None:
-    original, _ = _config(cloudfront, distribution)
+    original, _ = distribution_config(cloudfront, distribution)
     deployer(manifest, emulator_endpoint).deploy()
-    assert _config(cloudfront, distribution)[0] != original
+    assert distribution_config(cloudfront, distribution)[0] != original
 
     edit(manifest, f"cdn: {{ existing: {distribution}, path: /api/* }}\n", "")
     _, result = deployer(manifest, emulator_endpoint).deploy()
     assert any("CloudFront" in line for line in result.edge)
-    assert _config(cloudfront, distribution)[0] == original
+    assert distribution_config(cloudfront, distribution)[0] == original
 
 
 def test_a_path_routed_elsewhere_is_refused_before_any_stack_changes(
     manifest: Path, distribution: str, emulator_endpoint: str, cloudfront: Any, aws: Any
 ) -> None:
     """The rich fixture routes /legacy/* to another origin: asking for it is a conflict."""
-    original = _config(cloudfront, distribution)
+    original = distribution_config(cloudfront, distribution)
     edit(manifest, "path: /api/* }", "path: /legacy/* }")
     done = run_fargo("deploy", "-f", str(manifest), "--endpoint-url", emulator_endpoint)
     assert done.returncode == 3, done.stdout + done.stderr
@@ -142,4 +138,4 @@ def test_a_path_routed_elsewhere_is_refused_before_any_stack_changes(
         aws("cloudformation").list_stacks(StackStatusFilter=["CREATE_COMPLETE"])["StackSummaries"]
         == []
     )
-    assert _config(cloudfront, distribution) == original
+    assert distribution_config(cloudfront, distribution) == original

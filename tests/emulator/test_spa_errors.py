@@ -7,15 +7,14 @@ DistributionConfig exactly and deletes the function."""
 from __future__ import annotations
 
 import json
-import textwrap
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from fargo.aws.facade import CallCounter
-from tests.emulator.helpers import deployer, run_fargo
-from tests.fixtures.cloudfront import differences, load
+from tests.emulator.helpers import deployer, distribution_config, run_fargo, write_manifest
+from tests.fixtures.cloudfront import differences
 
 MANIFEST = """\
 app: shop
@@ -28,44 +27,26 @@ cdn: { existing: DISTRIBUTION, spa_errors: function }
 """
 FUNCTION = "fargo-shop-default-spa"
 
-
-@pytest.fixture
-def cloudfront(aws: Any) -> Any:
-    return aws("cloudfront")
-
-
-@pytest.fixture
-def distribution(cloudfront: Any) -> str:
-    created = cloudfront.create_distribution(DistributionConfig=load("spa"))
-    return str(created["Distribution"]["Id"])
+pytestmark = pytest.mark.parametrize("distribution", ["spa"], indirect=True)
 
 
 @pytest.fixture
 def manifest(tmp_path: Path, distribution: str) -> Path:
-    path = tmp_path / "fargo.yml"
-    path.write_text(textwrap.dedent(MANIFEST).replace("DISTRIBUTION", distribution))
-    return path
-
-
-def _config(cloudfront: Any, distribution: str) -> dict[str, Any]:
-    config: dict[str, Any] = cloudfront.get_distribution_config(Id=distribution)[
-        "DistributionConfig"
-    ]
-    return config
+    return write_manifest(tmp_path, MANIFEST, distribution)
 
 
 def test_deploy_replaces_the_error_pages_and_destroy_restores_them_exactly(
     manifest: Path, distribution: str, emulator_endpoint: str, cloudfront: Any, aws: Any
 ) -> None:
-    original = _config(cloudfront, distribution)
+    original, etag = distribution_config(cloudfront, distribution)
 
     shown = run_fargo("plan", "-f", str(manifest), "--endpoint-url", emulator_endpoint)
     assert shown.returncode == 0, shown.stderr
     assert f"CloudFront {distribution}: CustomErrorResponses" in shown.stdout
-    assert _config(cloudfront, distribution) == original
+    assert distribution_config(cloudfront, distribution) == (original, etag)
 
     deployer(manifest, emulator_endpoint).deploy()
-    spliced = _config(cloudfront, distribution)
+    spliced, _ = distribution_config(cloudfront, distribution)
     # Only the 500 page is left; 403 and 404 now reach the viewer as the origin sent them.
     assert [i["ErrorCode"] for i in spliced["CustomErrorResponses"]["Items"]] == [500]
     function = cloudfront.describe_function(Name=FUNCTION, Stage="LIVE")["FunctionSummary"]
@@ -92,6 +73,13 @@ def test_deploy_replaces_the_error_pages_and_destroy_restores_them_exactly(
         == (original["DefaultCacheBehavior"]["FunctionAssociations"])
     )
 
+    # Without an alias, the API answers on the distribution's own name.
+    shown = run_fargo("status", "-f", str(manifest), "--endpoint-url", emulator_endpoint)
+    assert shown.returncode == 0, shown.stderr
+    name = cloudfront.get_distribution(Id=distribution)["Distribution"]["DomainName"]
+    assert name.endswith(".cloudfront.net")
+    assert f"https://{name}/api/" in shown.stdout
+
     counter = CallCounter()
     _, result = deployer(manifest, emulator_endpoint, counter=counter).deploy()
     assert not result.changed
@@ -101,7 +89,7 @@ def test_deploy_replaces_the_error_pages_and_destroy_restores_them_exactly(
     assert gone.returncode == 0, gone.stderr
     assert f"CloudFront {distribution}: restored its custom error responses" in gone.stdout
     assert f"CloudFront function {FUNCTION} deleted" in gone.stdout
-    restored = _config(cloudfront, distribution)
+    restored, _ = distribution_config(cloudfront, distribution)
     assert differences(original, restored) == []
     assert restored == original
     with pytest.raises(cloudfront.exceptions.NoSuchFunctionExists):
@@ -117,19 +105,16 @@ def test_a_viewer_request_function_of_theirs_is_refused_before_any_stack_changes
         FunctionCode=b"function handler(event) { return event.request; }",
     )
     arn = theirs["FunctionSummary"]["FunctionMetadata"]["FunctionARN"]
-    response = cloudfront.get_distribution_config(Id=distribution)
-    config = response["DistributionConfig"]
+    config, etag = distribution_config(cloudfront, distribution)
     config["DefaultCacheBehavior"]["FunctionAssociations"] = {
         "Quantity": 1,
         "Items": [{"FunctionARN": arn, "EventType": "viewer-request"}],
     }
-    cloudfront.update_distribution(
-        Id=distribution, IfMatch=response["ETag"], DistributionConfig=config
-    )
-    before = _config(cloudfront, distribution)
+    cloudfront.update_distribution(Id=distribution, IfMatch=etag, DistributionConfig=config)
+    before = distribution_config(cloudfront, distribution)
 
     done = run_fargo("deploy", "-f", str(manifest), "--endpoint-url", emulator_endpoint)
     assert done.returncode == 3, done.stdout + done.stderr
     assert "viewer requests" in done.stderr
-    assert _config(cloudfront, distribution) == before
+    assert distribution_config(cloudfront, distribution) == before
     assert aws("cloudformation").list_stacks()["StackSummaries"] == []

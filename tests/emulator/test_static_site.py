@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from fargo.aws.facade import Aws, AwsConfig, CallCounter
-from fargo.edge.site import MANIFEST_KEY, SiteResult, publish_site
+from fargo.edge.site import MANIFEST_KEY, SiteResult, SiteSource, publish_site
 from fargo.edge.site_files import IMMUTABLE, REVALIDATE
 from fargo.progress import SilentReporter
 from tests.emulator.helpers import deployer, stack_outputs
@@ -68,8 +68,7 @@ def publisher(endpoint: str, account: str) -> Aws:
 def publish(client: Aws, directory: Path, outputs: dict[str, str]) -> SiteResult:
     return publish_site(
         client,
-        directory=directory,
-        bucket=outputs["SiteBucketName"],
+        SiteSource(directory, outputs["SiteBucketName"]),
         distribution_id=outputs["DistributionId"],
         reporter=SilentReporter(),
     )

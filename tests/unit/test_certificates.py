@@ -12,12 +12,13 @@ from typing import Any
 import pytest
 from botocore.stub import ANY, Stubber
 
-from fargo.aws.facade import Aws, AwsConfig
+from fargo.aws.facade import Aws
 from fargo.edge.certificates import CertificateFailed, ensure_certificate
 from fargo.edge.dns.records import DnsRecord
 from fargo.errors import EXIT_BAD_INPUT, EXIT_FAILED, InputError
 from tests.conftest import Notes
 from tests.unit.memory_dns import MemoryDns
+from tests.unit.stubbed_aws import FakeTime, stubbed
 
 ARN = "arn:aws:acm:us-east-1:123456789012:certificate/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
 NAMES = ["api.example.com", "example.com"]
@@ -36,36 +37,10 @@ RECORDS = {
 }
 
 
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
-
-
-@pytest.fixture
-def time() -> FakeTime:
-    return FakeTime()
-
-
-@pytest.fixture
-def aws(time: FakeTime) -> Aws:
-    return Aws(
-        AwsConfig(region="us-east-1", static_credentials=("AKIDEXAMPLE", "secret")),
-        clock=time.clock,
-        sleep=time.sleep,
-    )
-
-
 @pytest.fixture
 def acm(aws: Aws) -> Iterator[Stubber]:
-    with Stubber(aws.client("acm")) as stubber:
+    with stubbed(aws, "acm") as stubber:
         yield stubber
-        stubber.assert_no_pending_responses()
 
 
 def certificate(status: str, *, records: bool = True, **extra: Any) -> dict[str, Any]:

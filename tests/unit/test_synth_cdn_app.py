@@ -42,6 +42,14 @@ environments:
 """
 
 
+def with_cdn(cdn: str) -> str:
+    """The manifest without its environments, with `cdn: CDN` in place of its own."""
+    return MANIFEST.replace(
+        "cdn: { app: true, assets: { path: /_next/static/*, dir: ./web/.next/static } }",
+        f"cdn: {cdn}",
+    ).split("environments:")[0]
+
+
 def stacks(env: str | None = None) -> dict[StackKind, StackTemplate]:
     return stacks_from_text(MANIFEST, env)
 
@@ -197,10 +205,7 @@ def test_urls_of_services_behind_the_cdn_are_the_distributions(
     ],
 )
 def test_cdn_choices_are_checked(cdn: str, message: str) -> None:
-    text = MANIFEST.replace(
-        "cdn: { app: true, assets: { path: /_next/static/*, dir: ./web/.next/static } }",
-        f"cdn: {cdn}",
-    ).split("environments:")[0]
+    text = with_cdn(cdn)
     with pytest.raises(ManifestError) as caught:
         parse_manifest(text, "fargo.yml", None, {})
     (problem,) = caught.value.problems
@@ -234,3 +239,68 @@ def test_the_app_and_the_api_cannot_share_a_host() -> None:
         parse_manifest(text, "fargo.yml", None, {})
     (problem,) = caught.value.problems
     assert "cannot share the host www.example.com" in problem.message
+
+
+@pytest.mark.parametrize(
+    ("cdn", "hint"),
+    [
+        ("{ app: true, spa: false }", "the app answers every path itself"),
+        ("{ existing: E2ABCDEF123456, spa: true }", "spa_errors: function"),
+    ],
+)
+def test_spa_is_refused_where_no_static_site_is_served(cdn: str, hint: str) -> None:
+    text = with_cdn(cdn)
+    with pytest.raises(ManifestError) as caught:
+        parse_manifest(text, "fargo.yml", None, {})
+    (problem,) = caught.value.problems
+    assert "`cdn.spa` applies only to a `static` site" in problem.message
+    assert (problem.path, problem.line) == ("cdn.spa", 11)
+    assert hint in (problem.hint or "")
+
+
+def test_a_static_site_still_takes_spa() -> None:
+    text = with_cdn("{ static: ./dist, spa: false }")
+    app = build_app(parse_manifest(text, "fargo.yml", None, {}))
+    assert app.cdn is not None
+    assert app.cdn.spa is False
+
+
+def test_a_service_cannot_route_the_origin_host() -> None:
+    """With a domain, CloudFront reaches the load balancer as origin.<zone>: a service that
+    routed that host would take the app's traffic."""
+    text = MANIFEST.split("environments:", maxsplit=1)[0].replace(
+        "http: { host: api.example.com, healthcheck: /health }",
+        "http:\n      host: origin.example.com\n      healthcheck: /health",
+    ) + ("domain: { name: example.com, dns: cloudflare }\n")
+    with pytest.raises(ManifestError) as caught:
+        parse_manifest(text, "fargo.yml", None, {})
+    (problem,) = caught.value.problems
+    assert (problem.path, problem.line) == ("services.api.http.host", 11)
+    assert "origin.example.com" in problem.message
+    assert "another name" in (problem.hint or "")
+    assert caught.value.exit_code == 2
+
+
+def test_neither_the_api_nor_the_site_may_be_the_origin_host() -> None:
+    text = MANIFEST.split("environments:", maxsplit=1)[0] + (
+        "domain: { name: example.com, api: origin.example.com, dns: cloudflare }\n"
+    )
+    with pytest.raises(ManifestError) as caught:
+        parse_manifest(text, "fargo.yml", None, {})
+    (problem,) = caught.value.problems
+    assert problem.path == "domain.api"
+    assert "origin.example.com" in problem.message
+
+
+def test_the_origin_host_is_free_without_cdn_app() -> None:
+    """Only `cdn: { app }` keeps origin.<zone>; a static site's API path reaches the API host."""
+    text = (
+        MANIFEST.split("environments:", maxsplit=1)[0]
+        .replace("host: api.example.com", "host: origin.example.com")
+        .replace(
+            "cdn: { app: true, assets: { path: /_next/static/*, dir: ./web/.next/static } }",
+            "cdn: { static: ./dist }\ndomain: { name: example.com, dns: cloudflare }",
+        )
+    )
+    app = build_app(parse_manifest(text, "fargo.yml", None, {}))
+    assert [s.route.host for s in app.services if s.route] == [None, "origin.example.com"]

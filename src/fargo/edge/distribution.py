@@ -18,13 +18,15 @@ from fargo.aws.facade import Aws
 from fargo.edge.splice import ApiOrigin, config_diff, splice, unsplice
 from fargo.errors import AwsError, FargoError, InputError
 
-__all__ = ["ATTEMPTS", "SpliceResult", "attach", "detach", "preview", "update"]
+__all__ = ["ATTEMPTS", "SpliceResult", "attach", "detach", "preview", "update", "wait_deployed"]
 
 Config = dict[str, Any]
 
 # Each attempt reads afresh; more than a few lost races means someone is editing it now.
 ATTEMPTS = 5
 _FIRST_DELAY = 0.5
+# A change reaches every edge location in a few minutes; polls back off to this.
+_LONGEST_POLL = 15.0
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,31 @@ def preview(aws: Aws, distribution_id: str, origin: ApiOrigin) -> SpliceResult:
         config, etag = _read(aws, distribution_id)
     spliced = splice(config, origin)
     return SpliceResult(spliced != config, etag, etag, config_diff(config, spliced))
+
+
+def wait_deployed(
+    aws: Aws, distribution_id: str, *, poll_seconds: float, timeout_seconds: float
+) -> None:
+    """Until the distribution's last change is on every edge location (Status `Deployed`,
+    no longer `InProgress`). Until then, what the change took off it is still in use: a
+    CloudFront Function it no longer names cannot be deleted yet (FunctionInUse)."""
+    deadline = aws.clock() + timeout_seconds
+    delay = poll_seconds
+    while True:
+        reply = aws.call("cloudfront", "get_distribution", Id=distribution_id)
+        status = reply["Distribution"]["Status"]
+        if status == "Deployed":
+            return
+        left = deadline - aws.clock()
+        if left <= 0:
+            raise AwsError(
+                f"CloudFront distribution {distribution_id} is still {status} after "
+                f"{timeout_seconds:.0f}s",
+                hint="CloudFront is slow to deploy right now; run the command again later",
+                code=status,
+            )
+        aws.sleep(min(delay, left))
+        delay = min(delay * 2, _LONGEST_POLL)
 
 
 def _read(aws: Aws, distribution_id: str) -> tuple[Config, str]:

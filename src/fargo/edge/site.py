@@ -184,23 +184,33 @@ def invalidation_paths(keys: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted(paths))
 
 
+@dataclass(frozen=True)
+class SiteSource:
+    """A directory published to the site bucket under the key `prefix`: the static site at
+    the root, the assets of `cdn: { app }` under their path (`_next/static/`, since
+    CloudFront asks S3 for the viewer's whole path). `where` names it in errors."""
+
+    directory: Path
+    bucket: str
+    prefix: str = ""
+    where: str = "cdn.static"
+
+    def plan(self, aws: Aws, now: float) -> tuple[dict[str, SiteFile], SitePlan]:
+        files = site_files(self.directory, self.prefix, self.where)
+        return files, plan_site(files, _read_manifest(aws, self.bucket), now)
+
+
 def publish_site(
     aws: Aws,
+    source: SiteSource,
     *,
-    directory: Path,
-    bucket: str,
     distribution_id: str,
     reporter: Reporter,
     now: Callable[[], float] = time.time,
-    prefix: str = "",
-    where: str = "cdn.static",
 ) -> SiteResult:
-    """Upload what changed in `directory` to `bucket` under the key `prefix` (the assets of
-    `cdn: { app }` live under their path, `_next/static/`) and invalidate it in the
-    distribution."""
-    files = site_files(directory, prefix, where)
-    previous = _read_manifest(aws, bucket)
-    plan = plan_site(files, previous, now())
+    """Upload what changed in the source's directory and invalidate it in the distribution."""
+    files, plan = source.plan(aws, now())
+    bucket = source.bucket
     if not plan.changed:
         reporter.note(f"site: {len(files)} files, none changed")
         return SiteResult((), (), plan.kept, (), None)
@@ -208,7 +218,9 @@ def publish_site(
         reporter.note(f"site: uploading {len(plan.upload)} of {len(files)} files to {bucket}")
         _upload(aws, bucket, plan.upload)
     if plan.delete:
-        reporter.note(f"site: deleting {len(plan.delete)} files no longer in {directory.name}")
+        reporter.note(
+            f"site: deleting {len(plan.delete)} files no longer in {source.directory.name}"
+        )
         _delete(aws, bucket, plan.delete)
     if plan.kept:
         reporter.note(f"site: keeping {len(plan.kept)} hashed assets older pages may still load")
@@ -234,17 +246,9 @@ def publish_site(
     )
 
 
-def preview_site(
-    aws: Aws,
-    *,
-    directory: Path,
-    bucket: str,
-    now: Callable[[], float] = time.time,
-    prefix: str = "",
-    where: str = "cdn.static",
-) -> SitePlan:
+def preview_site(aws: Aws, source: SiteSource, now: Callable[[], float] = time.time) -> SitePlan:
     """What `publish_site` would do, read-only: for `fargo plan`."""
-    return plan_site(site_files(directory, prefix, where), _read_manifest(aws, bucket), now())
+    return source.plan(aws, now())[1]
 
 
 def _read_manifest(aws: Aws, bucket: str) -> SiteManifest | None:

@@ -9,11 +9,14 @@ code differs, and published so the distribution runs the LIVE stage.
 from __future__ import annotations
 
 from fargo.aws.facade import Aws
+from fargo.edge.distribution import wait_deployed
 from fargo.errors import AwsError
 from fargo.model.app import App
 from fargo.synth.site_function import RUNTIME, SPA_FALLBACK
 
 _COMMENT = "single-page app fallback on the default behavior (made by fargo)"
+# How long a distribution may take to deploy the change that took the function off it.
+DEPLOY_TIMEOUT_SECONDS = 1800.0
 
 
 def function_name(app: App) -> str:
@@ -54,13 +57,26 @@ def ensure_function(aws: Aws, name: str) -> str:
     return str(published["FunctionSummary"]["FunctionMetadata"]["FunctionARN"])
 
 
-def delete_function(aws: Aws, name: str) -> bool:
-    """Delete `name`; False when it is already gone."""
+def delete_function(
+    aws: Aws,
+    name: str,
+    *,
+    detached_from: str | None = None,
+    poll_seconds: float = 2.0,
+    timeout_seconds: float = DEPLOY_TIMEOUT_SECONDS,
+) -> bool:
+    """Delete `name`; False when it is already gone. `detached_from`: the distribution it
+    was just taken off, whose change must be deployed first (CloudFront answers
+    FunctionInUse until then)."""
     try:
         found = aws.call("cloudfront", "describe_function", Name=name, Stage="DEVELOPMENT")
     except AwsError as error:
         if error.code == "NoSuchFunctionExists":
             return False
         raise
+    if detached_from is not None:
+        wait_deployed(
+            aws, detached_from, poll_seconds=poll_seconds, timeout_seconds=timeout_seconds
+        )
     aws.call("cloudfront", "delete_function", Name=name, IfMatch=found["ETag"])
     return True

@@ -17,7 +17,6 @@ import os
 from collections.abc import Callable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from fargo.aws.facade import Aws
 from fargo.edge import certificates as acm
@@ -31,6 +30,7 @@ from fargo.edge.dns.provider import DnsProvider
 from fargo.edge.dns.records import TARGET_TYPES, DnsRecord
 from fargo.edge.health import wait_for_api
 from fargo.edge.ledger import EdgeLedger, LedgerStore, SplicedOrigin
+from fargo.edge.site import SiteSource, preview_site, publish_site
 from fargo.edge.spa_function import delete_function, ensure_function, function_name
 from fargo.edge.splice import ApiOrigin
 from fargo.edge.wanted import wanted_records
@@ -333,7 +333,10 @@ class EdgeStage:
             if undone.found
             else f"CloudFront {record.distribution}: not found, nothing to restore"
         ]
-        if delete_function(self.aws, record.function_name):
+        detached = record.distribution if undone.found else None
+        if delete_function(
+            self.aws, record.function_name, detached_from=detached, poll_seconds=self.poll_seconds
+        ):
             done.append(f"CloudFront function {record.function_name} deleted")
         ledger.spa_errors = None
         self.ledger.write(ledger)
@@ -348,31 +351,23 @@ class EdgeStage:
         replaced, _ = spa_errors.replace(config, distribution, name, arn)
         return config_diff(config, replaced)
 
-    def _site_source(self) -> tuple[Path, str, str] | None:
-        """The directory published to the bucket, the key prefix, and its manifest key."""
+    def _site_source(self, bucket: str) -> SiteSource | None:
+        """The directory published to the bucket, if any, and where it goes."""
         cdn = self.app.cdn
         if cdn is not None and cdn.static is not None:
-            return cdn.static, "", "cdn.static"
+            return SiteSource(cdn.static, bucket)
         if cdn is not None and cdn.assets is not None:
-            return cdn.assets.directory, cdn.assets.key_prefix, "cdn.assets.dir"
+            assets = cdn.assets
+            return SiteSource(assets.directory, bucket, assets.key_prefix, "cdn.assets.dir")
         return None
 
     def _publish_site(self, outputs: dict[StackKind, dict[str, str]], result: EdgeResult) -> None:
-        source = self._site_source()
+        edge = outputs.get(StackKind.EDGE, {})
+        source = self._site_source(edge.get("SiteBucketName", ""))
         if source is None:
             return
-        from fargo.edge.site import publish_site  # noqa: PLC0415 - only sites need it
-
-        edge = outputs.get(StackKind.EDGE, {})
-        directory, prefix, where = source
         site = publish_site(
-            self.aws,
-            directory=directory,
-            bucket=edge["SiteBucketName"],
-            distribution_id=edge["DistributionId"],
-            reporter=self.reporter,
-            prefix=prefix,
-            where=where,
+            self.aws, source, distribution_id=edge["DistributionId"], reporter=self.reporter
         )
         result.site_uploaded = list(site.uploaded)
         result.site_deleted = list(site.deleted)
@@ -434,18 +429,13 @@ class EdgeStage:
         ]
 
     def _preview_site(self, outputs: dict[StackKind, dict[str, str]]) -> list[str]:
-        source = self._site_source()
+        bucket = outputs.get(StackKind.EDGE, {}).get("SiteBucketName")
+        source = self._site_source(bucket or "")
         if source is None:
             return []
-        from fargo.edge.site import preview_site  # noqa: PLC0415 - only sites need it
-
-        directory, prefix, where = source
-        bucket = outputs.get(StackKind.EDGE, {}).get("SiteBucketName")
         if bucket is None:
-            return [f"+ site: upload {directory.name}/ once the edge stack exists"]
-        plan = preview_site(
-            self.aws, directory=directory, bucket=bucket, prefix=prefix, where=where
-        )
+            return [f"+ site: upload {source.directory.name}/ once the edge stack exists"]
+        plan = preview_site(self.aws, source)
         return [
             *(f"+ site: upload {f.key}" for f in plan.upload),
             *(f"- site: delete {key}" for key in plan.delete),

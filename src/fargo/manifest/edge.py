@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from fargo.manifest.base import Strict, invalid
 
@@ -114,7 +114,9 @@ class CdnSpec(Strict):
         None, description="the path pattern routed to the API (default /api/*); not with `app`"
     )
     spa: bool = Field(
-        True, description="serve index.html for paths without a file (single-page apps)"
+        True,
+        description="with `static`: serve index.html for paths without a file (single-page "
+        "apps); false serves a directory's index.html",
     )
     spa_errors: Literal["function"] | None = Field(
         None,
@@ -143,6 +145,23 @@ class CdnSpec(Strict):
                 "a prefix such as /api/* (the default behavior stays with the site)",
             )
         return value
+
+    @field_validator("spa")
+    @classmethod
+    def _spa_serves_a_static_site(cls, value: bool, info: ValidationInfo) -> bool:
+        # Runs only when `spa` is written; `existing`, `static` and `app` come before it.
+        if info.data.get("static") is not None:
+            return value
+        if info.data.get("app"):
+            raise invalid(
+                "`cdn.spa` applies only to a `static` site, not with `app: true`",
+                "the app answers every path itself, its client-side routes too: remove `spa`",
+            )
+        raise invalid(
+            "`cdn.spa` applies only to a `static` site fargo serves",
+            "fargo does not serve your distribution's files; `spa_errors: function` keeps "
+            "its single-page app fallback without hiding the API's 403 and 404",
+        )
 
     @model_validator(mode="after")
     def _one_source(self) -> CdnSpec:

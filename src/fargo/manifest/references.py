@@ -225,6 +225,8 @@ def _check_edge(manifest: Manifest, marks: Marks, problems: list[ManifestProblem
     api = domain.api or f"api.{domain.name}"
     site = domain.site or f"www.{domain.name}"
     owned = manifest.cdn is not None and (manifest.cdn.static is not None or manifest.cdn.app)
+    if manifest.cdn is not None and manifest.cdn.app:
+        _check_origin_host(manifest, f"origin.{domain.name}", marks, problems)
     if owned and api == site:
         problems.append(
             marks.problem(
@@ -233,3 +235,36 @@ def _check_edge(manifest: Manifest, marks: Marks, problems: list[ManifestProblem
                 f"for example api: api.{domain.name} and site: {domain.name}",
             )
         )
+
+
+def _check_origin_host(
+    manifest: Manifest, origin: str, marks: Marks, problems: list[ManifestProblem]
+) -> None:
+    """`cdn: { app }` with a domain reaches the load balancer by `origin.<zone>`, a host no
+    listener rule routes on: CloudFront's requests under it must reach the app's default
+    rules, not a service that claims the host (and, as a host fargo points at the load
+    balancer, it cannot be the API's or the site's either)."""
+    hint = (
+        f"{origin} is the host CloudFront reaches the load balancer by with `cdn: {{ app }}`; "
+        "give this one another name"
+    )
+    for name, service in manifest.services.items():
+        if service.http is not None and service.http.host == origin:
+            problems.append(
+                marks.problem(
+                    ("services", name, "http", "host"),
+                    f"`{name}` routes the host {origin}, which fargo keeps for CloudFront",
+                    hint,
+                )
+            )
+    domain = manifest.domain
+    hosts = (("api", domain.api), ("site", domain.site)) if domain is not None else ()
+    for key, host in hosts:
+        if host == origin:
+            problems.append(
+                marks.problem(
+                    ("domain", key),
+                    f"`{key}: {origin}` is the host fargo keeps for CloudFront",
+                    hint,
+                )
+            )

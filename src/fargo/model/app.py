@@ -44,6 +44,11 @@ class HttpRoute:
     healthcheck: str
     priority: int  # listener rule priority; unique per listener, most specific first
 
+    @property
+    def url_path(self) -> str:
+        """The path a URL of the route ends in: `/api/*` → `/api/`, no path → `/`."""
+        return (self.path or "/").rstrip("*") or "/"
+
 
 @dataclass(frozen=True)
 class SecretRef:

@@ -228,53 +228,29 @@ def _distribution(
 ) -> cloudfront.Distribution:
     if files is None or files.function is None:
         raise ValueError("a static site needs its bucket and request function")
-    distribution = cloudfront.Distribution(
-        "Distribution",
-        DistributionConfig=cloudfront.DistributionConfig(
-            Comment=f"fargo {app.name}/{app.env}: site and API",
-            Enabled=True,
-            DefaultRootObject="index.html",
-            HttpVersion="http2and3",
-            IPV6Enabled=IPV6_ENABLED,
-            PriceClass="PriceClass_100",
-            Origins=[_bucket_origin(files), _api_origin(app, cdn, inputs)],
-            DefaultCacheBehavior=cloudfront.DefaultCacheBehavior(
-                TargetOriginId=SITE_ORIGIN_ID,
-                ViewerProtocolPolicy="redirect-to-https",
-                AllowedMethods=READ_METHODS,
-                CachedMethods=READ_METHODS,
-                CachePolicyId=CACHING_OPTIMIZED_POLICY,
-                ResponseHeadersPolicyId=SECURITY_HEADERS_POLICY,
-                Compress=True,
-                FunctionAssociations=[
-                    cloudfront.FunctionAssociation(
-                        EventType="viewer-request",
-                        FunctionARN=GetAtt(files.function, "FunctionMetadata.FunctionARN"),
-                    )
-                ],
-            ),
-            CacheBehaviors=[
-                cloudfront.CacheBehavior(
-                    PathPattern=cdn.path,
-                    TargetOriginId=cdn.origin_id,
-                    ViewerProtocolPolicy="redirect-to-https",
-                    AllowedMethods=ALL_METHODS,
-                    CachedMethods=READ_METHODS,
-                    CachePolicyId=CACHING_DISABLED_POLICY,
-                    OriginRequestPolicyId=ALL_VIEWER_EXCEPT_HOST_POLICY,
-                    Compress=True,
+    return _new_distribution(
+        template,
+        app,
+        inputs,
+        what="site and API",
+        description=f"serves the site, and {cdn.path} from the load balancer, over HTTPS",
+        DefaultRootObject="index.html",
+        Origins=[_bucket_origin(files), _api_origin(app, cdn, inputs)],
+        DefaultCacheBehavior=cloudfront.DefaultCacheBehavior(
+            **_bucket_behavior(),
+            FunctionAssociations=[
+                cloudfront.FunctionAssociation(
+                    EventType="viewer-request",
+                    FunctionARN=GetAtt(files.function, "FunctionMetadata.FunctionARN"),
                 )
             ],
-            **_viewer(app, inputs),
         ),
+        CacheBehaviors=[
+            cloudfront.CacheBehavior(
+                PathPattern=cdn.path, **_load_balancer_behavior(cdn, CACHING_DISABLED_POLICY)
+            )
+        ],
     )
-    add(
-        template,
-        distribution,
-        f"serves the site, and {cdn.path} from the load balancer, over HTTPS",
-    )
-    _skip_distribution_checks(distribution, has_domain=app.domain is not None)
-    return distribution
 
 
 def _app_distribution(
@@ -287,44 +263,75 @@ def _app_distribution(
     if files is not None and cdn.assets is not None:
         origins.append(_bucket_origin(files))
         behaviors.append(
-            cloudfront.CacheBehavior(
-                PathPattern=cdn.assets.path,
-                TargetOriginId=SITE_ORIGIN_ID,
-                ViewerProtocolPolicy="redirect-to-https",
-                AllowedMethods=READ_METHODS,
-                CachedMethods=READ_METHODS,
-                CachePolicyId=CACHING_OPTIMIZED_POLICY,
-                ResponseHeadersPolicyId=SECURITY_HEADERS_POLICY,
-                Compress=True,
-            )
+            cloudfront.CacheBehavior(PathPattern=cdn.assets.path, **_bucket_behavior())
         )
     extra: dict[str, Any] = {"CacheBehaviors": behaviors} if behaviors else {}
+    served = f", and {cdn.assets.path} from the bucket" if cdn.assets else ""
+    return _new_distribution(
+        template,
+        app,
+        inputs,
+        what="app",
+        description=f"serves the app from the load balancer{served}, over HTTPS",
+        Origins=origins,
+        DefaultCacheBehavior=cloudfront.DefaultCacheBehavior(
+            **_load_balancer_behavior(cdn, USE_ORIGIN_CACHE_CONTROL_QUERY_STRINGS_POLICY)
+        ),
+        **extra,
+    )
+
+
+def _new_distribution(
+    template: Template, app: App, inputs: Inputs, *, what: str, description: str, **config: Any
+) -> cloudfront.Distribution:
+    """What both shapes share: HTTP/2 and 3, IPv6, the cheapest price class (North America
+    and Europe edges), the viewer side of `_viewer`, and the checks skipped and why."""
     distribution = cloudfront.Distribution(
         "Distribution",
         DistributionConfig=cloudfront.DistributionConfig(
-            Comment=f"fargo {app.name}/{app.env}: app",
+            Comment=f"fargo {app.name}/{app.env}: {what}",
             Enabled=True,
             HttpVersion="http2and3",
             IPV6Enabled=IPV6_ENABLED,
             PriceClass="PriceClass_100",
-            Origins=origins,
-            DefaultCacheBehavior=cloudfront.DefaultCacheBehavior(
-                TargetOriginId=cdn.origin_id,
-                ViewerProtocolPolicy="redirect-to-https",
-                AllowedMethods=ALL_METHODS,
-                CachedMethods=READ_METHODS,
-                CachePolicyId=USE_ORIGIN_CACHE_CONTROL_QUERY_STRINGS_POLICY,
-                OriginRequestPolicyId=ALL_VIEWER_EXCEPT_HOST_POLICY,
-                Compress=True,
-            ),
-            **extra,
+            **config,
             **_viewer(app, inputs),
         ),
     )
-    served = f", and {cdn.assets.path} from the bucket" if cdn.assets else ""
-    add(template, distribution, f"serves the app from the load balancer{served}, over HTTPS")
+    add(template, distribution, description)
     _skip_distribution_checks(distribution, has_domain=app.domain is not None)
     return distribution
+
+
+def _behavior(origin_id: str, methods: list[str], cache_policy: str) -> dict[str, Any]:
+    """What every behavior of fargo's distributions shares: viewers on HTTPS (plain HTTP is
+    redirected), answers compressed, only GET and HEAD cached. The fields of a default
+    behavior and a path's behavior are the same; the path is the caller's."""
+    return {
+        "TargetOriginId": origin_id,
+        "ViewerProtocolPolicy": "redirect-to-https",
+        "AllowedMethods": methods,
+        "CachedMethods": READ_METHODS,
+        "CachePolicyId": cache_policy,
+        "Compress": True,
+    }
+
+
+def _bucket_behavior() -> dict[str, Any]:
+    """The bucket's files: read-only, cached by path, with the standard security headers."""
+    return {
+        **_behavior(SITE_ORIGIN_ID, READ_METHODS, CACHING_OPTIMIZED_POLICY),
+        "ResponseHeadersPolicyId": SECURITY_HEADERS_POLICY,
+    }
+
+
+def _load_balancer_behavior(cdn: Cdn, cache_policy: str) -> dict[str, Any]:
+    """The load balancer: every method, every viewer header but Host (CloudFront names the
+    origin, or the cache policy forwards the viewer's Host)."""
+    return {
+        **_behavior(cdn.origin_id, ALL_METHODS, cache_policy),
+        "OriginRequestPolicyId": ALL_VIEWER_EXCEPT_HOST_POLICY,
+    }
 
 
 def _api_origin(app: App, cdn: Cdn, inputs: Inputs) -> cloudfront.Origin:

@@ -155,7 +155,7 @@ def _url(app: App, route: HttpRoute, inputs: Inputs) -> str | Join | None:
     """Where the service answers. Behind the CDN, that is the distribution: with a domain
     fargo owns, the site host; otherwise a name this stack does not know (the edge stack's,
     or the user's distribution's), so there is no output and `edge/urls.py` says it."""
-    base = (route.path or "/").rstrip("*") or "/"
+    base = route.url_path
     host = route.host
     domain, cdn = app.domain, app.cdn
     if cdn is not None and cdn.fronts(route):
