@@ -9,6 +9,8 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from fargo.aws.facade import CallCounter
 from fargo.deployer import Deployer, Target, open_deployer
 from tests.fixtures.cloudfront import load
@@ -82,3 +84,32 @@ def edit(manifest: Path, old: str, new: str) -> None:
     text = manifest.read_text()
     assert old in text, f"{old!r} not in {manifest}"
     manifest.write_text(text.replace(old, new, 1))
+
+
+def through_load_balancer(
+    endpoint: str,
+    account: str,
+    host: str,
+    *,
+    port: int = 80,
+    load_balancer_arn: str | None = None,
+    path: str = "/health",
+    headers: dict[str, str] | None = None,
+) -> httpx.Response:
+    """A request for `host` to the emulator's load balancer, on the listener at `port`.
+
+    The emulator reads the listener's port from Host and the account from the credential in
+    Authorization. It finds the load balancer by Host when that is its DNS name; for any
+    other host (what the rules route on) name it with `load_balancer_arn`, which the
+    request then carries in its path, `/_alb/<name>/`."""
+    credential = f"{account}/20260101/us-east-1/elasticloadbalancing/aws4_request"
+    prefix = f"/_alb/{load_balancer_arn.split('/')[-2]}" if load_balancer_arn else ""
+    return httpx.get(
+        f"{endpoint}{prefix}{path}",
+        headers={
+            "Host": f"{host}:{port}",
+            "Authorization": f"AWS4-HMAC-SHA256 Credential={credential}, "
+            "SignedHeaders=host, Signature=0",
+            **(headers or {}),
+        },
+    )

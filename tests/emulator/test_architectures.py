@@ -18,12 +18,11 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from fargo.model.app import ORIGIN_VERIFY_HEADER
 from tests.conftest import EXAMPLES
-from tests.emulator.helpers import run_fargo, stack_outputs
+from tests.emulator.helpers import run_fargo, stack_outputs, through_load_balancer
 from tests.fixtures.cloudfront import load
 
 # AWS's published ids: the hosted zone of every CloudFront distribution (Route 53
@@ -52,24 +51,6 @@ def record_sets(aws: Any, zone_id: str, name: str) -> dict[str, dict[str, Any]]:
     return {r["Type"]: r for r in listed if r["Name"] == f"{name}."}
 
 
-def through_load_balancer(
-    endpoint: str, account: str, load_balancer_arn: str, host: str, headers: dict[str, str]
-) -> httpx.Response:
-    """A request for `host` to the emulator's load balancer on port 443 (the emulator finds
-    the load balancer by its name in `/_alb/<name>/`, the listener by the port in Host)."""
-    name = load_balancer_arn.split("/")[-2]
-    credential = f"{account}/20260101/us-east-1/elasticloadbalancing/aws4_request"
-    return httpx.get(
-        f"{endpoint}/_alb/{name}/health",
-        headers={
-            "Host": f"{host}:443",
-            "Authorization": f"AWS4-HMAC-SHA256 Credential={credential}, "
-            "SignedHeaders=host, Signature=0",
-            **headers,
-        },
-    )
-
-
 def services_strategies(aws: Any, cluster: str) -> dict[str, list[dict[str, Any]]]:
     ecs = aws("ecs")
     arns = ecs.list_services(cluster=cluster)["serviceArns"]
@@ -93,15 +74,26 @@ def test_storefront_puts_cloudfront_in_front_of_the_web_app_and_not_the_api(
     arn = network["LoadBalancerArn"]
     # The API is routed by its host and is not behind the CDN: without CloudFront's header
     # its rule still matches (503: no containers run here), never the listener's 403.
-    api = through_load_balancer(emulator_endpoint, account, arn, "api.example.com", {})
+    api = through_load_balancer(
+        emulator_endpoint, account, "api.example.com", port=443, load_balancer_arn=arn
+    )
     assert api.status_code == 503, api.text
     assert "no registered targets" in api.text.lower()
     # The web app is behind it: without the header, 403; with it, the web rule.
-    web = through_load_balancer(emulator_endpoint, account, arn, "example.com", {})
+    web = through_load_balancer(
+        emulator_endpoint, account, "example.com", port=443, load_balancer_arn=arn
+    )
     assert web.status_code == 403
     secret = aws("secretsmanager").get_secret_value(SecretId=network["OriginVerifySecretArn"])
     verify = {ORIGIN_VERIFY_HEADER: secret["SecretString"]}
-    web = through_load_balancer(emulator_endpoint, account, arn, "example.com", verify)
+    web = through_load_balancer(
+        emulator_endpoint,
+        account,
+        "example.com",
+        port=443,
+        load_balancer_arn=arn,
+        headers=verify,
+    )
     assert web.status_code == 503, web.text
 
     config = aws("cloudfront").get_distribution_config(Id=edge["DistributionId"])[

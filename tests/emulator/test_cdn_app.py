@@ -9,11 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from fargo.model.app import ORIGIN_VERIFY_HEADER
-from tests.emulator.helpers import deployer, stack_outputs
+from tests.emulator.helpers import deployer, stack_outputs, through_load_balancer
 
 MANIFEST = """\
 app: next
@@ -43,25 +42,6 @@ def deployed(tmp_path: Path, emulator_endpoint: str, aws: Any) -> None:
     static.parent.mkdir(parents=True)
     static.write_text("console.log('next')")
     deployer(manifest, emulator_endpoint).deploy()
-
-
-def request(
-    endpoint: str, account: str, load_balancer_arn: str, host: str, headers: dict[str, str]
-) -> httpx.Response:
-    """A request for `host` to the emulator's load balancer on port 80. The emulator finds the
-    load balancer by the name in `/_alb/<name>/` when Host is not its DNS name, reads the
-    listener's port from Host, and the account from the credential; the rules see `host`."""
-    name = load_balancer_arn.split("/")[-2]
-    credential = f"{account}/20260101/us-east-1/elasticloadbalancing/aws4_request"
-    return httpx.get(
-        f"{endpoint}/_alb/{name}/health",
-        headers={
-            "Host": f"{host}:80",
-            "Authorization": f"AWS4-HMAC-SHA256 Credential={credential}, "
-            "SignedHeaders=host, Signature=0",
-            **headers,
-        },
-    )
 
 
 def test_the_distribution_fronts_the_app_and_serves_assets_from_the_bucket(
@@ -104,14 +84,24 @@ def test_the_host_routed_api_answers_without_the_cdn_header(
 
     # The API is not behind the CDN: its rule matches without the header, and its target
     # group has no targets here (no containers run), hence 503, not the listener's 403.
-    api = request(emulator_endpoint, account, arn, "api.example.com", {})
+    api = through_load_balancer(
+        emulator_endpoint, account, "api.example.com", load_balancer_arn=arn
+    )
     assert api.status_code == 503, api.text
     assert "no registered targets" in api.text.lower()
 
     # The web app is: without the header the listener's 403, with it the web rule (503).
-    web = request(emulator_endpoint, account, arn, "d111111abcdef8.cloudfront.net", {})
+    web = through_load_balancer(
+        emulator_endpoint, account, "d111111abcdef8.cloudfront.net", load_balancer_arn=arn
+    )
     assert (web.status_code, web.text) == (403, "forbidden")
-    web = request(emulator_endpoint, account, arn, "d111111abcdef8.cloudfront.net", verify)
+    web = through_load_balancer(
+        emulator_endpoint,
+        account,
+        "d111111abcdef8.cloudfront.net",
+        load_balancer_arn=arn,
+        headers=verify,
+    )
     assert web.status_code == 503, web.text
 
     rules = aws("elbv2").describe_rules(ListenerArn=network["HttpListenerArn"])["Rules"]

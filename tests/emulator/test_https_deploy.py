@@ -17,7 +17,7 @@ from fargo.edge.certificates import delete_certificate, ensure_certificate
 from fargo.execute import DeployResult, Destroyer, Executor
 from fargo.model.app import ORIGIN_VERIFY_HEADER, StackKind
 from tests.conftest import Notes
-from tests.emulator.helpers import deployer
+from tests.emulator.helpers import deployer, through_load_balancer
 from tests.unit.memory_dns import MemoryDns
 
 MANIFEST = """\
@@ -49,24 +49,6 @@ def deploy_stacks(d: Deployer, certificate: str | None = None) -> DeployResult:
 
 def outputs_of(result: DeployResult) -> dict[str, str]:
     return {k: v for stack in result.stacks for k, v in stack.outputs.items()}
-
-
-def through_the_load_balancer(
-    endpoint: str, account: str, dns_name: str, port: int, headers: dict[str, str]
-) -> httpx.Response:
-    """A request to the emulator's load balancer on `port`. The emulator serves every load
-    balancer on its own port and reads the listener's port from the Host header; the
-    credential in Authorization picks the account the load balancer lives in."""
-    credential = f"{account}/20260101/us-east-1/elasticloadbalancing/aws4_request"
-    return httpx.get(
-        f"{endpoint}/api/orders",
-        headers={
-            "Host": f"{dns_name}:{port}",
-            "Authorization": f"AWS4-HMAC-SHA256 Credential={credential}, "
-            "SignedHeaders=host, Signature=0",
-            **headers,
-        },
-    )
 
 
 @dataclass(frozen=True)
@@ -154,7 +136,9 @@ def check_requests(endpoint: str, account: str, app: Deployed, secret: str) -> N
     dns_name = app.outputs["LoadBalancerDnsName"]
 
     def request(port: int, headers: dict[str, str]) -> httpx.Response:
-        return through_the_load_balancer(endpoint, account, dns_name, port, headers)
+        return through_load_balancer(
+            endpoint, account, dns_name, port=port, path="/api/orders", headers=headers
+        )
 
     moved = request(80, {})
     assert moved.status_code == 301

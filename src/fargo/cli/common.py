@@ -64,7 +64,8 @@ def _report(error: FargoError, as_json: bool) -> NoReturn:
     sys.exit(error.exit_code)
 
 
-def manifest_options(command: F) -> F:
+def file_options(command: F) -> F:
+    """`-f FILE` and `--json`: what every command that reads the manifest takes."""
     command = click.option(
         "-f",
         "--file",
@@ -74,10 +75,15 @@ def manifest_options(command: F) -> F:
         show_default=True,
         help="the manifest",
     )(command)
+    return click.option("--json", "as_json", is_flag=True, help="machine-readable output")(command)
+
+
+def manifest_options(command: F) -> F:
+    """`file_options` and `--env NAME`, for commands about one environment."""
     command = click.option("--env", "env", default=None, help="environment overlay to apply")(
         command
     )
-    return click.option("--json", "as_json", is_flag=True, help="machine-readable output")(command)
+    return file_options(command)
 
 
 def target_options(command: F) -> F:

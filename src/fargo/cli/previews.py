@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from fargo.cli.common import handle_errors, reporter, target, target_options
+from fargo.cli.common import file_options, handle_errors, reporter, target, target_options
 from fargo.deployer import open_aws, open_deployer
 from fargo.errors import FargoError, UnsafeChange
 from fargo.manifest.load import load_manifest
@@ -27,19 +27,6 @@ from fargo.preview_stacks import (
 @click.group(name="previews")
 def previews_group() -> None:
     """Preview environments (`previews:` in fargo.yml)."""
-
-
-def _file_and_json(command: Any) -> Any:
-    command = click.option(
-        "-f",
-        "--file",
-        "file",
-        type=click.Path(path_type=Path),
-        default=Path("fargo.yml"),
-        show_default=True,
-        help="the manifest",
-    )(command)
-    return click.option("--json", "as_json", is_flag=True, help="machine-readable output")(command)
 
 
 def _previews(
@@ -62,7 +49,7 @@ def _entry(preview: PreviewEnvironment, now: datetime) -> dict[str, Any]:
 
 
 @previews_group.command(name="list")
-@_file_and_json
+@file_options
 @target_options
 @handle_errors
 def list_command(file: Path, as_json: bool, use_local: bool, endpoint_url: str | None) -> None:
@@ -78,7 +65,7 @@ def list_command(file: Path, as_json: bool, use_local: bool, endpoint_url: str |
 
 
 @previews_group.command(name="prune")
-@_file_and_json
+@file_options
 @target_options
 @click.option(
     "--older-than", "older_than", required=True, help="age such as 7d, 12h, 30m (s m h d w)"
