@@ -10,6 +10,7 @@ from pathlib import Path
 from fargo.aws.cloudformation import CloudFormation
 from fargo.aws.facade import EMULATOR_ACCESS_KEY, Aws, AwsConfig, CallCounter
 from fargo.edge.stage import EDGE_OUTPUTS, EdgeStage
+from fargo.edge.urls import service_urls
 from fargo.execute import DeployResult, Destroyer, DestroyResult, DisplayOnlyExecutor, Executor
 from fargo.execute.purge import refuse_purge
 from fargo.execute.watch import StackWatcher
@@ -143,7 +144,8 @@ class Deployer:
             t.kind: o.outputs for t in self.templates for o in result.stacks if o.name == t.name
         }
         edge = self.edge.publish(outputs, used_before=used_before)
-        return plan, replace(result, edge=edge.lines())
+        urls = service_urls(self.aws, self.app, outputs)
+        return plan, replace(result, edge=edge.lines(), urls=urls)
 
     def destroy(self, *, purge: bool = False) -> DestroyResult:
         if purge:

@@ -8,7 +8,7 @@ from typing import Any
 from fargo.aws.cloudformation import CloudFormation
 from fargo.aws.facade import Aws
 from fargo.edge.ledger import LedgerStore
-from fargo.edge.urls import cdn_urls
+from fargo.edge.urls import service_urls
 from fargo.model.app import App, StackKind
 from fargo.synth.common import logical_id
 from fargo.synth.stack import StackTemplate
@@ -189,12 +189,7 @@ def _services(
         batch = deployed[start : start + 10]
         response = aws.call("ecs", "describe_services", cluster=cluster, services=batch)
         found.update({s["serviceName"]: s for s in response.get("services", [])})
-    behind_cdn = cdn_urls(
-        aws,
-        app.cdn,
-        (s for s in app.services if f"{logical_id(s.name)}Url" not in service_outputs),
-        outputs.get(StackKind.EDGE, {}),
-    )
+    urls = service_urls(aws, app, outputs)
     result = []
     for service in app.services:
         raw = found.get(names[service.name] or "")
@@ -208,8 +203,7 @@ def _services(
                 running=int(raw.get("runningCount", 0)),
                 pending=int(raw.get("pendingCount", 0)),
                 task_definition=str(raw.get("taskDefinition", "")).rsplit("/", 1)[-1],
-                url=service_outputs.get(f"{logical_id(service.name)}Url")
-                or behind_cdn.get(service.name),
+                url=urls.get(service.name),
             )
         )
     return tuple(result)

@@ -69,6 +69,9 @@ def test_storefront_puts_cloudfront_in_front_of_the_web_app_and_not_the_api(
     done = run_fargo("deploy", "-f", str(manifest), "--endpoint-url", emulator_endpoint)
     assert done.returncode == 0, done.stderr
 
+    # Where each service answers: the web app at the site (CloudFront), the API directly.
+    assert "  api: https://api.example.com/\n" in done.stdout
+    assert "  web: https://example.com/\n" in done.stdout
     network = stack_outputs(aws, "storefront-default-network")
     edge = stack_outputs(aws, "storefront-default-edge")
     arn = network["LoadBalancerArn"]
@@ -169,6 +172,9 @@ def test_spa_api_joins_an_existing_distribution_and_moves_its_error_pages(
     done = run_fargo("deploy", *target, env=env)
     assert done.returncode == 0, done.stderr
     assert "sk_test_42" not in done.stdout + done.stderr
+    # The API answers through the distribution (it has no alias): deploy says so.
+    name = cloudfront.get_distribution(Id=spa_distribution)["Distribution"]["DomainName"]
+    assert f"  api: https://{name}/api/\n" in done.stdout
     config = cloudfront.get_distribution_config(Id=spa_distribution)["DistributionConfig"]
     api = next(b for b in config["CacheBehaviors"]["Items"] if b["PathPattern"] == "/api/*")
     assert api["CachePolicyId"] == CACHING_DISABLED

@@ -12,19 +12,11 @@ from fargo.execute import DeployResult, DestroyResult
 from fargo.plan import Plan
 from fargo.plan.render import plan_json
 from fargo.status import ServiceStatus, StatusReport
-from fargo.synth.common import logical_id
-
-# Outputs a user acts on; the rest (ids, ARNs) are shown by `status --json`.
-_ENDPOINT_SUFFIX = "Url"
 
 
 def print_deploy(deployer: Deployer, plan: Plan, result: DeployResult, *, as_json: bool) -> None:
     outputs = {k: v for stack in result.stacks for k, v in stack.outputs.items()}
-    urls = {
-        service.name: outputs[key]
-        for service in deployer.app.services
-        if (key := f"{logical_id(service.name)}{_ENDPOINT_SUFFIX}") in outputs
-    }
+    urls = result.urls
     if as_json:
         body = {
             "app": deployer.app.name,

@@ -1,4 +1,4 @@
-"""Where a service behind CloudFront answers, for `status`.
+"""Where a service answers, for deploy's report and `status`.
 
 The services stack has a `<Service>Url` output only where it knows the host: the load
 balancer's, or the site host of a distribution fargo owns with a domain. A service behind
@@ -14,7 +14,28 @@ from collections.abc import Iterable
 
 from fargo.aws.facade import Aws
 from fargo.errors import AwsError
-from fargo.model.app import Cdn, Service
+from fargo.model.app import App, Cdn, Service, StackKind
+from fargo.synth.common import logical_id
+
+URL_SUFFIX = "Url"
+
+
+def service_urls(aws: Aws, app: App, outputs: dict[StackKind, dict[str, str]]) -> dict[str, str]:
+    """Where each HTTP service answers, by name: its `<Service>Url` output, else the
+    distribution in front of it. What deploy prints and `status` shows."""
+    known = outputs.get(StackKind.SERVICES, {})
+    urls = {
+        s.name: known[key]
+        for s in app.services
+        if (key := f"{logical_id(s.name)}{URL_SUFFIX}") in known
+    }
+    behind = cdn_urls(
+        aws,
+        app.cdn,
+        (s for s in app.services if s.name not in urls),
+        outputs.get(StackKind.EDGE, {}),
+    )
+    return {s.name: url for s in app.services if (url := urls.get(s.name) or behind.get(s.name))}
 
 
 def cdn_urls(

@@ -38,6 +38,8 @@ class DeployResult:
     stacks: tuple[StackOutcome, ...] = field(default_factory=tuple)
     # What the edge steps changed outside CloudFormation (DNS, CloudFront, site files).
     edge: tuple[str, ...] = ()
+    # Where each HTTP service answers, by name (edge.urls.service_urls).
+    urls: dict[str, str] = field(default_factory=dict)
 
     @property
     def changed(self) -> bool:
