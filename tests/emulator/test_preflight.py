@@ -314,6 +314,33 @@ def test_spa_error_pages_are_a_warning_in_plan_json(
     assert json.loads(shown.stdout)["warnings"] == []
 
 
+def test_a_404_page_that_spa_errors_does_not_move_is_still_a_warning(
+    tmp_path: Path, emulator_endpoint: str, aws: Any
+) -> None:
+    pages = {
+        "Quantity": 2,
+        "Items": [
+            # The single-page app's routing, which the function takes over...
+            {"ErrorCode": 403, "ResponsePagePath": "/index.html", "ResponseCode": "200"},
+            # ...and a 404 page that keeps its status: it stays, and still replaces the
+            # body of every API 404.
+            {"ErrorCode": 404, "ResponsePagePath": "/404.html", "ResponseCode": "404"},
+        ],
+    }
+    config = load("bare") | {"CustomErrorResponses": pages}
+    created = aws("cloudfront").create_distribution(DistributionConfig=config)
+    distribution = created["Distribution"]["Id"]
+    cdn = f"cdn: {{ existing: {distribution}, path: /api/*, spa_errors: function }}\n"
+    manifest = write(tmp_path, cdn)
+
+    shown = fargo("plan", "-f", str(manifest), "--json", endpoint=emulator_endpoint)
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+    (warning,) = json.loads(shown.stdout)["warnings"]
+    assert warning["code"] == "cdn-error-pages"
+    assert "404 with /404.html (status 404)" in warning["message"]
+    assert "403 with" not in warning["message"]
+
+
 def test_an_ecr_image_not_pushed_yet_is_a_warning_not_a_failure(
     tmp_path: Path, emulator_endpoint: str, aws: Any, account: str
 ) -> None:

@@ -16,6 +16,7 @@ import pytest
 from fargo.aws.facade import Aws, AwsConfig
 from fargo.edge.dns.errors import DnsZoneNotFound, missing_credentials
 from fargo.edge.dns.provider import DnsProvider
+from fargo.edge.spa_errors import swallowing_error_pages
 from fargo.manifest.load import load_manifest
 from fargo.model import build_app
 from fargo.model.app import App
@@ -23,7 +24,7 @@ from fargo.plan.checks import Check, Findings, PlanWarning, PreflightFailed, ren
 from fargo.plan.planner import Plan
 from fargo.plan.render import plan_json, render_plan
 from fargo.preflight import Preflight
-from fargo.preflight.cdn import error_pages_warning, swallowing_error_pages
+from fargo.preflight.cdn import error_pages_warning
 from fargo.preflight.dns import dns_zone
 from fargo.preflight.images import ecr_image
 from tests.fixtures.cloudfront import load

@@ -13,7 +13,7 @@ import pytest
 from fargo.errors import ManifestError
 from fargo.manifest.load import parse_manifest
 from fargo.model import StackKind, build_app
-from fargo.model.app import ALL_VIEWER_EXCEPT_HOST_POLICY, ORIGIN_VERIFY_HEADER
+from fargo.model.app import ORIGIN_VERIFY_HEADER
 from fargo.synth import StackTemplate
 from fargo.synth.stack import IssuedCertificate, StackOutput
 from tests.unit.synth_helpers import resources_of, stacks_from_text
@@ -21,6 +21,7 @@ from tests.unit.synth_helpers import resources_of, stacks_from_text
 # AWS's managed policy ids (CloudFront Developer Guide, "Use managed cache policies" and
 # "Use managed response headers policies").
 USE_ORIGIN_CACHE_CONTROL_QUERY_STRINGS = "4cc15a8a-d715-48a4-82b8-cc0b614638fe"
+ALL_VIEWER_EXCEPT_HOST_HEADER = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
 CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
 SECURITY_HEADERS = "67f7725c-6f97-4210-82d7-5512b31e9d03"
 
@@ -91,7 +92,7 @@ def test_default_behavior_is_the_load_balancer_with_all_methods(
         ["GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"]
     )
     assert default["CachePolicyId"] == USE_ORIGIN_CACHE_CONTROL_QUERY_STRINGS
-    assert default["OriginRequestPolicyId"] == ALL_VIEWER_EXCEPT_HOST_POLICY
+    assert default["OriginRequestPolicyId"] == ALL_VIEWER_EXCEPT_HOST_HEADER
     assert default["ViewerProtocolPolicy"] == "redirect-to-https"
     # The app answers `/` itself: no root object, and no function rewrites its paths.
     assert "DefaultRootObject" not in config(plain[StackKind.EDGE])
@@ -169,6 +170,21 @@ def test_the_load_balancer_names_the_origin_and_site_hosts() -> None:
         "origin.example.com",
         "www.example.com",
     )
+
+
+def test_the_api_host_points_nowhere_when_no_service_routes_it() -> None:
+    """Behind the app's distribution every host-less rule requires CloudFront's header, so
+    api.<zone> would answer only 403: without a service routed by it, it gets no record and
+    is not on the certificate."""
+    text = (
+        with_cdn("{ app: true }")
+        .replace("    http: { host: api.example.com, healthcheck: /health }\n", "")
+        .replace("    port: 8000\n", "")
+    )
+    text += "domain: { name: example.com, dns: cloudflare }\n"
+    app = build_app(parse_manifest(text, "fargo.yml", None, {}))
+    assert app.api_hosts == ("origin.example.com",)
+    assert app.regional_certificate_hosts == ("origin.example.com", "www.example.com")
 
 
 @pytest.mark.parametrize("env", [None, "domain"])
@@ -304,3 +320,43 @@ def test_the_origin_host_is_free_without_cdn_app() -> None:
     )
     app = build_app(parse_manifest(text, "fargo.yml", None, {}))
     assert [s.route.host for s in app.services if s.route] == [None, "origin.example.com"]
+
+
+PATHS = """\
+app: shop
+services:
+  api:
+    image: nginx:1.27
+    port: 8000
+    http: { path: /api/*, healthcheck: /api/health }
+  admin:
+    image: nginx:1.27
+    port: 8001
+    http: { path: /admin/*, healthcheck: /admin/health }
+  pages:
+    image: nginx:1.27
+    port: 8002
+    http: { path: /*, healthcheck: /health }
+domain: { name: example.com, dns: cloudflare }
+cdn: CDN
+"""
+
+
+@pytest.mark.parametrize("cdn", ["{ static: ./dist }", "{ existing: E2ABCDEF123456 }"])
+def test_only_routes_whose_paths_cloudfront_sends_are_behind_it(cdn: str) -> None:
+    """CloudFront sends the load balancer only `cdn.path` (/api/*): /admin/* never comes
+    through it, so its rule needs no header and its URL is the load balancer's; /* does
+    take CloudFront's /api/ requests, so it needs the header, and answers there."""
+    services = stacks_from_text(PATHS.replace("CDN", cdn))[StackKind.SERVICES]
+    found = rules(services)
+    assert header_conditions(found["ApiListenerRule"])
+    assert header_conditions(found["PagesListenerRule"])
+    assert header_conditions(found["AdminListenerRule"]) == []
+    outputs = services.body["Outputs"]
+    assert outputs["AdminUrl"]["Value"] == "https://api.example.com/admin/"
+    if "static" in cdn:
+        # fargo's own distribution with a domain: the site host, at the paths CloudFront sends.
+        assert outputs["ApiUrl"]["Value"] == "https://www.example.com/api/"
+        assert outputs["PagesUrl"]["Value"] == "https://www.example.com/api/"
+    else:
+        assert "ApiUrl" not in outputs  # the user's distribution: status reads its name

@@ -59,15 +59,24 @@ class ReplacedErrorPages:
         )
 
 
-def spa_error_pages(config: Config) -> list[Config]:
-    """The custom error responses that answer a 403 or 404 with a page and a 200: the ones
-    that swallow an API's 403 and 404."""
+def swallowing_error_pages(config: Config) -> list[Config]:
+    """The custom error responses that replace an API's 403 or 404: a page in place of its
+    body, or a 200 in place of its status. They apply to the whole distribution."""
     return [
         item
         for item in _items(config.get("CustomErrorResponses", {}))
-        if item.get("ErrorCode") in SPA_ERROR_CODES
-        and item.get("ResponsePagePath")
-        and str(item.get("ResponseCode", "")) == "200"
+        if int(item.get("ErrorCode", 0)) in SPA_ERROR_CODES
+        and (item.get("ResponsePagePath") or str(item.get("ResponseCode", "")) == "200")
+    ]
+
+
+def spa_error_pages(config: Config) -> list[Config]:
+    """Of those, the single-page app's routing (a page and a 200): what `replace` moves into
+    the function. Any other (a 404 page that keeps its 404) stays, and still swallows."""
+    return [
+        item
+        for item in swallowing_error_pages(config)
+        if item.get("ResponsePagePath") and str(item.get("ResponseCode", "")) == "200"
     ]
 
 

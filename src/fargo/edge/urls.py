@@ -44,7 +44,7 @@ def cdn_urls(
     """The URL of each of `services` that CloudFront forwards to, by service name. The
     distribution is read only when one of them is behind it."""
     fronted = {
-        s.name: s.route.url_path
+        s.name: cdn.url_path(s.route)
         for s in services
         if cdn is not None and s.route is not None and cdn.fronts(s.route)
     }

@@ -7,6 +7,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
+from fargo.edge.patterns import covers, overlaps
+
 NatMode = Literal["none", "single", "per-az"]
 
 
@@ -242,9 +244,20 @@ class Cdn:
 
     def fronts(self, route: HttpRoute) -> bool:
         """Whether CloudFront forwards requests to this listener rule: it has no host
-        condition, or its host is one CloudFront presents. Only such rules require the
-        origin-verify header; a rule for any other host is reached directly."""
-        return route.host is None or route.host in self.forwarded_hosts
+        condition, or its host is one CloudFront presents; and CloudFront sends it paths
+        the rule matches (every path for the app behind it, else only `path`). Only such
+        rules require the origin-verify header; any other rule is reached directly."""
+        if route.host is not None and route.host not in self.forwarded_hosts:
+            return False
+        return self.app or route.path is None or overlaps(route.path, self.path)
+
+    def url_path(self, route: HttpRoute) -> str:
+        """The path a fronted route's URL through the distribution ends in: the route's own
+        when CloudFront sends all of it, else the part it does send (`/*` behind `/api/*`
+        answers at `/api/`; the rest of its paths are the site's)."""
+        if self.app or (route.path is not None and covers(self.path, route.path)):
+            return route.url_path
+        return self.path.rstrip("*") or "/"
 
 
 @dataclass(frozen=True)
@@ -285,8 +298,9 @@ class App:
 
     @property
     def api_hosts(self) -> tuple[str, ...]:
-        """The hosts that point at the load balancer in the domain's zone: the API host,
-        every service's `http.host` inside the zone, and the origin host of `cdn: { app }`.
+        """The hosts that point at the load balancer in the domain's zone: the API host
+        (with `cdn: { app }` only when a service routes it), every service's `http.host`
+        inside the zone, and the origin host of `cdn: { app }`.
         None without a load balancer: nothing would answer for them."""
         if self.domain is None or not self.load_balanced:
             return ()
@@ -298,8 +312,13 @@ class App:
             and s.route.host is not None
             and (s.route.host == zone or s.route.host.endswith("." + zone))
         }
-        if self.cdn is not None and self.cdn.app and self.cdn.origin_host is not None:
-            hosts.add(self.cdn.origin_host)
+        if self.cdn is not None and self.cdn.app:
+            # Behind the app's distribution every host-less rule wants CloudFront's header:
+            # the API host answers only when a service routes it by name.
+            if self.cdn.origin_host is not None:
+                hosts.add(self.cdn.origin_host)
+            api = self.domain.api
+            return tuple(sorted(hosts, key=lambda host: (host != api, host)))
         return (self.domain.api, *sorted(hosts - {self.domain.api}))
 
     @property

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from fargo.edge.spa_errors import spa_error_pages, swallowing_error_pages
 from fargo.errors import AwsError
 from fargo.plan.checks import Check, Findings, PlanWarning
 from fargo.preflight.context import Preflight
 
 NAME = "cdn-distribution"
 ERROR_PAGES = "cdn-error-pages"
-# The statuses an API answers with that SPAs map to their index page.
-_API_STATUSES = (403, 404)
 
 
 def cdn_distribution(preflight: Preflight) -> Findings:
@@ -52,31 +51,29 @@ def cdn_distribution(preflight: Preflight) -> Findings:
                 "or set cdn.existing to the distribution that serves the site",
             )
         )
-    # `spa_errors: function` replaces those pages at deploy: nothing left to warn about.
-    pages = [] if cdn.spa_errors else swallowing_error_pages(config)
-    warnings = [] if not pages else [error_pages_warning(distribution, pages)]
+    # `spa_errors: function` moves the single-page app's pages into a function at deploy;
+    # what it leaves (a 404 page that keeps its 404) still swallows the API's errors.
+    moved = spa_error_pages(config) if cdn.spa_errors else []
+    pages = [page for page in swallowing_error_pages(config) if page not in moved]
+    warnings = [error_pages_warning(distribution, pages, moved=bool(moved))] if pages else []
     return Findings.of(Check(NAME, "OK", f"{looked}: exists, enabled"), warnings=warnings)
 
 
-def swallowing_error_pages(config: dict[str, Any]) -> list[dict[str, Any]]:
-    """The custom error responses that would replace an API 403 or 404."""
-    items = (config.get("CustomErrorResponses") or {}).get("Items") or []
-    return [
-        item
-        for item in items
-        if int(item.get("ErrorCode", 0)) in _API_STATUSES
-        and (item.get("ResponsePagePath") or str(item.get("ResponseCode", "")) == "200")
-    ]
-
-
-def error_pages_warning(distribution: str, pages: list[dict[str, Any]]) -> PlanWarning:
+def error_pages_warning(
+    distribution: str, pages: list[dict[str, Any]], *, moved: bool = False
+) -> PlanWarning:
     shown = ", ".join(_describe(item) for item in pages)
+    fix = (
+        "`spa_errors: function` moves only pages answered with status 200; take these out "
+        "of the distribution, or give the API a path the site never errors on"
+        if moved
+        else "`spa_errors: function` in `cdn:` moves those pages into a function on the "
+        "site's paths only"
+    )
     return PlanWarning(
         ERROR_PAGES,
         f"distribution {distribution} answers {shown} for every path, the API's included: "
-        "the API's own 403 and 404 responses will not reach its clients; "
-        "`spa_errors: function` in `cdn:` moves those pages into a function on the site's "
-        "paths only",
+        f"the API's own 403 and 404 responses will not reach its clients; {fix}",
     )
 
 

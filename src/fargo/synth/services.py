@@ -159,7 +159,9 @@ def _url(app: App, route: HttpRoute, inputs: Inputs) -> str | Join | None:
     host = route.host
     domain, cdn = app.domain, app.cdn
     if cdn is not None and cdn.fronts(route):
-        return f"https://{domain.site}{base}" if domain is not None and cdn.owned else None
+        if domain is None or not cdn.owned:
+            return None
+        return f"https://{domain.site}{cdn.url_path(route)}"
     # With a domain, the load balancer answers HTTPS for the API host; plain HTTP only
     # redirects there.
     if domain is not None:
