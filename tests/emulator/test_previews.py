@@ -101,6 +101,27 @@ def test_a_preview_deploys_and_purge_leaves_nothing_billed(
     assert aws("elasticache").describe_snapshots()["Snapshots"] == []
 
 
+def test_purge_deletes_the_final_snapshot_and_keeps_one_the_user_took(
+    with_previews: Path, emulator_endpoint: str, aws: Any
+) -> None:
+    target = ["-f", str(with_previews), "--endpoint-url", emulator_endpoint, "--env", "pr-7"]
+    assert run_fargo("deploy", *target).returncode == 0
+    rds = aws("rds")
+    (database,) = rds.describe_db_instances()["DBInstances"]
+    rds.create_db_snapshot(
+        DBSnapshotIdentifier="before-the-migration",
+        DBInstanceIdentifier=database["DBInstanceIdentifier"],
+    )
+
+    done = run_fargo("destroy", *target, "--yes", "--purge", "--json")
+    assert done.returncode == 0, done.stderr
+    purged = json.loads(done.stdout)["purged"]
+    assert sum(line.startswith("db snapshot ") for line in purged) == 1
+    assert "db snapshot before-the-migration" not in purged
+    left = [s["DBSnapshotIdentifier"] for s in rds.describe_db_snapshots()["DBSnapshots"]]
+    assert left == ["before-the-migration"]
+
+
 def test_purging_an_environment_that_is_not_a_preview_needs_allow_data_loss(
     with_previews: Path, emulator_endpoint: str, aws: Any
 ) -> None:

@@ -109,6 +109,9 @@ class Destroyer:
                 for r in resources
                 if r["ResourceType"] in _SNAPSHOTTED and r.get("PhysicalResourceId")
             ]
+            # Snapshots the user took before stay theirs: the final snapshots are only those
+            # the stack's deletion adds.
+            earlier = set(self._snapshots(stores))
             delete_stack(
                 self._watcher,
                 deployed,
@@ -117,7 +120,7 @@ class Destroyer:
                 "and run destroy again",
             )
             deleted.append(name)
-            snapshots.extend(self._final_snapshots(stores))
+            snapshots.extend(s for s in self._snapshots(stores) if s not in earlier)
             retained.extend(
                 Leftover(_RETAINED[r["ResourceType"]], r["PhysicalResourceId"])
                 for r in resources
@@ -164,7 +167,8 @@ class Destroyer:
         found = self._aws.call("rds", describe, **{key: identifier}).get(result, [])
         return any(item.get("DeletionProtection") for item in found)
 
-    def _final_snapshots(self, stores: list[tuple[str, str]]) -> list[Leftover]:
+    def _snapshots(self, stores: list[tuple[str, str]]) -> list[Leftover]:
+        """Every snapshot of these databases and caches, as they stand now."""
         found: list[Leftover] = []
         for kind, identifier in stores:
             service, operation, key, field_name, id_key, what = _SNAPSHOTTED[kind]
