@@ -147,6 +147,24 @@ def test_a_host_another_environment_uses_is_refused() -> None:
     assert "{env}.preview.example.com" in (problem.hint or "")
 
 
+def test_a_service_host_in_the_zone_is_refused_with_a_preview_domain() -> None:
+    """The preview would write admin.example.com's record and certificate (and its destroy
+    delete them): another environment's host."""
+    admin = (
+        "  admin:\n    image: nginx:1.27\n    port: 8001\n"
+        "    http: { host: admin.example.com, healthcheck: /health }\n"
+    )
+    text = MANIFEST.replace("  worker:\n", admin + "  worker:\n")
+    line = PREVIEWS_LINE + 4
+    (problem,) = problems(text)
+    assert (problem.line, problem.path) == (line, "previews.domain")
+    assert "admin.example.com" in problem.message
+    assert "route `admin` by `http.path`" in (problem.hint or "")
+    # Without previews.domain a preview has no domain: no record, no certificate.
+    loaded = load(text.replace(', domain: "{env}.preview.example.com"', ""), "pr-7")
+    assert build_app(loaded).api_hosts == ()
+
+
 def test_a_host_outside_the_zone_or_without_a_zone_is_refused() -> None:
     outside = MANIFEST.replace("{env}.preview.example.com", "{env}.preview.example.org")
     (problem,) = problems(outside)

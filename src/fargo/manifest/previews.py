@@ -207,8 +207,8 @@ def _domain_problems(
                 f"fargo writes records only in {name}; e.g. {{env}}.preview.{name}",
             )
         ]
+    problems = _service_host_problems(data, spec, name, marks)
     matcher = _host_matcher(template, spec.names)
-    problems = []
     for env in [None, *known]:
         for host in sorted(_hosts(_domain_of(data, env))):
             if matcher(host):
@@ -220,6 +220,32 @@ def _domain_problems(
                         "give previews a subdomain of their own, e.g. {env}.preview." + name,
                     )
                 )
+    return problems
+
+
+def _service_host_problems(
+    data: dict[str, Any], spec: PreviewsSpec, zone: str, marks: Marks
+) -> list[ManifestProblem]:
+    """A preview keeps its services' `http.host`s, and with a domain it would write their
+    records and name them on its certificate: one inside the zone is another environment's,
+    which a preview's deploy would point at itself and its destroy would delete."""
+    merged, _ = apply_overlay(data, spec.from_, marks)
+    services = merged.get("services")
+    problems = []
+    for name, service in (services if isinstance(services, dict) else {}).items():
+        http = service.get("http") if isinstance(service, dict) else None
+        host = http.get("host") if isinstance(http, dict) else None
+        if isinstance(host, str) and (host == zone or host.endswith("." + zone)):
+            problems.append(
+                marks.problem(
+                    (PREVIEWS, "domain"),
+                    f"a preview would take service `{name}`'s host {host}, which "
+                    f"`{spec.from_}` uses: its record and certificate would point at the "
+                    "preview, and its destroy would delete them",
+                    f"route `{name}` by `http.path` instead, or drop previews.domain: "
+                    "previews are then reached by their load balancer's name",
+                )
+            )
     return problems
 
 
