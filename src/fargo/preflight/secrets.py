@@ -3,8 +3,8 @@
 Secrets Manager is asked with DescribeSecret, which never returns the value. A JSON key
 (`secretsmanager:NAME:KEY`) can only be seen in the value: GetSecretValue is tried for those
 alone, the value is parsed here and dropped, and when the credentials may not read it the
-check is SKIPPED. SSM is asked with GetParameter without decryption: a SecureString stays
-encrypted, and nothing of the answer but its existence is used.
+check is SKIPPED. SSM is asked with DescribeParameters, which returns a parameter's
+metadata and never its value.
 """
 
 from __future__ import annotations
@@ -22,10 +22,8 @@ _DENIED = frozenset({"AccessDenied", "AccessDeniedException", "KMSAccessDeniedEx
 
 
 def secrets(preflight: Preflight) -> Findings:
-    refs: dict[SecretRef, list[str]] = {}
-    for service in preflight.app.services:
-        for ref in service.secrets:
-            refs.setdefault(ref, []).append(service.name)
+    # Each reference once, however many services name it.
+    refs = dict.fromkeys(ref for service in preflight.app.services for ref in service.secrets)
     return Findings(tuple(check_secret(preflight.aws, preflight.app, ref) for ref in refs))
 
 
@@ -100,19 +98,23 @@ def _json_key(aws: Aws, ref: SecretRef, looked: str) -> Check:
 def _parameter(aws: Aws, ref: SecretRef) -> Check:
     looked = f"ssm:{ref.name}"
     try:
-        aws.call("ssm", "get_parameter", Name=ref.name, WithDecryption=False)
+        found = aws.call(
+            "ssm",
+            "describe_parameters",
+            ParameterFilters=[{"Key": "Name", "Option": "Equals", "Values": [ref.name]}],
+        ).get("Parameters", [])
     except AwsError as error:
-        if error.code == "ParameterNotFound":
-            return Check(
-                _name(ref),
-                "FAILED",
-                f"{looked}: no such parameter",
-                f"create it: aws ssm put-parameter --type SecureString --name {ref.name} "
-                "--value ...",
-            )
         if error.code in _DENIED:
-            return _not_allowed(ref, looked, "ssm:GetParameter")
+            return _not_allowed(ref, looked, "ssm:DescribeParameters")
         return Check(_name(ref), "FAILED", f"{looked}: {error.message}", error.hint)
+    if not found:
+        return Check(
+            _name(ref),
+            "FAILED",
+            f"{looked}: no such parameter",
+            f"create it: aws ssm put-parameter --type SecureString --name {ref.name} "
+            "--value ...",
+        )
     return Check(_name(ref), "OK", f"{looked}: exists")
 
 
