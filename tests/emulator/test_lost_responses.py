@@ -2,9 +2,11 @@
 
 A proxy in front of the emulator (tests/emulator/lost_answers.py) passes every write on and
 loses its answer on a seeded share of them, as a network that drops responses does: the write
-took effect, and fargo's SDK (standard retries, 3 attempts, as against any endpoint) meets
-what it did when it sends it again. Each deploy must converge on the first try, leave no
-fargo change set unexecuted, and a deploy right after must find nothing to change.
+took effect, and fargo's SDK meets what it did when it sends it again. The retry budget is
+fargo's own against an endpoint (standard mode, `max_attempts` 3, which botocore counts as
+retries: a call goes out at most four times); the proxy counts each attempt. Each deploy
+must converge on the first try, leave no fargo change set unexecuted, and a deploy right
+after must find nothing to change.
 """
 
 from __future__ import annotations
@@ -137,7 +139,8 @@ def test_ten_deploys_converge_with_a_fifth_of_the_answers_lost(
 def test_a_deploy_converges_when_every_write_loses_its_answer_on_every_attempt(
     manifest: Path, emulator_endpoint: str, figures: Figures
 ) -> None:
-    """The SDK's attempts all lose their answer: the state read back settles each write."""
+    """The SDK's attempts all lose their answer: the state read back settles each write,
+    through a create, an update, a no-op and a destroy."""
     account = _account()
     env = {**account, "GREETING": "first"}
     with LostAnswers(emulator_endpoint, rate=1.0, seed=SEED) as proxy:
@@ -145,11 +148,21 @@ def test_a_deploy_converges_when_every_write_loses_its_answer_on_every_attempt(
         env["GREETING"] = "second"
         _deploy(manifest, proxy.endpoint, env)
         again = _deploy(manifest, proxy.endpoint, env)
+        _converged(emulator_endpoint, account, "second")
+        gone = run_fargo(
+            "destroy", "-f", str(manifest), "--endpoint-url", proxy.endpoint, "--yes", env=env
+        )
     figures.add(proxy.figures)
     assert "lossy/default: no changes" in again
-    assert {"CreateChangeSet", "ExecuteChangeSet", "SetStackPolicy"} <= set(figures.lost)
+    assert gone.returncode == 0, gone.stdout + gone.stderr
+    assert {"CreateChangeSet", "ExecuteChangeSet", "SetStackPolicy", "DeleteStack"} <= set(
+        figures.lost
+    )
     assert set(figures.lost) <= CLOUDFORMATION_WRITES
-    _converged(emulator_endpoint, account, "second")
+    listed = _cloudformation(emulator_endpoint, account).list_stacks()["StackSummaries"]
+    statuses = {s["StackName"]: s["StackStatus"] for s in listed}
+    assert set(statuses) == set(STACKS)
+    assert set(statuses.values()) == {"DELETE_COMPLETE"}, statuses
 
 
 def test_the_next_run_removes_change_sets_a_run_left_behind(
