@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from fargo.aws.facade import Aws
+from fargo.aws.settle import settle
 from fargo.errors import AwsError
 
+_CHANGE_SET_NOT_FOUND = ("ChangeSetNotFound", "ChangeSetNotFoundException")
 # CloudFormation's TemplateBody limit; larger templates must go through S3.
 TEMPLATE_BODY_LIMIT = 51_200
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"]
@@ -57,6 +60,20 @@ class ResourceChange:
 
 
 @dataclass(frozen=True)
+class ChangeSetSummary:
+    """A change set as ListChangeSets shows it."""
+
+    change_set_id: str
+    name: str
+    status: str  # CREATE_PENDING | CREATE_IN_PROGRESS | CREATE_COMPLETE | FAILED | ...
+    execution_status: str  # AVAILABLE | UNAVAILABLE | EXECUTE_IN_PROGRESS | ...
+
+    @property
+    def executed(self) -> bool:
+        return self.execution_status.startswith("EXECUTE_") or self.execution_status == "OBSOLETE"
+
+
+@dataclass(frozen=True)
 class ChangeSet:
     change_set_id: str
     stack_name: str
@@ -81,7 +98,7 @@ class CloudFormation:
         try:
             stacks = self._aws.call("cloudformation", "describe_stacks", StackName=name)["Stacks"]
         except AwsError as error:
-            if error.code == "ValidationError" and "does not exist" in error.message:
+            if _stack_missing(error):
                 return None
             raise
         if not stacks:
@@ -120,7 +137,11 @@ class CloudFormation:
         tags: dict[str, str],
         *,
         create: bool,
+        token: str,
     ) -> str:
+        """The new change set's id. `token` is the ClientToken: a retry of this call (the
+        SDK's, or ours after a lost answer) carries the same one, so AWS answers with the
+        change set the first attempt made instead of AlreadyExistsException."""
         text = json.dumps(body, separators=(",", ":"), sort_keys=True)
         if len(text) > TEMPLATE_BODY_LIMIT:
             raise AwsError(
@@ -128,18 +149,58 @@ class CloudFormation:
                 f"{TEMPLATE_BODY_LIMIT}-byte inline limit",
                 hint="split services across environments or trim env values",
             )
-        result = self._aws.call(
-            "cloudformation",
-            "create_change_set",
-            StackName=name,
-            ChangeSetName=change_set_name,
-            ChangeSetType="CREATE" if create else "UPDATE",
-            TemplateBody=text,
-            Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
-            Tags=[{"Key": k, "Value": v} for k, v in tags.items()],
-            Capabilities=CAPABILITIES,
-        )
-        return str(result["Id"])
+
+        def write() -> str:
+            result = self._aws.call(
+                "cloudformation",
+                "create_change_set",
+                StackName=name,
+                ChangeSetName=change_set_name,
+                ChangeSetType="CREATE" if create else "UPDATE",
+                TemplateBody=text,
+                Parameters=[
+                    {"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()
+                ],
+                Tags=[{"Key": k, "Value": v} for k, v in tags.items()],
+                Capabilities=CAPABILITIES,
+                ClientToken=token,
+            )
+            return str(result["Id"])
+
+        def landed() -> str | None:
+            # The name is this call's own (fargo.plan.naming), so a change set under it on
+            # this stack is the one this call made.
+            return self._change_set_id(name, change_set_name)
+
+        return settle(write, landed, done_codes=("AlreadyExistsException",))
+
+    def _change_set_id(self, name: str, change_set_name: str) -> str | None:
+        try:
+            found = self._aws.call(
+                "cloudformation",
+                "describe_change_set",
+                StackName=name,
+                ChangeSetName=change_set_name,
+            )
+        except AwsError as error:
+            if error.code in _CHANGE_SET_NOT_FOUND or _stack_missing(error):
+                return None
+            raise
+        return str(found["ChangeSetId"])
+
+    def change_sets(self, name: str) -> list[ChangeSetSummary]:
+        """The stack's change sets, executed or not."""
+        return [
+            ChangeSetSummary(
+                change_set_id=raw["ChangeSetId"],
+                name=raw["ChangeSetName"],
+                status=raw.get("Status", ""),
+                execution_status=raw.get("ExecutionStatus", ""),
+            )
+            for raw in self._aws.paginate(
+                "cloudformation", "list_change_sets", "Summaries", StackName=name
+            )
+        ]
 
     def describe_change_set(self, change_set_id: str) -> ChangeSet:
         pages: list[dict[str, Any]] = []
@@ -169,15 +230,52 @@ class CloudFormation:
         )
 
     def execute_change_set(self, change_set_id: str, token: str) -> None:
-        self._aws.call(
-            "cloudformation",
-            "execute_change_set",
-            ChangeSetName=change_set_id,
-            ClientRequestToken=token,
-        )
+        """Execute; a retry with the same ClientRequestToken is a success at AWS. Where
+        the answer is lost, or a retry meets InvalidChangeSetStatus, the change set itself
+        says whether it is executing."""
+
+        def write() -> bool:
+            self._aws.call(
+                "cloudformation",
+                "execute_change_set",
+                ChangeSetName=change_set_id,
+                ClientRequestToken=token,
+            )
+            return True
+
+        def landed() -> bool | None:
+            return True if self._execution_status(change_set_id).startswith("EXECUTE_") else None
+
+        settle(write, landed, done_codes=("InvalidChangeSetStatus",))
+
+    def _execution_status(self, change_set_id: str) -> str:
+        try:
+            found = self._aws.call(
+                "cloudformation", "describe_change_set", ChangeSetName=change_set_id
+            )
+        except AwsError as error:
+            if error.code in _CHANGE_SET_NOT_FOUND:
+                return ""
+            raise
+        return str(found.get("ExecutionStatus", ""))
 
     def delete_change_set(self, change_set_id: str) -> None:
-        self._aws.call("cloudformation", "delete_change_set", ChangeSetName=change_set_id)
+        """Gone is gone: a change set already deleted (by a lost attempt) is a success."""
+
+        def write() -> bool:
+            self._aws.call("cloudformation", "delete_change_set", ChangeSetName=change_set_id)
+            return True
+
+        def landed() -> bool | None:
+            try:
+                self._aws.call("cloudformation", "describe_change_set", ChangeSetName=change_set_id)
+            except AwsError as error:
+                if error.code in _CHANGE_SET_NOT_FOUND:
+                    return True
+                raise
+            return None
+
+        settle(write, landed, done_codes=_CHANGE_SET_NOT_FOUND)
 
     def events(self, name: str) -> list[StackEvent]:
         """The newest page of events, newest first (AWS's order)."""
@@ -201,10 +299,40 @@ class CloudFormation:
         )
 
     def delete_stack(self, name: str, token: str) -> None:
-        self._aws.call("cloudformation", "delete_stack", StackName=name, ClientRequestToken=token)
+        def write() -> bool:
+            self._aws.call(
+                "cloudformation", "delete_stack", StackName=name, ClientRequestToken=token
+            )
+            return True
+
+        def landed() -> bool | None:
+            deployed = self.describe(name)
+            return True if deployed is None or deployed.status.startswith("DELETE_") else None
+
+        settle(write, landed)
 
     def continue_update_rollback(self, name: str) -> None:
-        self._aws.call("cloudformation", "continue_update_rollback", StackName=name)
+        token = f"fargo-{uuid.uuid4()}"
+
+        def write() -> bool:
+            self._aws.call(
+                "cloudformation",
+                "continue_update_rollback",
+                StackName=name,
+                ClientRequestToken=token,
+            )
+            return True
+
+        def landed() -> bool | None:
+            deployed = self.describe(name)
+            rolling_back = deployed is not None and deployed.status in (
+                "UPDATE_ROLLBACK_IN_PROGRESS",
+                "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS",
+                "UPDATE_ROLLBACK_COMPLETE",
+            )
+            return True if rolling_back else None
+
+        settle(write, landed)
 
     def stack_policy(self, name: str) -> dict[str, Any] | None:
         body = self._aws.call("cloudformation", "get_stack_policy", StackName=name).get(
@@ -213,20 +341,37 @@ class CloudFormation:
         return json.loads(body) if body else None
 
     def set_stack_policy(self, name: str, policy: dict[str, Any]) -> None:
-        self._aws.call(
-            "cloudformation",
-            "set_stack_policy",
-            StackName=name,
-            StackPolicyBody=json.dumps(policy, sort_keys=True),
-        )
+        def write() -> bool:
+            self._aws.call(
+                "cloudformation",
+                "set_stack_policy",
+                StackName=name,
+                StackPolicyBody=json.dumps(policy, sort_keys=True),
+            )
+            return True
+
+        settle(write, lambda: True if self.stack_policy(name) == policy else None)
 
     def set_termination_protection(self, name: str, *, enabled: bool) -> None:
-        self._aws.call(
-            "cloudformation",
-            "update_termination_protection",
-            StackName=name,
-            EnableTerminationProtection=enabled,
-        )
+        def write() -> bool:
+            self._aws.call(
+                "cloudformation",
+                "update_termination_protection",
+                StackName=name,
+                EnableTerminationProtection=enabled,
+            )
+            return True
+
+        def landed() -> bool | None:
+            deployed = self.describe(name)
+            done = deployed is not None and deployed.termination_protection == enabled
+            return True if done else None
+
+        settle(write, landed)
+
+
+def _stack_missing(error: AwsError) -> bool:
+    return error.code == "ValidationError" and "does not exist" in error.message
 
 
 def _resource_change(raw: dict[str, Any]) -> ResourceChange:

@@ -16,6 +16,7 @@ from typing import Literal
 from fargo.aws.cloudformation import ChangeSet, CloudFormation, DeployedStack, ResourceChange
 from fargo.errors import AwsError
 from fargo.model.app import StackKind
+from fargo.plan.change_sets import discard_orphans, new_change_set_name
 from fargo.plan.checks import Check, PlanWarning
 from fargo.plan.compare import same_template
 from fargo.plan.guard import UnsafeChange, unsafe_changes
@@ -26,7 +27,6 @@ Action = Literal["create", "update", "unchanged"]
 # States from which a stack cannot be updated and must be deleted and created again. Both
 # mean the first create never completed, so nothing in them holds data.
 RECREATE_STATES = frozenset({"ROLLBACK_COMPLETE", "ROLLBACK_FAILED"})
-CHANGE_SET_PREFIX = "fargo-"
 _SETTLE_TIMEOUT_SECONDS = 3 * 3600
 
 
@@ -176,9 +176,15 @@ class Planner:
     def change_set(
         self, template: StackTemplate, parameters: dict[str, str], *, create: bool
     ) -> ChangeSet:
-        name = f"{CHANGE_SET_PREFIX}{int(time.time() * 1000)}"
+        name = new_change_set_name()
         change_set_id = self._cfn.create_change_set(
-            template.name, name, template.body, parameters, template.tags, create=create
+            template.name,
+            name,
+            template.body,
+            parameters,
+            template.tags,
+            create=create,
+            token=name,
         )
         deadline = self._clock() + 600
         while True:
@@ -199,6 +205,8 @@ class Planner:
         self, template: StackTemplate, planned: dict[StackKind, StackPlan]
     ) -> StackPlan:
         deployed = self.settle(template.name)
+        if deployed is not None:
+            discard_orphans(self._cfn, template.name, self._reporter)
         outputs = deployed_outputs(planned.values())
         parameters = self.resolve(template, outputs, deployed.parameters if deployed else None)
         if deployed is None or deployed.status in RECREATE_STATES or _never_created(deployed):

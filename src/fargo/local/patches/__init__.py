@@ -13,6 +13,7 @@ from . import (
     app_autoscaling,
     app_tier_replacement,
     change_sets,
+    client_tokens,
     cloudfront,
     cloudwatch,
     codebuild,
@@ -44,6 +45,8 @@ PATCHES: dict[str, Callable[[], None]] = {
     "ec2-eip-nat-gateway-sg-rules": ec2_network.provision_network_types,
     "output-only-change-sets": change_sets.accept_output_only_change_sets,
     "change-set-by-stack-id": change_sets.find_change_sets_by_stack_id,
+    # After output-only-change-sets, whose CreateChangeSet handler it wraps.
+    "change-set-client-tokens": client_tokens.honour_client_tokens,
     "rds-replacement-in-change-sets": rds.report_database_replacement,
     "rds-update-replace-snapshot": rds.snapshot_replaced_databases,
     "secret-ref-is-arn": secrets_manager.ref_secret_as_arn,
