@@ -112,8 +112,7 @@ def _parameter(aws: Aws, ref: SecretRef) -> Check:
             _name(ref),
             "FAILED",
             f"{looked}: no such parameter",
-            f"create it: aws ssm put-parameter --type SecureString --name {ref.name} "
-            "--value ...",
+            f"create it: aws ssm put-parameter --type SecureString --name {ref.name} --value ...",
         )
     return Check(_name(ref), "OK", f"{looked}: exists")
 
