@@ -131,6 +131,12 @@ class Executor:
             self._reporter.stack_finished(stack.name, "no changes")
             kept = deployed.outputs if deployed else {}
             return StackOutcome(stack.name, "unchanged", "no changes", kept)
+        # What a removal or replacement of a retained resource would leave behind.
+        before = (
+            retained_in(stack.name, self._cfn.resources(stack.name))
+            if not create and lets_go(change_set.changes)
+            else []
+        )
         # Lift whatever policy the deployed stack has (the new template may protect less).
         lifting = not create and bool(unsafe_changes(stack.name, change_set.changes))
         if lifting:
@@ -138,12 +144,6 @@ class Executor:
             # cannot carry a temporary policy, so the stack's own is opened for this update.
             self._reporter.note(f"{stack.name}: lifting the stack policy for this update")
             self._cfn.set_stack_policy(stack.name, _ALLOW_ALL)
-        # What a removal or replacement of a retained resource would leave behind.
-        before = (
-            retained_in(stack.name, self._cfn.resources(stack.name))
-            if not create and lets_go(change_set.changes)
-            else []
-        )
         try:
             outcome = self._execute(stack.name, change_set, create=create)
         finally:
