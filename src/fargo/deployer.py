@@ -12,7 +12,9 @@ from fargo.aws.facade import EMULATOR_ACCESS_KEY, Aws, AwsConfig, CallCounter
 from fargo.edge.stage import EDGE_OUTPUTS, EdgeStage
 from fargo.edge.urls import service_urls
 from fargo.execute import DeployResult, Destroyer, DestroyResult, DisplayOnlyExecutor, Executor
+from fargo.execute.leftovers import LeftoverStore
 from fargo.execute.purge import refuse_purge
+from fargo.execute.stack_policy import close_open_policies, open_policy_warnings
 from fargo.execute.watch import StackWatcher
 from fargo.manifest.load import LoadedManifest, load_manifest
 from fargo.model import App, build_app
@@ -102,7 +104,8 @@ class Deployer:
         DisplayOnlyExecutor(self.cloudformation).apply(plan)
         if self.edge.needed:
             plan = replace(plan, edge=tuple(self.edge.preview(plan.deployed_outputs)))
-        return replace(plan, checks=checked.checks, warnings=checked.warnings)
+        opened = open_policy_warnings(self.cloudformation, self.templates)
+        return replace(plan, checks=checked.checks, warnings=checked.warnings + opened)
 
     @property
     def retired(self) -> tuple[str, ...]:
@@ -134,6 +137,7 @@ class Deployer:
             self.watcher,
             self.reporter,
             allow_data_loss=self.allow_data_loss,
+            record_leftovers=LeftoverStore(self.aws, self.app).add,
         )
         # Read before the update: outputs a domain or a cdn left on the network stack.
         before = plan.deployed_outputs.get(StackKind.NETWORK, {})
@@ -151,14 +155,20 @@ class Deployer:
         if purge:
             refuse_purge(self.loaded, allow_data_loss=self.allow_data_loss)
         destroyer = Destroyer(self.aws, self.cloudformation, self.watcher, self.reporter)
+        close_open_policies(self.cloudformation, self.templates, self.reporter)
         # The splice and DNS records first: nothing may point at what is about to go.
         undone = self.edge.tear_down()
+        leftovers = LeftoverStore(self.aws, self.app)
+        recorded = leftovers.read()
         # Every kind of stack, not just today's: a stack retired by a manifest edit goes too.
         result = destroyer.destroy(
             tuple(self.app.stack_name(k) for k in DEPLOY_ORDER),
             allow_data_loss=self.allow_data_loss,
             purge=purge,
+            earlier=tuple(leftovers.existing(recorded)),
         )
+        if list(result.leftovers) != recorded:
+            leftovers.write(list(result.leftovers))
         undone += self.edge.delete_certificates()
         return replace(result, edge=tuple(undone))
 

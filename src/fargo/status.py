@@ -9,6 +9,8 @@ from fargo.aws.cloudformation import CloudFormation
 from fargo.aws.facade import Aws
 from fargo.edge.ledger import LedgerStore
 from fargo.edge.urls import service_urls
+from fargo.execute.leftovers import LeftoverStore
+from fargo.execute.stack_policy import open_policy_warnings
 from fargo.model.app import App, StackKind
 from fargo.synth.common import logical_id
 from fargo.synth.stack import StackTemplate
@@ -67,6 +69,10 @@ class StatusReport:
     # they have none (the counts are ECS's, but nothing runs). None when not checked (AWS).
     containers_running: bool | None = None
     notes: tuple[str, ...] = ()
+    # What needs the user's attention: a stack policy left open (see execute.stack_policy).
+    warnings: tuple[str, ...] = ()
+    # Buckets and queues the stacks let go of (DeletionPolicy Retain), with how to delete each.
+    leftovers: tuple[dict[str, str], ...] = ()
 
     @property
     def deployed(self) -> bool:
@@ -118,6 +124,8 @@ def read_status(
         _edge(aws, app),
         containers_running=running,
         notes=(NO_CONTAINERS,) if running is False else (),
+        warnings=tuple(w.message for w in open_policy_warnings(cloudformation, templates)),
+        leftovers=tuple(r.to_json() for r in LeftoverStore(aws, app).existing()),
     )
 
 

@@ -29,6 +29,7 @@ def print_deploy(deployer: Deployer, plan: Plan, result: DeployResult, *, as_jso
             ],
             "endpoints": urls,
             "edge": list(result.edge),
+            "leftovers": [r.to_json() for r in result.leftovers],
         }
         click.echo(json.dumps(body, indent=2))
         return
@@ -39,6 +40,9 @@ def print_deploy(deployer: Deployer, plan: Plan, result: DeployResult, *, as_jso
             click.echo(f"{stack.name}: {stack.action} ({stack.status})")
         for line in result.edge:
             click.echo(f"edge: {line}")
+    for leftover in result.leftovers:
+        click.echo(f"kept (DeletionPolicy Retain): {leftover.describe()}")
+        click.echo(f"  delete: {leftover.how_to_delete}")
     for name, url in sorted(urls.items()):
         click.echo(f"  {name}: {url}")
     for line in _cdn_lines(deployer, outputs):
@@ -71,6 +75,7 @@ def print_destroy(result: DestroyResult, *, as_json: bool) -> None:
                     "final_snapshots": list(result.snapshots),
                     "retained": list(result.retained),
                     "purged": list(result.purged),
+                    "leftovers": [r.to_json() for r in result.leftovers],
                     "edge": list(result.edge),
                 },
                 indent=2,
@@ -85,8 +90,9 @@ def print_destroy(result: DestroyResult, *, as_json: bool) -> None:
         click.echo(f"{name}: not deployed")
     for snapshot in result.snapshots:
         click.echo(f"final snapshot kept: {snapshot}")
-    for kept in result.retained:
-        click.echo(f"kept (DeletionPolicy Retain): {kept}")
+    for leftover in result.leftovers:
+        click.echo(f"kept (DeletionPolicy Retain): {leftover.describe()}")
+        click.echo(f"  delete: {leftover.how_to_delete}")
     for purged in result.purged:
         click.echo(f"purged {purged}")
 
@@ -98,6 +104,14 @@ def _print_services(report: StatusReport) -> None:
             click.echo(f"  {_service_line(report, service)}")
     for note in report.notes:
         click.echo(f"note: {note}")
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}")
+    for leftover in report.leftovers:
+        click.echo(
+            f"kept (DeletionPolicy Retain): {leftover['kind']} {leftover['identifier']} "
+            f"(was {leftover['logical_id']} in {leftover['stack']})"
+        )
+        click.echo(f"  delete: {leftover['delete']}")
 
 
 def _service_line(report: StatusReport, service: ServiceStatus) -> str:

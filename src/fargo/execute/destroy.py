@@ -1,5 +1,6 @@
 """Delete an environment's stacks in reverse deploy order. The database's DeletionPolicy
-(Snapshot) leaves a final snapshot, which is looked up and reported."""
+(Snapshot) leaves a final snapshot, which is looked up and reported, and the buckets and
+queues (Retain) are reported with how to delete them."""
 
 from __future__ import annotations
 
@@ -8,12 +9,10 @@ from dataclasses import dataclass, field
 from fargo.aws.cloudformation import CloudFormation
 from fargo.aws.facade import Aws
 from fargo.errors import UnsafeChange
+from fargo.execute.leftovers import Retained, retained_in
 from fargo.execute.purge import Leftover, LeftoverKind, Purger
 from fargo.execute.watch import StackWatcher, delete_stack
 from fargo.progress import Reporter
-
-# Types whose DeletionPolicy is Retain: they outlive the stack, and the user should know.
-_RETAINED: dict[str, LeftoverKind] = {"AWS::S3::Bucket": "bucket", "AWS::SQS::Queue": "queue"}
 
 
 @dataclass(frozen=True)
@@ -26,6 +25,9 @@ class DestroyResult:
     edge: tuple[str, ...] = field(default_factory=tuple)
     # With --purge: the retained resources and final snapshots deleted after the stacks.
     purged: tuple[str, ...] = field(default_factory=tuple)
+    # The buckets and queues AWS still holds: `retained` in full, and those an earlier
+    # deploy or destroy let go of; with how to delete each.
+    leftovers: tuple[Retained, ...] = field(default_factory=tuple)
 
 
 # Stateful types whose DeletionPolicy is Snapshot → how to find the final snapshot:
@@ -85,10 +87,16 @@ class Destroyer:
         self._reporter = reporter
 
     def destroy(
-        self, stack_names: tuple[str, ...], *, allow_data_loss: bool = False, purge: bool = False
+        self,
+        stack_names: tuple[str, ...],
+        *,
+        allow_data_loss: bool = False,
+        purge: bool = False,
+        earlier: tuple[Retained, ...] = (),
     ) -> DestroyResult:
         """`stack_names` in deploy order; they are deleted last to first. With `purge`, what
-        they leave behind (retained buckets and queues, final snapshots) goes too.
+        they leave behind (retained buckets and queues, final snapshots) goes too, and so do
+        the `earlier` leftovers (recorded when a deploy or destroy let go of them).
 
         A database with deletion protection (the production profile) would stop the delete
         halfway, after other data stores are gone; it is checked before anything is touched.
@@ -97,7 +105,7 @@ class Destroyer:
         deleted: list[str] = []
         absent: list[str] = []
         snapshots: list[Leftover] = []
-        retained: list[Leftover] = []
+        retained: list[Retained] = []
         for name in reversed(stack_names):
             deployed = self._cfn.describe(name)
             if deployed is None:
@@ -111,7 +119,7 @@ class Destroyer:
             ]
             # Snapshots the user took before stay theirs: the final snapshots are only those
             # the stack's deletion adds.
-            earlier = set(self._snapshots(stores))
+            taken_before = set(self._snapshots(stores))
             delete_stack(
                 self._watcher,
                 deployed,
@@ -120,20 +128,18 @@ class Destroyer:
                 "and run destroy again",
             )
             deleted.append(name)
-            snapshots.extend(s for s in self._snapshots(stores) if s not in earlier)
-            retained.extend(
-                Leftover(_RETAINED[r["ResourceType"]], r["PhysicalResourceId"])
-                for r in resources
-                if r["ResourceType"] in _RETAINED and r.get("PhysicalResourceId")
-            )
+            snapshots.extend(s for s in self._snapshots(stores) if s not in taken_before)
+            retained.extend(retained_in(name, resources))
         if purge:
-            purged = Purger(self._aws, self._reporter).purge([*snapshots, *retained])
+            kept = [r.leftover for r in [*retained, *earlier]]
+            purged = Purger(self._aws, self._reporter).purge([*snapshots, *kept])
             return DestroyResult(tuple(deleted), tuple(absent), purged=purged)
         return DestroyResult(
             tuple(deleted),
             tuple(absent),
             tuple(s.identifier for s in snapshots),
-            tuple(r.describe() for r in retained),
+            tuple(r.leftover.describe() for r in retained),
+            leftovers=(*earlier, *retained),
         )
 
     def _check_deletion_protection(

@@ -8,10 +8,13 @@ data-loss guard runs again on it, so nothing unguarded ever executes.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from fargo.aws.cloudformation import ChangeSet, CloudFormation, DeployedStack
 from fargo.errors import DeployFailed, UnsafeChange
+from fargo.execute.leftovers import Retained, let_go, lets_go, retained_in
+from fargo.execute.stack_policy import close_open_policies
 from fargo.execute.watch import StackWatcher, delete_stack, root_cause
 from fargo.model.app import StackKind
 from fargo.plan.guard import unsafe_changes
@@ -40,6 +43,8 @@ class DeployResult:
     edge: tuple[str, ...] = ()
     # Where each HTTP service answers, by name (edge.urls.service_urls).
     urls: dict[str, str] = field(default_factory=dict)
+    # Buckets and queues a stack let go of (DeletionPolicy Retain): AWS still holds them.
+    leftovers: tuple[Retained, ...] = ()
 
     @property
     def changed(self) -> bool:
@@ -55,12 +60,15 @@ class Executor:
         reporter: Reporter,
         *,
         allow_data_loss: bool,
+        record_leftovers: Callable[[list[Retained]], None] = lambda _: None,
     ) -> None:
         self._cfn = cloudformation
         self._planner = planner
         self._watcher = watcher
         self._reporter = reporter
         self._allow_data_loss = allow_data_loss
+        self._record_leftovers = record_leftovers
+        self._leftovers: list[Retained] = []
 
     def apply(self, plan: Plan) -> DeployResult:
         try:
@@ -68,6 +76,12 @@ class Executor:
         except UnsafeChange:
             discard_change_sets(self._cfn, plan)
             raise
+        # A policy an interrupted --allow-data-loss update left open is closed first.
+        close_open_policies(
+            self._cfn,
+            (s.template for s in plan.stacks if s.deployed and not s.recreate),
+            self._reporter,
+        )
         outputs: dict[StackKind, dict[str, str]] = {}
         outcomes = []
         for stack in plan.stacks:
@@ -77,16 +91,18 @@ class Executor:
         # Retired stacks go last: the stacks that used their outputs no longer do.
         for removal in reversed(plan.removals):
             outcomes.append(self._remove(removal))
-        return DeployResult(tuple(outcomes))
+        return DeployResult(tuple(outcomes), leftovers=tuple(self._leftovers))
 
     def _remove(self, removal: StackRemoval) -> StackOutcome:
         # The removal was planned and passed the guard (--allow-data-loss where data goes).
+        kept = retained_in(removal.name, self._cfn.resources(removal.name))
         delete_stack(
             self._watcher,
             removal.deployed,
             why="to retire it",
             hint="fix the cause and run deploy again",
         )
+        self._keep(kept)
         return StackOutcome(removal.name, "deleted", "DELETE_COMPLETE", {})
 
     def _apply_stack(
@@ -115,6 +131,12 @@ class Executor:
             self._reporter.stack_finished(stack.name, "no changes")
             kept = deployed.outputs if deployed else {}
             return StackOutcome(stack.name, "unchanged", "no changes", kept)
+        # What a removal or replacement of a retained resource would leave behind.
+        before = (
+            retained_in(stack.name, self._cfn.resources(stack.name))
+            if not create and lets_go(change_set.changes)
+            else []
+        )
         # Lift whatever policy the deployed stack has (the new template may protect less).
         lifting = not create and bool(unsafe_changes(stack.name, change_set.changes))
         if lifting:
@@ -127,10 +149,22 @@ class Executor:
         finally:
             if lifting:
                 self._cfn.set_stack_policy(stack.name, stack.template.stack_policy or _ALLOW_ALL)
+        if before:
+            self._keep(let_go(before, self._cfn.resources(stack.name)))
         final = self._cfn.describe(stack.name)
         if final is not None:
             self._guard_settings(stack.template, final, after_change=create or not lifting)
         return outcome
+
+    def _keep(self, kept: list[Retained]) -> None:
+        """Name what a stack let go of, and record it in the account at once."""
+        for leftover in kept:
+            self._reporter.note(
+                f"kept (DeletionPolicy Retain): {leftover.describe()}; {leftover.how_to_delete}"
+            )
+        if kept:
+            self._record_leftovers(kept)
+            self._leftovers.extend(kept)
 
     def _current_change_set(
         self, stack: StackPlan, parameters: dict[str, str], *, create: bool
