@@ -201,11 +201,12 @@ class _Builder:
     def build(self, node: yaml.Node, path: YamlPath, above: tuple[int, ...]) -> Any:
         self.values += 1
         if self.values > MAX_VALUES:
-            # Stop here: what follows would be built from the same expansion.
+            # Stop here: what follows would be built from the same expansion. The line is
+            # that of the top-level key: deeper ones are the anchors' lines, not the use's.
             raise ManifestError(
                 [
                     self.marks.problem(
-                        path,
+                        path[:1],
                         f"aliases (*name) expand this manifest beyond {MAX_VALUES} values",
                         "write the repeated part out, or use fewer nested aliases",
                     )

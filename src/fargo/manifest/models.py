@@ -9,7 +9,14 @@ import ipaddress
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, JsonValue, field_serializer, field_validator, model_validator
+from pydantic import (
+    Field,
+    JsonValue,
+    ValidationInfo,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
 
 from fargo.manifest import fargate
 from fargo.manifest.app_tier import AlertsSpec, BucketSpec, CacheSpec, MailSpec, QueueSpec
@@ -365,9 +372,10 @@ class ServerlessSpec(Strict):
 
 class DatabaseSpec(Strict):
     engine: Literal["postgres"] = "postgres"
-    version: str = Field("16", pattern=r"^\d+(\.\d+)?$")
     size: Literal["micro", "small", "medium", "large"] | None = None
     serverless: ServerlessSpec | None = None
+    # After `serverless`: which engine the version is of depends on it.
+    version: str = Field("16", pattern=r"^\d+(\.\d+)?$")
     storage: Int = Field(20, ge=20, le=65536, description="GiB, instance databases only")
     multi_az: bool | None = None
     name: str = Field("app", pattern=r"^[a-zA-Z][a-zA-Z0-9_]{0,62}$", description="database name")
@@ -379,11 +387,16 @@ class DatabaseSpec(Strict):
                 "choose `size` (an RDS instance) or `serverless` (Aurora Serverless v2), not both",
                 "remove one of them",
             )
-        engine = "aurora-postgresql" if self.serverless is not None else "postgres"
-        problem = version_problem(engine, self.version)
+        return self
+
+    @field_validator("version")
+    @classmethod
+    def _version(cls, value: str, info: ValidationInfo) -> str:
+        serverless = info.data.get("serverless") is not None
+        problem = version_problem("aurora-postgresql" if serverless else "postgres", value)
         if problem is not None:
             raise invalid(*problem)
-        return self
+        return value
 
 
 class Manifest(Strict):
