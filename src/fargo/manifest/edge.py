@@ -21,7 +21,7 @@ NO_APEX_ALIAS = frozenset({"godaddy"})
 
 
 def _host(value: str, what: str) -> str:
-    if not _HOST.match(value):
+    if not _HOST.fullmatch(value):
         raise invalid(f"`{value}` is not a {what}", "lower-case, for example api.example.com")
     return value
 
@@ -87,7 +87,7 @@ class CdnAssetsSpec(Strict):
     def _prefix(cls, value: str) -> str:
         # The files are stored under the path's prefix, so the pattern must be one prefix.
         body = value[1:-2] if value.startswith("/") and value.endswith("/*") else ""
-        if not body or "*" in body or "?" in body or not _PATH_PATTERN.match(value):
+        if not body or "*" in body or "?" in body or not _PATH_PATTERN.fullmatch(value):
             raise invalid(
                 f"`{value}` is not a path prefix fargo can serve files under",
                 "one directory and `/*`, for example /_next/static/* or /assets/*",
@@ -127,7 +127,7 @@ class CdnSpec(Strict):
     @field_validator("existing")
     @classmethod
     def _distribution_id(cls, value: str | None) -> str | None:
-        if value is not None and not _DISTRIBUTION_ID.match(value):
+        if value is not None and not _DISTRIBUTION_ID.fullmatch(value):
             raise invalid(
                 f"`{value}` is not a CloudFront distribution id",
                 "the ID column of the CloudFront console, e.g. E2ABCDEF123456",
@@ -139,7 +139,7 @@ class CdnSpec(Strict):
     def _path(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        if not _PATH_PATTERN.match(value) or value in ("/", "/*", "*"):
+        if not _PATH_PATTERN.fullmatch(value) or value in ("/", "/*", "*"):
             raise invalid(
                 f"`{value}` is not a path pattern fargo can route to the API",
                 "a prefix such as /api/* (the default behavior stays with the site)",

@@ -1,7 +1,8 @@
 """`${VAR}` and `${VAR:-default}` in string values, from the process environment.
 
 Interpolation happens on parsed values, never on raw text, so a variable can't inject YAML
-structure. `$${` escapes a literal `${`.
+structure. `$${` escapes a literal `${`. Any other `${` that is not a reference (`${BAD-NAME}`, an
+unclosed `${A`) is an error rather than text kept as written: it is almost always a typo.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 from fargo.errors import ManifestError, ManifestProblem
 from fargo.manifest.marks import Marks, YamlPath
 
-_VAR = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+_VAR = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$\{([^}]*)\}?")
 
 
 def interpolate(data: Any, env: Mapping[str, str], marks: Marks) -> Any:
@@ -47,6 +48,16 @@ def _substitute(
         if match.group(0) == "$${":
             return "${"
         name, default = match.group(1), match.group(2)
+        if name is None:
+            problems.append(
+                marks.problem(
+                    path,
+                    f"`{match.group(0)}` is not a variable reference",
+                    "write ${NAME} or ${NAME:-default}: a name of letters, digits and _, not "
+                    "starting with a digit; $${ writes a literal ${",
+                )
+            )
+            return match.group(0)
         if name in env:
             return env[name]
         if default is not None:

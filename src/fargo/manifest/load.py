@@ -12,13 +12,16 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from fargo.errors import ManifestError, ManifestProblem
+from fargo.manifest import messages
 from fargo.manifest.interpolate import interpolate
-from fargo.manifest.marks import Marks, YamlPath, load_yaml
+from fargo.manifest.marks import Marks, YamlPath, dotted, load_yaml
 from fargo.manifest.models import Manifest
 from fargo.manifest.overlay import ENVIRONMENTS, environment_names
 from fargo.manifest.previews import overlay_for
+from fargo.manifest.reading import read_manifest_text
 from fargo.manifest.references import check_references
 
 DEFAULT_ENV = "default"
@@ -36,13 +39,7 @@ class LoadedManifest:
 def load_manifest(
     file: Path, env: str | None = None, environ: Mapping[str, str] | None = None
 ) -> LoadedManifest:
-    try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ManifestError(
-            [ManifestProblem(str(file), None, "", "file not found", "pass -f PATH/TO/fargo.yml")]
-        ) from None
-    return parse_manifest(text, str(file), env, environ)
+    return parse_manifest(read_manifest_text(file), str(file), env, environ)
 
 
 def parse_manifest(
@@ -51,7 +48,14 @@ def parse_manifest(
     data, marks, problems = load_yaml(text, file)
     if not isinstance(data, dict):
         raise ManifestError(
-            [*problems, marks.problem((), "the manifest must be a mapping of keys")]
+            [
+                *problems,
+                marks.problem(
+                    (),
+                    f"the manifest must be a mapping of keys, not {messages.kind_of(data)}",
+                    "start with `app: NAME` and a `services:` mapping",
+                ),
+            ]
         )
     try:
         data = interpolate(data, os.environ if environ is None else environ, marks)
@@ -114,7 +118,7 @@ def _check(data: dict[str, Any], marks: Marks, problems: list[ManifestProblem]) 
     try:
         manifest = Manifest.model_validate(data)
     except ValidationError as exc:
-        problems.extend(_problem(err, marks) for err in exc.errors())
+        problems.extend(pydantic_problems(exc, marks))
         return None
     try:
         check_references(manifest, marks)
@@ -138,20 +142,27 @@ def _in_environment(problem: ManifestProblem, env: str) -> ManifestProblem:
     )
 
 
-def _problem(err: Any, marks: Marks) -> ManifestProblem:
-    loc: YamlPath = tuple(part for part in err["loc"] if part != "ref")
-    loc = tuple("from" if part == "from_" else part for part in loc)
+def pydantic_problems(exc: ValidationError, marks: Marks) -> list[ManifestProblem]:
+    """One problem per place: a value that matches none of a union's types is one error."""
+    places: dict[tuple[YamlPath, bool], list[ErrorDetails]] = {}
+    for err in exc.errors():
+        places.setdefault((messages.where(err), messages.is_key_error(err)), []).append(err)
+    return [_problem(errs, loc, key, marks) for (loc, key), errs in places.items()]
+
+
+def _problem(errs: list[ErrorDetails], loc: YamlPath, key: bool, marks: Marks) -> ManifestProblem:
+    err = errs[0]
     kind = err["type"]
-    ctx = err.get("ctx") or {}
     if kind == "extra_forbidden":
         return marks.problem(loc, f"unknown key `{loc[-1]}`", _did_you_mean(loc))
     if kind == "missing":
-        return marks.problem(loc, f"`{loc[-1]}` is required", None)
-    if kind == "fargo":
-        return marks.problem(loc, err["msg"], ctx.get("hint"))
-    if kind == "literal_error":
-        return marks.problem(loc, err["msg"].replace("Input should be", "must be"), None)
-    return marks.problem(loc, err["msg"], None)
+        parent = f"under `{dotted(loc[:-1])}`" if loc[:-1] else "at the top of the manifest"
+        return marks.problem(loc, f"`{loc[-1]}` is required", f"add `{loc[-1]}:` {parent}")
+    if key:
+        message, hint = messages.describe(err)
+        return marks.problem(loc, f"the key {messages.shown(loc[-1])}: {message}", hint)
+    message, hint = messages.union(errs) if len(errs) > 1 else messages.describe(err)
+    return marks.problem(loc, message, hint)
 
 
 def _did_you_mean(loc: YamlPath) -> str:

@@ -5,17 +5,29 @@ Validators raise `invalid(message, hint)` so every problem reaches the user with
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, JsonValue, field_serializer, field_validator, model_validator
+from pydantic import (
+    Field,
+    JsonValue,
+    ValidationInfo,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
 
 from fargo.manifest import fargate
 from fargo.manifest.app_tier import AlertsSpec, BucketSpec, CacheSpec, MailSpec, QueueSpec
-from fargo.manifest.base import Strict, invalid, name_rule
+from fargo.manifest.base import Int, Number, Strict, invalid, name_rule
 from fargo.manifest.edge import CdnSpec, DomainSpec
+from fargo.manifest.engines import version_problem
+from fargo.manifest.image_ref import EXAMPLE as IMAGE_EXAMPLE
+from fargo.manifest.image_ref import reference_problem
 from fargo.manifest.previews import PreviewsSpec
 from fargo.manifest.schedule import schedule_problem
+from fargo.manifest.tags import check_tags
 
 # ALB path patterns: AWS's allowed characters, case-sensitive, at most 128 characters.
 _PATH_CHARS = re.compile(r"^/[A-Za-z0-9_\-.$/~\"'@:+&*?]*$")
@@ -33,14 +45,26 @@ class NetworkSpec(Strict):
         None,
         description="none: tasks in public subnets, no NAT cost; single/per-az: private subnets",
     )
-    azs: int = Field(2, ge=2, le=3, description="availability zones to span")
+    azs: Int = Field(2, ge=2, le=3, description="availability zones to span")
     cidr: str = Field("10.0.0.0/16", description="VPC CIDR block; a /16 is carved into /20s")
 
     @field_validator("cidr")
     @classmethod
     def _cidr(cls, value: str) -> str:
-        if not re.match(r"^\d{1,3}(\.\d{1,3}){3}/16$", value):
-            raise invalid(f"`{value}` is not a /16 CIDR block", "for example 10.0.0.0/16")
+        hint = "a network address with /16, e.g. 10.0.0.0/16 or 172.31.0.0/16"
+        if not re.fullmatch(r"\d{1,3}(\.\d{1,3}){3}/\d{1,2}", value):
+            raise invalid(f"`{value}` is not an IPv4 CIDR block", hint)
+        try:
+            network = ipaddress.IPv4Network(value, strict=False)
+        except ValueError:
+            raise invalid(f"`{value}` is not an IPv4 address with a prefix", hint) from None
+        if network.prefixlen != 16:
+            raise invalid(f"`{value}` is a /{network.prefixlen}; fargo carves a /16", hint)
+        if str(network) != value:
+            raise invalid(
+                f"`{value}` is not a network address: its host bits are set",
+                f"write {network} (the /16 that contains it)",
+            )
         return value
 
 
@@ -91,6 +115,14 @@ class ImageSpec(Strict):
     def _accept_string(cls, value: Any) -> Any:
         return {"ref": value} if isinstance(value, str) else value
 
+    @field_validator("ref")
+    @classmethod
+    def _ref(cls, value: str | None) -> str | None:
+        problem = reference_problem(value) if value is not None else None
+        if problem:
+            raise invalid(f"image `{value}`: {problem}", IMAGE_EXAMPLE)
+        return value
+
     @model_validator(mode="after")
     def _one_source(self) -> ImageSpec:
         if sum(x is not None for x in (self.ref, self.build, self.layout, self.from_)) != 1:
@@ -111,7 +143,7 @@ class HttpSpec(Strict):
     @classmethod
     def _healthcheck(cls, value: str) -> str:
         # A concrete path, not a pattern: it is probed by the ALB and from inside the container.
-        if len(value) > 1024 or not _HEALTH_PATH.match(value):
+        if len(value) > 1024 or not _HEALTH_PATH.fullmatch(value):
             raise invalid(
                 f"`{value}` is not a health check path",
                 "a plain path such as /health: letters, digits and _-./~%=&? only",
@@ -124,7 +156,7 @@ class HttpSpec(Strict):
         if value is None:
             return value
         wildcards = value.count("*") + value.count("?")
-        if len(value) > 128 or not _PATH_CHARS.match(value) or wildcards > 5:
+        if len(value) > 128 or not _PATH_CHARS.fullmatch(value) or wildcards > 5:
             raise invalid(
                 f"`{value}` is not a valid load balancer path pattern",
                 "start with '/', at most 128 characters and 5 wildcards (* or ?), using "
@@ -135,7 +167,7 @@ class HttpSpec(Strict):
     @field_validator("host")
     @classmethod
     def _host(cls, value: str | None) -> str | None:
-        if value is not None and not _HOST_RULE.match(value):
+        if value is not None and not _HOST_RULE.fullmatch(value):
             raise invalid(f"`{value}` is not a valid host name", "for example api.example.com")
         return value
 
@@ -147,26 +179,31 @@ class HttpSpec(Strict):
 
 
 class CountSpec(Strict):
-    min: int = Field(1, ge=0, le=1000)
-    max: int | None = Field(None, ge=1, le=1000)
-    cpu: int | None = Field(None, ge=10, le=95, description="target CPU % for autoscaling")
-    memory: int | None = Field(None, ge=10, le=95, description="target memory % for autoscaling")
-    requests: int | None = Field(
+    min: Int = Field(1, ge=0, le=1000)
+    max: Int | None = Field(None, ge=1, le=1000)
+    cpu: Int | None = Field(None, ge=10, le=95, description="target CPU % for autoscaling")
+    memory: Int | None = Field(None, ge=10, le=95, description="target memory % for autoscaling")
+    requests: Int | None = Field(
         None, ge=1, le=100000, description="target ALB requests per task per minute"
     )
-    backlog: int | None = Field(
+    backlog: Int | None = Field(
         None, ge=1, le=100000, description="target queued messages per task (workers)"
     )
 
     @model_validator(mode="before")
     @classmethod
     def _accept_int(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            raise invalid(
+                f"`count: {str(value).lower()}` is not a number of tasks",
+                "write count: N for N tasks, or count: { min: 1, max: 4 }",
+            )
         return {"min": value, "max": value} if isinstance(value, int) else value
 
     @model_validator(mode="after")
     def _ordered(self) -> CountSpec:
         if self.max is not None and self.max < self.min:
-            raise invalid(f"max ({self.max}) is below min ({self.min})")
+            raise invalid(f"max ({self.max}) is below min ({self.min})", "raise max or lower min")
         return self
 
 
@@ -176,7 +213,7 @@ EnvName = Annotated[str, Field(pattern=_ENV_VAR.pattern)]
 class SpotSpec(Strict):
     """`spot: { base: N }`: N tasks on on-demand Fargate, the rest on Fargate Spot."""
 
-    base: int = Field(
+    base: Int = Field(
         1, ge=0, le=1000, description="tasks kept on on-demand Fargate; 0 runs all on Spot"
     )
 
@@ -200,10 +237,10 @@ def _spot_schema(schema: dict[str, JsonValue]) -> None:
 
 class ServiceSpec(Strict):
     image: ImageSpec
-    port: int | None = Field(None, ge=1, le=65535)
+    port: Int | None = Field(None, ge=1, le=65535)
     http: HttpSpec | None = None
-    cpu: int = Field(256, description="CPU units: 256, 512, 1024, 2048, 4096, 8192 or 16384")
-    memory: int = Field(512, description="MiB; must be a size Fargate offers for `cpu`")
+    cpu: Int = Field(256, description="CPU units: 256, 512, 1024, 2048, 4096, 8192 or 16384")
+    memory: Int = Field(512, description="MiB; must be a size Fargate offers for `cpu`")
     arch: Literal["x86_64", "arm64"] = "x86_64"
     count: CountSpec = Field(default_factory=CountSpec)
     env: dict[EnvName, str | int | float | bool] = Field(default_factory=dict)
@@ -247,7 +284,7 @@ class ServiceSpec(Strict):
     @classmethod
     def _secrets(cls, value: dict[str, str]) -> dict[str, str]:
         for name, ref in value.items():
-            if not _SECRET_REF.match(ref):
+            if not _SECRET_REF.fullmatch(ref):
                 raise invalid(
                     f"secret {name}: `{ref}` is not a secret reference",
                     "write secretsmanager:NAME, secretsmanager:NAME:JSON_KEY or ssm:/path",
@@ -289,11 +326,20 @@ class ServiceSpec(Strict):
         than ignore them."""
         count = self.count
         if self.schedule is not None and "count" in self.model_fields_set:
-            raise invalid("a scheduled job runs one task per run; `count` does not apply")
+            raise invalid(
+                "a scheduled job runs one task per run; `count` does not apply",
+                "remove `count` from this service",
+            )
         if count.requests is not None and self.http is None:
-            raise invalid("`count.requests` needs `http`: it tracks load balancer requests")
+            raise invalid(
+                "`count.requests` needs `http`: it tracks load balancer requests",
+                "scale on count.cpu or count.memory instead",
+            )
         if count.backlog is not None and self.queue is None:
-            raise invalid("`count.backlog` needs `queue`: it tracks the queue's depth")
+            raise invalid(
+                "`count.backlog` needs `queue`: it tracks the queue's depth",
+                "scale on count.cpu or count.memory instead",
+            )
         if count.min == 0 and (count.max or 0) > 0 and self.queue is None:
             raise invalid(
                 "only a worker (`queue:`) can scale up from zero tasks",
@@ -302,22 +348,35 @@ class ServiceSpec(Strict):
 
 
 class ServerlessSpec(Strict):
-    min: float = Field(0, ge=0, le=256, description="ACUs; 0 pauses the database when idle")
-    max: float = Field(4, ge=1, le=256)
+    min: Number = Field(0, ge=0, le=256, description="ACUs; 0 pauses the database when idle")
+    max: Number = Field(4, ge=1, le=256)
+
+    @field_validator("min", "max")
+    @classmethod
+    def _half_steps(cls, value: float) -> float:
+        # Aurora Serverless v2 takes capacities in half-ACU steps (its API's
+        # ServerlessV2ScalingConfiguration).
+        if (value * 2) % 1:
+            raise invalid(
+                f"{value} ACU is not a capacity Aurora offers: it scales in steps of 0.5 ACU",
+                f"use {int(value * 2) / 2:g} or {int(value * 2) / 2 + 0.5:g}",
+            )
+        return value
 
     @model_validator(mode="after")
     def _ordered(self) -> ServerlessSpec:
         if self.max < self.min:
-            raise invalid(f"max ({self.max}) is below min ({self.min})")
+            raise invalid(f"max ({self.max}) is below min ({self.min})", "raise max or lower min")
         return self
 
 
 class DatabaseSpec(Strict):
     engine: Literal["postgres"] = "postgres"
-    version: str = Field("16", pattern=r"^\d+(\.\d+)?$")
     size: Literal["micro", "small", "medium", "large"] | None = None
     serverless: ServerlessSpec | None = None
-    storage: int = Field(20, ge=20, le=65536, description="GiB, instance databases only")
+    # After `serverless`: which engine the version is of depends on it.
+    version: str = Field("16", pattern=r"^\d+(\.\d+)?$")
+    storage: Int = Field(20, ge=20, le=65536, description="GiB, instance databases only")
     multi_az: bool | None = None
     name: str = Field("app", pattern=r"^[a-zA-Z][a-zA-Z0-9_]{0,62}$", description="database name")
 
@@ -325,9 +384,19 @@ class DatabaseSpec(Strict):
     def _kind(self) -> DatabaseSpec:
         if self.size is not None and self.serverless is not None:
             raise invalid(
-                "choose `size` (an RDS instance) or `serverless` (Aurora Serverless v2), not both"
+                "choose `size` (an RDS instance) or `serverless` (Aurora Serverless v2), not both",
+                "remove one of them",
             )
         return self
+
+    @field_validator("version")
+    @classmethod
+    def _version(cls, value: str, info: ValidationInfo) -> str:
+        serverless = info.data.get("serverless") is not None
+        problem = version_problem("aurora-postgresql" if serverless else "postgres", value)
+        if problem is not None:
+            raise invalid(*problem)
+        return value
 
 
 class Manifest(Strict):
@@ -348,10 +417,10 @@ class Manifest(Strict):
     builder: Literal["auto", "docker", "podman", "buildah"] = Field(
         "auto", description="what builds `image: { build }` images on this machine"
     )
-    keep_images: int = Field(
+    keep_images: Int = Field(
         20, ge=1, le=1000, description="images each ECR repository keeps (lifecycle policy)"
     )
-    environments: dict[str, dict[str, Any]] = Field(
+    environments: dict[str, dict[str, Any] | None] = Field(
         default_factory=dict, description="per-environment overrides of any key above"
     )
     previews: PreviewsSpec | None = Field(
@@ -366,7 +435,7 @@ class Manifest(Strict):
     @field_validator("region")
     @classmethod
     def _region(cls, value: str) -> str:
-        if not _REGION_RULE.match(value):
+        if not _REGION_RULE.fullmatch(value):
             raise invalid(f"`{value}` is not an AWS region", "for example us-east-1")
         return value
 
@@ -385,6 +454,11 @@ class Manifest(Strict):
         for name in value:
             name_rule(name, "name", 24)
         return value
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, value: dict[str, str]) -> dict[str, str]:
+        return check_tags(value)
 
     @field_validator("environments")
     @classmethod

@@ -44,7 +44,13 @@ def apply_overlay(
     overlay = environments[env] or {}
     if not isinstance(overlay, dict):
         raise ManifestError(
-            [marks.problem((ENVIRONMENTS, env), "an environment must be a mapping of overrides")]
+            [
+                marks.problem(
+                    (ENVIRONMENTS, env),
+                    "an environment must be a mapping of overrides",
+                    "write the keys it overrides under it, e.g. `prod: { profile: production }`",
+                )
+            ]
         )
     fixed = [key for key in (ENVIRONMENTS, "app") if key in overlay]
     if fixed:

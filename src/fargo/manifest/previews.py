@@ -14,9 +14,10 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from pydantic import Field, ValidationError, field_validator
-from pydantic_core import PydanticCustomError
+from pydantic_core import ErrorDetails, PydanticCustomError
 
 from fargo.errors import ManifestError, ManifestProblem
+from fargo.manifest import messages
 from fargo.manifest.base import Strict, invalid, name_rule
 from fargo.manifest.marks import Marks, YamlPath
 from fargo.manifest.overlay import ENVIRONMENTS, apply_overlay
@@ -57,7 +58,7 @@ class PreviewsSpec(Strict):
     def _domain(cls, value: str | None) -> str | None:
         if value is None:
             return value
-        if value.count(ENV_PLACEHOLDER) != 1 or not _HOST.match(
+        if value.count(ENV_PLACEHOLDER) != 1 or not _HOST.fullmatch(
             value.replace(ENV_PLACEHOLDER, "pr-1")
         ):
             raise invalid(
@@ -131,7 +132,7 @@ def _check_name(env: str, marks: Marks) -> None:
     try:
         name_rule(env, "preview environment", _ENV_LIMIT)
     except PydanticCustomError as error:
-        hint = (error.context or {}).get("hint")
+        hint = str((error.context or {}).get("hint"))
         raise ManifestError([marks.problem((PREVIEWS, "names"), error.message(), hint)]) from None
 
 
@@ -155,7 +156,9 @@ def _checked_spec(data: dict[str, Any], marks: Marks) -> PreviewsSpec | None:
     try:
         spec = PreviewsSpec.model_validate(raw)
     except ValidationError as error:
-        raise ManifestError([_problem(e, marks) for e in error.errors()]) from None
+        raise ManifestError(
+            [_problem(e, messages.where(e), marks) for e in error.errors()]
+        ) from None
     problems: list[ManifestProblem] = []
     known = sorted(environments) if isinstance(environments, dict) else []
     if spec.from_ not in known:
@@ -282,11 +285,10 @@ def _hosts(domain: dict[str, Any] | None) -> set[str]:
     return {str(domain.get("api") or f"api.{name}"), str(domain.get("site") or f"www.{name}")}
 
 
-def _problem(error: Any, marks: Marks) -> ManifestProblem:
-    loc: YamlPath = tuple("from" if part == "from_" else part for part in error["loc"])
+def _problem(error: ErrorDetails, loc: YamlPath, marks: Marks) -> ManifestProblem:
     path: YamlPath = (PREVIEWS, *loc)
     if error["type"] == "missing":
         return marks.problem(path, f"`{loc[-1]}` is required", "previews need `from` and `names`")
     if error["type"] == "extra_forbidden":
         return marks.problem(path, f"unknown key `{loc[-1]}`", "allowed keys: from, names, domain")
-    return marks.problem(path, error["msg"], (error.get("ctx") or {}).get("hint"))
+    return marks.problem(path, *messages.describe(error))

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
+from fargo.manifest.engines import AURORA_POSTGRES_VERSIONS, POSTGRES_VERSIONS
 from fargo.manifest.models import DatabaseSpec, Manifest
 from fargo.model.app import Bucket, Cache, Database, Mail, Queue
-from fargo.model.profiles import (
-    AURORA_POSTGRES_VERSIONS,
-    CACHE_MAJOR_VERSIONS,
-    DB_INSTANCE_CLASSES,
-    POSTGRES_VERSIONS,
-    Profile,
-)
+from fargo.model.profiles import CACHE_MAJOR_VERSIONS, DB_INSTANCE_CLASSES, Profile
 
 _DAY = 86_400
 # Performance Insights' free tier (7 days) does not cover the smallest burstable classes.

@@ -39,11 +39,6 @@ DB_INSTANCE_CLASSES = {
     "large": "db.m7g.large",
 }
 
-# A bare major version maps to a current minor: RDS no longer accepts new instances on a
-# bare "16", and every Aurora minor listed here supports 0 ACU auto-pause. A full version
-# in the manifest (version: "16.8") is passed through unchanged.
-POSTGRES_VERSIONS = {"17": "17.6", "16": "16.10", "15": "15.14", "14": "14.19"}
-AURORA_POSTGRES_VERSIONS = {"17": "17.6", "16": "16.9", "15": "15.13", "14": "14.18"}
 
 CACHE_MAJOR_VERSIONS = {"valkey": "8", "redis": "7"}
 # Defaults when a service can scale but names no target.
