@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from fargo.aws.cloudformation import CloudFormation
+from fargo.aws.cloudformation import CloudFormation, DeployedStack
 from fargo.aws.facade import Aws
-from fargo.errors import UnsafeChange
+from fargo.errors import DeployFailed, UnsafeChange
 from fargo.execute.purge import Leftover, LeftoverKind, Purger
 from fargo.execute.watch import StackWatcher, delete_stack
 from fargo.progress import Reporter
@@ -99,7 +99,7 @@ class Destroyer:
         snapshots: list[Leftover] = []
         retained: list[Leftover] = []
         for name in reversed(stack_names):
-            deployed = self._cfn.describe(name)
+            deployed = self._settled(name)
             if deployed is None:
                 absent.append(name)
                 continue
@@ -123,6 +123,7 @@ class Destroyer:
                 for r in resources
                 if r["ResourceType"] in _RETAINED and r.get("PhysicalResourceId")
             )
+        self._confirm_gone(stack_names)
         if purge:
             purged = Purger(self._aws, self._reporter).purge([*snapshots, *retained])
             return DestroyResult(tuple(deleted), tuple(absent), purged=purged)
@@ -132,6 +133,30 @@ class Destroyer:
             tuple(s.identifier for s in snapshots),
             tuple(r.describe() for r in retained),
         )
+
+    def _settled(self, name: str) -> DeployedStack | None:
+        """The stack once no operation runs on it: one in progress (say, rolling back) is
+        waited out, since it can be neither deleted nor called absent."""
+        deployed = self._cfn.describe(name)
+        if deployed is None or not deployed.in_progress:
+            return deployed
+        self._reporter.note(f"{name} is {deployed.status}; waiting for it to settle")
+        return self._watcher.follow(name, self._watcher.seen(name, exists=True))[0]
+
+    def _confirm_gone(self, stack_names: tuple[str, ...]) -> None:
+        """Every stack is gone, read back once more: destroy never reports success while
+        one still stands, whoever made it."""
+        standing = [
+            f"{name} ({deployed.status})"
+            for name in stack_names
+            if (deployed := self._cfn.describe(name)) is not None
+        ]
+        if standing:
+            raise DeployFailed(
+                f"destroy left {', '.join(standing)} standing",
+                hint="another command may have written to this environment; run destroy "
+                "again to delete it",
+            )
 
     def _check_deletion_protection(
         self, stack_names: tuple[str, ...], *, allow_data_loss: bool
