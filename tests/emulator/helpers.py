@@ -16,6 +16,10 @@ from fargo.deployer import Deployer, Target, open_deployer
 from tests.fixtures.cloudfront import load
 
 FARGO = [sys.executable, "-m", "fargo"]
+# What a deploy that changes nothing still writes: its lock, taken and let go (fargo.lock).
+LOCK_WRITES = [("dynamodb", "DeleteItem"), ("dynamodb", "PutItem")]
+# The account and region's own stack (the lock table), which outlives every app's destroy.
+BOOTSTRAP = "fargo-bootstrap"
 
 
 def run_fargo(
