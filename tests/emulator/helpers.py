@@ -50,6 +50,13 @@ def deployer(
     )
 
 
+def app_buckets(aws: Any) -> list[str]:
+    """The account's buckets but the bootstrap stack's artifact bucket, which every deploy
+    makes (CloudFormation names it after the stack: `fargo-bootstrap-artifactbucket-...`)."""
+    names = [b["Name"] for b in aws("s3").list_buckets()["Buckets"]]
+    return [n for n in names if not n.startswith(f"{BOOTSTRAP}-")]
+
+
 def last_updated(aws: Any, names: list[str]) -> dict[str, Any]:
     cfn = aws("cloudformation")
     times = {}
