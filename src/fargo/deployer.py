@@ -9,6 +9,7 @@ from pathlib import Path
 
 from fargo.aws.cloudformation import CloudFormation
 from fargo.aws.facade import EMULATOR_ACCESS_KEY, Aws, AwsConfig, CallCounter
+from fargo.bootstrap import ensure_bootstrap
 from fargo.edge.stage import EDGE_OUTPUTS, EdgeStage
 from fargo.edge.urls import service_urls
 from fargo.execute import DeployResult, Destroyer, DestroyResult, DisplayOnlyExecutor, Executor
@@ -16,6 +17,7 @@ from fargo.execute.leftovers import LeftoverStore
 from fargo.execute.purge import refuse_purge
 from fargo.execute.stack_policy import close_open_policies, open_policy_warnings
 from fargo.execute.watch import StackWatcher
+from fargo.lock import DeployLock
 from fargo.manifest.load import LoadedManifest, load_manifest
 from fargo.model import App, build_app
 from fargo.model.app import DEPLOY_ORDER, StackKind
@@ -48,8 +50,10 @@ class Deployer:
         reporter: Reporter | None = None,
         allow_data_loss: bool = False,
         counter: CallCounter | None = None,
+        lock_wait: float = 0.0,
     ) -> None:
         self.loaded = loaded
+        self.lock_wait = lock_wait
         self.app: App = build_app(loaded)
         self.templates: tuple[StackTemplate, ...] = synth(self.app)
         config = _aws_config(self.app.region, target)
@@ -127,6 +131,19 @@ class Deployer:
         for warning in checked.warnings:
             self.reporter.note(warning.render())
         self.edge.check()
+        with self.lock("deploy"):
+            return self._deploy(checked)
+
+    def lock(self, command: str) -> DeployLock:
+        """The app and environment's lock (fargo.lock), in the bootstrap stack made on first
+        use; `with` it around every write, so two commands never interleave theirs."""
+        found = ensure_bootstrap(self.aws, self.watcher)
+        key = f"{self.app.name}/{self.app.env}"
+        return DeployLock(
+            self.aws, found.lock_table, key, command, self.reporter, wait_seconds=self.lock_wait
+        )
+
+    def _deploy(self, checked: Findings) -> tuple[Plan, DeployResult]:
         self.planner.images = self.publish()
         self.planner.certificates = self.edge.certificates()
         plan = self.planner.plan(self.templates, self.retired)
@@ -154,6 +171,10 @@ class Deployer:
     def destroy(self, *, purge: bool = False) -> DestroyResult:
         if purge:
             refuse_purge(self.loaded, allow_data_loss=self.allow_data_loss)
+        with self.lock("destroy --purge" if purge else "destroy"):
+            return self._destroy(purge=purge)
+
+    def _destroy(self, *, purge: bool) -> DestroyResult:
         destroyer = Destroyer(self.aws, self.cloudformation, self.watcher, self.reporter)
         close_open_policies(self.cloudformation, self.templates, self.reporter)
         # The splice and DNS records first: nothing may point at what is about to go.
@@ -191,6 +212,7 @@ def open_deployer(
     reporter: Reporter | None = None,
     allow_data_loss: bool = False,
     counter: CallCounter | None = None,
+    lock_wait: float = 0.0,
 ) -> Deployer:
     return Deployer(
         load_manifest(file, env),
@@ -198,6 +220,7 @@ def open_deployer(
         reporter=reporter,
         allow_data_loss=allow_data_loss,
         counter=counter,
+        lock_wait=lock_wait,
     )
 
 

@@ -16,6 +16,10 @@ from fargo.deployer import Deployer, Target, open_deployer
 from tests.fixtures.cloudfront import load
 
 FARGO = [sys.executable, "-m", "fargo"]
+# What a deploy that changes nothing still writes: its lock, taken and let go (fargo.lock).
+LOCK_WRITES = [("dynamodb", "DeleteItem"), ("dynamodb", "PutItem")]
+# The account and region's own stack (the lock table), which outlives every app's destroy.
+BOOTSTRAP = "fargo-bootstrap"
 
 
 def run_fargo(
@@ -44,6 +48,13 @@ def deployer(
     return open_deployer(
         manifest, env, Target(endpoint), allow_data_loss=allow_data_loss, counter=counter
     )
+
+
+def app_buckets(aws: Any) -> list[str]:
+    """The account's buckets but the bootstrap stack's artifact bucket, which every deploy
+    makes (CloudFormation names it after the stack: `fargo-bootstrap-artifactbucket-...`)."""
+    names = [b["Name"] for b in aws("s3").list_buckets()["Buckets"]]
+    return [n for n in names if not n.startswith(f"{BOOTSTRAP}-")]
 
 
 def last_updated(aws: Any, names: list[str]) -> dict[str, Any]:

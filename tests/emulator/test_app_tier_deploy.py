@@ -7,7 +7,14 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tests.emulator.helpers import deployer, edit, last_updated, run_fargo, stack_outputs
+from tests.emulator.helpers import (
+    app_buckets,
+    deployer,
+    edit,
+    last_updated,
+    run_fargo,
+    stack_outputs,
+)
 
 STACKS = ["fullstack-default-network", "fullstack-default-data", "fullstack-default-services"]
 
@@ -101,7 +108,7 @@ def test_database_switch_and_bucket_rename_are_refused_until_allowed(
     data = stack_outputs(aws, STACKS[1])
     assert "BucketFilesName" in data
     assert "BucketUploadsName" not in data
-    buckets = {b["Name"] for b in aws("s3").list_buckets()["Buckets"]}
+    buckets = set(app_buckets(aws))
     assert len(buckets) == 2  # the renamed-away bucket is retained, not deleted
     policy = aws("cloudformation").get_stack_policy(StackName=STACKS[1])["StackPolicyBody"]
     assert "LogicalResourceId/BucketFiles" in policy  # protection restored after the change
@@ -119,5 +126,5 @@ def test_destroy_keeps_buckets_and_snapshots(
     result = json.loads(done.stdout)
     assert len(result["final_snapshots"]) == 2  # the database and the node cache
     assert any(kept.startswith("bucket ") for kept in result["retained"])
-    buckets = aws("s3").list_buckets()["Buckets"]
+    buckets = app_buckets(aws)
     assert len(buckets) == 1

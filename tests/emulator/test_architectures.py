@@ -22,7 +22,13 @@ import pytest
 
 from fargo.model.app import ORIGIN_VERIFY_HEADER
 from tests.conftest import EXAMPLES
-from tests.emulator.helpers import run_fargo, stack_outputs, through_load_balancer
+from tests.emulator.helpers import (
+    BOOTSTRAP,
+    app_buckets,
+    run_fargo,
+    stack_outputs,
+    through_load_balancer,
+)
 from tests.fixtures.cloudfront import load
 
 # AWS's published ids: the hosted zone of every CloudFront distribution (Route 53
@@ -225,9 +231,10 @@ def test_workers_preview_is_built_from_staging_on_spot_and_purged_to_nothing(
     purged = run_fargo("destroy", *target, "--yes", "--purge")
     assert purged.returncode == 0, purged.stderr
     summaries = aws("cloudformation").list_stacks()["StackSummaries"]
-    assert [s["StackName"] for s in summaries if s["StackStatus"] != "DELETE_COMPLETE"] == []
+    live = [s["StackName"] for s in summaries if s["StackStatus"] != "DELETE_COMPLETE"]
+    assert live == [BOOTSTRAP]  # the account's own stack stays, and its bucket
     assert aws("sqs").list_queues().get("QueueUrls", []) == []
-    assert aws("s3").list_buckets()["Buckets"] == []
+    assert app_buckets(aws) == []
     assert aws("rds").describe_db_snapshots()["DBSnapshots"] == []
     assert aws("elasticache").describe_snapshots()["Snapshots"] == []
 

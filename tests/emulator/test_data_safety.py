@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tests.emulator.helpers import deployer, edit, last_updated, run_fargo
+from tests.emulator.helpers import BOOTSTRAP, deployer, edit, last_updated, run_fargo
 
 STACKS = ["fullstack-default-network", "fullstack-default-data", "fullstack-default-services"]
 TO_SERVERLESS = (
@@ -83,7 +83,7 @@ def test_destroy_asks_first_and_keeps_a_final_snapshot(
         for s in cfn.list_stacks()["StackSummaries"]
         if s["StackStatus"] != "DELETE_COMPLETE"
     ]
-    assert live == []
+    assert live == [BOOTSTRAP]  # the account's own stack stays
     snapshots = aws("rds").describe_db_snapshots(
         DBInstanceIdentifier=instance["DBInstanceIdentifier"]
     )["DBSnapshots"]
@@ -142,5 +142,5 @@ def test_removing_all_data_retires_the_data_stack_only_when_allowed(
         for s in cfn.list_stacks()["StackSummaries"]
         if s["StackStatus"] != "DELETE_COMPLETE"
     }
-    assert live == {RETIRE[0], RETIRE[2]}
+    assert live == {RETIRE[0], RETIRE[2], BOOTSTRAP}
     assert aws("rds").describe_db_snapshots()["DBSnapshots"]

@@ -12,6 +12,7 @@ import pytest
 
 from fargo.aws.facade import CallCounter
 from tests.emulator.helpers import (
+    LOCK_WRITES,
     deployer,
     distribution_config,
     edit,
@@ -101,7 +102,7 @@ def test_deploy_splices_once_and_destroy_restores_the_original(
     _, result = deployer(manifest, emulator_endpoint, counter=counter).deploy()
     assert not result.changed
     assert ("cloudfront", "UpdateDistribution") not in counter.calls
-    assert counter.writes == []
+    assert counter.writes == LOCK_WRITES
     assert distribution_config(cloudfront, distribution)[1] == spliced_etag
 
     gone = run_fargo("destroy", "-f", str(manifest), "--endpoint-url", emulator_endpoint, "--yes")

@@ -429,6 +429,7 @@ def test_a_missing_secret_and_distribution_stop_a_domain_deploy_before_its_certi
         "secret:TOKEN": "FAILED",
         "cdn-distribution": "FAILED",
         "image:api": "SKIPPED",
+        "bootstrap": "OK",
     }
     assert aws("acm").list_certificates()["CertificateSummaryList"] == []
     assert absent(aws, STACKS)

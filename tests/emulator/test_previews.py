@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.emulator.helpers import edit, run_fargo, stack_outputs
+from tests.emulator.helpers import BOOTSTRAP, app_buckets, edit, run_fargo, stack_outputs
 from tests.integration.powerdns import PowerDns
 from tests.integration.test_dns_powerdns import served
 
@@ -28,7 +28,11 @@ def with_previews(fullstack: Path) -> Path:
 
 def live_stacks(aws: Any) -> list[dict[str, Any]]:
     summaries = aws("cloudformation").list_stacks()["StackSummaries"]
-    return [s for s in summaries if s["StackStatus"] != "DELETE_COMPLETE"]
+    return [
+        s
+        for s in summaries
+        if s["StackStatus"] != "DELETE_COMPLETE" and s["StackName"] != BOOTSTRAP
+    ]
 
 
 def _schedule_name(aws: Any) -> str:
@@ -70,7 +74,7 @@ def test_a_preview_deploys_and_purge_leaves_nothing_billed(
 
     # Data a preview might hold: versions and a delete marker in its versioned bucket.
     s3 = aws("s3")
-    (bucket,) = [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    (bucket,) = app_buckets(aws)
     s3.put_object(Bucket=bucket, Key="a.txt", Body=b"one")
     s3.put_object(Bucket=bucket, Key="a.txt", Body=b"two")
     s3.delete_object(Bucket=bucket, Key="a.txt")
@@ -94,7 +98,7 @@ def test_a_preview_deploys_and_purge_leaves_nothing_billed(
         with pytest.raises(ClientError, match="does not exist"):
             cfn.describe_stacks(StackName=name)
     assert aws("sqs").list_queues().get("QueueUrls", []) == []
-    assert s3.list_buckets()["Buckets"] == []
+    assert app_buckets(aws) == []
     rds = aws("rds")
     assert rds.describe_db_snapshots()["DBSnapshots"] == []
     assert rds.describe_db_cluster_snapshots()["DBClusterSnapshots"] == []
@@ -141,7 +145,7 @@ def test_purging_an_environment_that_is_not_a_preview_needs_allow_data_loss(
     assert allowed.returncode == 0, allowed.stderr
     assert "purged bucket fullstack-staging-data-bucketuploads" in allowed.stdout
     assert live_stacks(aws) == []
-    assert aws("s3").list_buckets()["Buckets"] == []
+    assert app_buckets(aws) == []
     assert aws("rds").describe_db_snapshots()["DBSnapshots"] == []
 
 
@@ -178,9 +182,7 @@ def test_previews_list_shows_each_preview_and_prune_purges_those_older_than_aske
     live = {s["StackName"] for s in live_stacks(aws)}
     assert live == {f"fullstack-staging-{kind}" for kind in ("network", "data", "services")}
     # staging's own bucket and queues are all that is left.
-    assert [b["Name"] for b in aws("s3").list_buckets()["Buckets"]] == [
-        stack_outputs(aws, "fullstack-staging-data")["BucketUploadsName"]
-    ]
+    assert app_buckets(aws) == [stack_outputs(aws, "fullstack-staging-data")["BucketUploadsName"]]
     assert all("-staging-" in url for url in aws("sqs").list_queues()["QueueUrls"])
     after = json.loads(run_fargo("previews", "list", *target, "--json").stdout)
     assert after == {"previews": []}

@@ -13,7 +13,13 @@ from typing import Any
 import pytest
 
 from fargo.aws.facade import CallCounter
-from tests.emulator.helpers import deployer, distribution_config, run_fargo, write_manifest
+from tests.emulator.helpers import (
+    LOCK_WRITES,
+    deployer,
+    distribution_config,
+    run_fargo,
+    write_manifest,
+)
 from tests.fixtures.cloudfront import differences
 
 MANIFEST = """\
@@ -83,7 +89,7 @@ def test_deploy_replaces_the_error_pages_and_destroy_restores_them_exactly(
     counter = CallCounter()
     _, result = deployer(manifest, emulator_endpoint, counter=counter).deploy()
     assert not result.changed
-    assert counter.writes == []
+    assert counter.writes == LOCK_WRITES
 
     gone = run_fargo("destroy", "-f", str(manifest), "--endpoint-url", emulator_endpoint, "--yes")
     assert gone.returncode == 0, gone.stderr

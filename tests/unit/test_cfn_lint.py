@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from cfnlint.api import ManualArgs, lint
 
+from fargo.synth.bootstrap import bootstrap_template
 from tests.conftest import EXAMPLE_CASES, EXAMPLES
 from tests.unit.synth_helpers import stacks_from_file, stacks_from_text
 
@@ -20,6 +21,11 @@ def test_cfn_lint_reports_no_errors(manifest: Path, env: str | None) -> None:
         matches = lint(json.dumps(template.body), config=ManualArgs(regions=["us-east-1"]))
         errors = [f"{m.rule.id} {m.message} ({m.path})" for m in matches if m.rule.id[0] == "E"]
         assert not errors, f"{template.name}:\n" + "\n".join(errors)
+
+
+def test_cfn_lint_on_the_bootstrap_stack() -> None:
+    matches = lint(json.dumps(bootstrap_template()), config=ManualArgs(regions=["us-east-1"]))
+    assert not [f"{m.rule.id} {m.message} ({m.path})" for m in matches if m.rule.id[0] == "E"]
 
 
 def test_cfn_lint_catches_a_broken_template() -> None:

@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 from fargo.manifest.load import parse_manifest
+from fargo.synth.bootstrap import STACK_NAME, bootstrap_template
 from tests.conftest import EXAMPLE_CASES
 from tests.unit.synth_helpers import stacks_from_file, stacks_from_text
 
@@ -42,6 +43,7 @@ CHECK_ID = re.compile(r"^CKV2?_AWS_\d+$")
 NO_COMMENT = "No comment provided"
 
 KNOWN_BAD = "known-bad"
+BOOTSTRAP = STACK_NAME
 
 
 def case_dir(manifest: Path, env: str | None) -> str:
@@ -185,6 +187,9 @@ def scan(tmp_path_factory: pytest.TempPathFactory) -> Scan:
         directory.mkdir()
         for template in stacks_from_text(text, env).values():
             (directory / f"{template.name}.json").write_text(json.dumps(template.body, indent=1))
+    # The account and region's own stack, the same for every app.
+    (root / BOOTSTRAP).mkdir()
+    (root / BOOTSTRAP / f"{BOOTSTRAP}.json").write_text(json.dumps(bootstrap_template(), indent=1))
     (root / KNOWN_BAD).mkdir()
     (root / KNOWN_BAD / f"{KNOWN_BAD}.json").write_text(json.dumps(known_bad_template()))
     return run_checkov(root)
@@ -193,6 +198,7 @@ def scan(tmp_path_factory: pytest.TempPathFactory) -> Scan:
 CASES = [
     *(pytest.param(case_dir(*case.values), id=case.id) for case in EXAMPLE_CASES),
     *(pytest.param(name, id=name) for name, _, _ in feature_cases()),
+    pytest.param(BOOTSTRAP, id=BOOTSTRAP),
 ]
 
 

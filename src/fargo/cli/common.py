@@ -98,6 +98,40 @@ def target_options(command: F) -> F:
     )(command)
 
 
+_SECONDS_PER = {"s": 1, "m": 60, "h": 3600}
+
+
+class Duration(click.ParamType[float, Any]):
+    """`90s`, `10m`, `1h`, or a number of seconds."""
+
+    name = "duration"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        if isinstance(value, int | float):
+            return float(value)
+        text = str(value).strip().lower()
+        unit = text[-1:] if text[-1:] in _SECONDS_PER else "s"
+        number = text[:-1] if text[-1:] in _SECONDS_PER else text
+        if not number.isdigit():
+            self.fail(f"`{value}` is not a duration: write 90s, 10m or 1h", param, ctx)
+        return float(int(number) * _SECONDS_PER[unit])
+
+
+def wait_option(command: F) -> F:
+    """`--wait DURATION`, for commands that take the app's lock (fargo.lock)."""
+    return click.option(
+        "--wait",
+        "lock_wait",
+        type=Duration(),
+        default="0s",
+        show_default=True,
+        help="while another command holds this app and environment's lock, wait this long "
+        "for it (90s, 10m, 1h) before giving up",
+    )(command)
+
+
 def target(use_local: bool, endpoint_url: str | None) -> Target:
     if use_local and endpoint_url:
         raise InputError("--local and --endpoint-url both choose the endpoint; pass one")
@@ -121,8 +155,14 @@ def deployer_for(
     as_json: bool,
     *,
     allow_data_loss: bool = False,
+    lock_wait: float = 0.0,
 ) -> Deployer:
     chosen = target(use_local, endpoint_url)
     return open_deployer(
-        file, env, chosen, reporter=reporter(as_json), allow_data_loss=allow_data_loss
+        file,
+        env,
+        chosen,
+        reporter=reporter(as_json),
+        allow_data_loss=allow_data_loss,
+        lock_wait=lock_wait,
     )

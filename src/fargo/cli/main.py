@@ -12,7 +12,13 @@ from pathlib import Path
 import click
 
 from fargo import __version__, local
-from fargo.cli.common import deployer_for, handle_errors, manifest_options, target_options
+from fargo.cli.common import (
+    deployer_for,
+    handle_errors,
+    manifest_options,
+    target_options,
+    wait_option,
+)
 from fargo.cli.images import build_command, image_group, push_command
 from fargo.cli.previews import previews_group
 from fargo.cli.render import print_deploy, print_destroy, print_status
@@ -103,6 +109,7 @@ def plan(
 @target_options
 @click.option("--allow-data-loss", is_flag=True, help="permit replacing or removing data stores")
 @click.option("--yes", is_flag=True, help="never prompt (deploy does not prompt today)")
+@wait_option
 @handle_errors
 def deploy(
     file: Path,
@@ -112,11 +119,18 @@ def deploy(
     endpoint_url: str | None,
     allow_data_loss: bool,
     yes: bool,
+    lock_wait: float,
 ) -> None:
     """Create or update the environment's stacks, in order: network, data, services."""
     del yes  # deploy never prompts; the data-loss guard is what protects
     deployer = deployer_for(
-        file, env, use_local, endpoint_url, as_json, allow_data_loss=allow_data_loss
+        file,
+        env,
+        use_local,
+        endpoint_url,
+        as_json,
+        allow_data_loss=allow_data_loss,
+        lock_wait=lock_wait,
     )
     planned, result = deployer.deploy()
     print_deploy(deployer, planned, result, as_json=as_json)
@@ -153,6 +167,7 @@ def status(
     help="also delete the buckets, queues and final snapshots destroy keeps (previews; "
     "others need --allow-data-loss)",
 )
+@wait_option
 @handle_errors
 def destroy(
     file: Path,
@@ -163,10 +178,17 @@ def destroy(
     yes: bool,
     allow_data_loss: bool,
     purge: bool,
+    lock_wait: float,
 ) -> None:
     """Delete the environment's stacks. The database leaves a final snapshot."""
     deployer = deployer_for(
-        file, env, use_local, endpoint_url, as_json, allow_data_loss=allow_data_loss
+        file,
+        env,
+        use_local,
+        endpoint_url,
+        as_json,
+        allow_data_loss=allow_data_loss,
+        lock_wait=lock_wait,
     )
     if purge:  # refused before the prompt: saying yes would not make it allowed
         refuse_purge(deployer.loaded, allow_data_loss=allow_data_loss)

@@ -11,7 +11,14 @@ from typing import Any
 
 import click
 
-from fargo.cli.common import file_options, handle_errors, reporter, target, target_options
+from fargo.cli.common import (
+    file_options,
+    handle_errors,
+    reporter,
+    target,
+    target_options,
+    wait_option,
+)
 from fargo.deployer import open_aws, open_deployer
 from fargo.errors import FargoError, UnsafeChange
 from fargo.manifest.load import load_manifest
@@ -71,6 +78,7 @@ def list_command(file: Path, as_json: bool, use_local: bool, endpoint_url: str |
     "--older-than", "older_than", required=True, help="age such as 7d, 12h, 30m (s m h d w)"
 )
 @click.option("--yes", is_flag=True, help="do not ask for confirmation")
+@wait_option
 @handle_errors
 def prune_command(
     file: Path,
@@ -79,6 +87,7 @@ def prune_command(
     endpoint_url: str | None,
     older_than: str,
     yes: bool,
+    lock_wait: float,
 ) -> None:
     """Destroy and purge every preview older than --older-than."""
     threshold = parse_age(older_than)
@@ -98,7 +107,9 @@ def prune_command(
         # One preview's failure (say, a name the manifest no longer matches) does not
         # keep the others billed.
         try:
-            deployer = open_deployer(file, preview.env, chosen, reporter=reporter(as_json))
+            deployer = open_deployer(
+                file, preview.env, chosen, reporter=reporter(as_json), lock_wait=lock_wait
+            )
             result = deployer.destroy(purge=True)
         except FargoError as error:
             failed.append({"env": preview.env, **error.to_json()})

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from fargo.aws.cloudformation import CloudFormation
+from fargo.aws.cloudformation import CloudFormation, DeployedStack
 from fargo.aws.facade import Aws
-from fargo.errors import UnsafeChange
+from fargo.errors import DeployFailed, UnsafeChange
 from fargo.execute.leftovers import Retained, retained_in
 from fargo.execute.purge import Leftover, LeftoverKind, Purger
 from fargo.execute.watch import StackWatcher, delete_stack
@@ -107,7 +107,7 @@ class Destroyer:
         snapshots: list[Leftover] = []
         retained: list[Retained] = []
         for name in reversed(stack_names):
-            deployed = self._cfn.describe(name)
+            deployed = self._settled(name)
             if deployed is None:
                 absent.append(name)
                 continue
@@ -130,6 +130,7 @@ class Destroyer:
             deleted.append(name)
             snapshots.extend(s for s in self._snapshots(stores) if s not in taken_before)
             retained.extend(retained_in(name, resources))
+        self._confirm_gone(stack_names)
         if purge:
             kept = [r.leftover for r in [*retained, *earlier]]
             purged = Purger(self._aws, self._reporter).purge([*snapshots, *kept])
@@ -141,6 +142,30 @@ class Destroyer:
             tuple(r.leftover.describe() for r in retained),
             leftovers=(*earlier, *retained),
         )
+
+    def _settled(self, name: str) -> DeployedStack | None:
+        """The stack once no operation runs on it: one in progress (say, rolling back) is
+        waited out, since it can be neither deleted nor called absent."""
+        deployed = self._cfn.describe(name)
+        if deployed is None or not deployed.in_progress:
+            return deployed
+        self._reporter.note(f"{name} is {deployed.status}; waiting for it to settle")
+        return self._watcher.follow(name, self._watcher.seen(name, exists=True))[0]
+
+    def _confirm_gone(self, stack_names: tuple[str, ...]) -> None:
+        """Every stack is gone, read back once more: destroy never reports success while
+        one still stands, whoever made it."""
+        standing = [
+            f"{name} ({deployed.status})"
+            for name in stack_names
+            if (deployed := self._cfn.describe(name)) is not None
+        ]
+        if standing:
+            raise DeployFailed(
+                f"destroy left {', '.join(standing)} standing",
+                hint="another command may have written to this environment; run destroy "
+                "again to delete it",
+            )
 
     def _check_deletion_protection(
         self, stack_names: tuple[str, ...], *, allow_data_loss: bool

@@ -1,7 +1,8 @@
 """Pre-flight checks as data: what was looked up before anything is written, and how it went.
 
 `plan` and `deploy` run the same checks (see `fargo.preflight`). Each check has a stable
-name (`dns-zone`, `secret:<ENV>`, `cdn-distribution`, `image:<service>`) and a status:
+name (`dns-zone`, `secret:<ENV>`, `cdn-distribution`, `image:<service>`, `bootstrap`) and a
+status:
 
 - OK: found as the manifest needs it;
 - FAILED: missing or unusable; the command stops with exit 2 before any write;

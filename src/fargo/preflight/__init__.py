@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from fargo.plan.checks import Findings
+from fargo.preflight.bootstrap import bootstrap
 from fargo.preflight.cdn import cdn_distribution
 from fargo.preflight.context import Preflight
 from fargo.preflight.dns import dns_zone
@@ -21,7 +22,7 @@ __all__ = ["CHECKS", "Preflight", "run_checks"]
 
 CheckFn = Callable[[Preflight], Findings]
 
-CHECKS: tuple[CheckFn, ...] = (dns_zone, secrets, cdn_distribution, images)
+CHECKS: tuple[CheckFn, ...] = (dns_zone, secrets, cdn_distribution, images, bootstrap)
 
 
 def run_checks(preflight: Preflight, checks: tuple[CheckFn, ...] = CHECKS) -> Findings:
