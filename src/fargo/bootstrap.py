@@ -7,11 +7,10 @@ Two first uses may race: CreateStack is atomic, so one creates it and the other,
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass
 
-from fargo.aws.cloudformation import CAPABILITIES, CloudFormation, DeployedStack
+from fargo.aws.cloudformation import CloudFormation, DeployedStack
 from fargo.aws.facade import Aws
 from fargo.errors import AwsError, DeployFailed
 from fargo.execute.watch import StackWatcher, delete_stack, root_cause
@@ -93,21 +92,15 @@ def _write(aws: Aws, watcher: StackWatcher, operation: str, **extra: object) -> 
     """CreateStack or UpdateStack, followed to the end. A create that lost the race to
     another process follows that one's create instead."""
     seen = watcher.seen(STACK_NAME, exists=operation != "create_stack")
+    cfn = watcher.cloudformation
+    token = f"fargo-{uuid.uuid4()}"
     try:
-        aws.call(
-            "cloudformation",
-            operation,
-            StackName=STACK_NAME,
-            TemplateBody=json.dumps(bootstrap_template(), sort_keys=True),
-            Capabilities=CAPABILITIES,
-            Tags=[{"Key": k, "Value": v} for k, v in TAGS.items()],
-            ClientRequestToken=f"fargo-{uuid.uuid4()}",
-            **extra,
-        )
+        if operation == "create_stack":
+            cfn.create_stack(STACK_NAME, bootstrap_template(), TAGS, token, **extra)
+        else:
+            cfn.update_stack(STACK_NAME, bootstrap_template(), TAGS, token)
     except AwsError as error:
-        raced = error.code == "AlreadyExistsException"
-        unchanged = error.code == "ValidationError" and "No updates" in error.message
-        if not (raced or unchanged):
+        if not (error.code == "ValidationError" and "No updates" in error.message):
             raise
     verb = operation.removesuffix("_stack")
     watcher.reporter.stack_started(STACK_NAME, verb)

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tests.emulator.helpers import deployer, edit, run_fargo, stack_outputs
+from tests.emulator.helpers import app_buckets, deployer, edit, run_fargo, stack_outputs
 
 DATA = "fullstack-default-data"
 # What the executor sets while a data-loss update runs: a process killed then leaves it.
@@ -60,14 +60,14 @@ def test_a_bucket_a_rename_lets_go_of_is_named_until_purged(
     # The stacks are gone; what they kept is still named, and still there.
     after = fargo_json("status", fullstack, emulator_endpoint)
     assert {k["identifier"] for k in after["leftovers"]} == set(named)
-    assert {b["Name"] for b in aws("s3").list_buckets()["Buckets"]} == {old, current}
+    assert set(app_buckets(aws)) == {old, current}
 
     purged = fargo_json(
         "destroy", fullstack, emulator_endpoint, "--yes", "--purge", "--allow-data-loss"
     )
     assert f"bucket {old}" in purged["purged"]
     assert f"bucket {current}" in purged["purged"]
-    assert aws("s3").list_buckets()["Buckets"] == []
+    assert app_buckets(aws) == []
     assert aws("sqs").list_queues().get("QueueUrls", []) == []
     assert fargo_json("status", fullstack, emulator_endpoint)["leftovers"] == []
 

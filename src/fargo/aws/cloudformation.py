@@ -298,6 +298,52 @@ class CloudFormation:
             "cloudformation", "list_stack_resources", "StackResourceSummaries", StackName=name
         )
 
+    def create_stack(
+        self, name: str, body: dict[str, Any], tags: dict[str, str], token: str, **extra: Any
+    ) -> None:
+        """CreateStack with `body`. A stack of that name found afterwards is the result: ours
+        when our answer was lost, or another process's that won a race to create it."""
+
+        def write() -> bool:
+            self._aws.call(
+                "cloudformation",
+                "create_stack",
+                **self._stack_write(name, body, tags, token),
+                **extra,
+            )
+            return True
+
+        settle(
+            write,
+            lambda: True if self.describe(name) is not None else None,
+            done_codes=("AlreadyExistsException",),
+        )
+
+    def update_stack(
+        self, name: str, body: dict[str, Any], tags: dict[str, str], token: str
+    ) -> None:
+        """UpdateStack to `body`; landed once the stack's template is `body`."""
+
+        def write() -> bool:
+            self._aws.call(
+                "cloudformation", "update_stack", **self._stack_write(name, body, tags, token)
+            )
+            return True
+
+        settle(write, lambda: True if self.template(name) == body else None)
+
+    @staticmethod
+    def _stack_write(
+        name: str, body: dict[str, Any], tags: dict[str, str], token: str
+    ) -> dict[str, Any]:
+        return {
+            "StackName": name,
+            "TemplateBody": json.dumps(body, sort_keys=True),
+            "Capabilities": CAPABILITIES,
+            "Tags": [{"Key": k, "Value": v} for k, v in tags.items()],
+            "ClientRequestToken": token,
+        }
+
     def delete_stack(self, name: str, token: str) -> None:
         def write() -> bool:
             self._aws.call(
