@@ -8,7 +8,10 @@ code differs, and published so the distribution runs the LIVE stage.
 
 from __future__ import annotations
 
+from typing import Any
+
 from fargo.aws.facade import Aws
+from fargo.aws.settle import settle
 from fargo.edge.distribution import wait_deployed
 from fargo.errors import AwsError
 from fargo.model.app import App
@@ -27,15 +30,15 @@ def ensure_function(aws: Aws, name: str) -> str:
     """The ARN of the published function `name` running the SPA fallback."""
     code = SPA_FALLBACK.encode()
     config = {"Comment": _COMMENT, "Runtime": RUNTIME}
-    try:
-        found = aws.call("cloudfront", "get_function", Name=name, Stage="DEVELOPMENT")
-    except AwsError as error:
-        if error.code != "NoSuchFunctionExists":
-            raise
-        found = None
+    found = _development(aws, name)
     if found is None:
-        made = aws.call(
-            "cloudfront", "create_function", Name=name, FunctionConfig=config, FunctionCode=code
+        # A retry of a create whose answer was lost finds the function made.
+        made = settle(
+            lambda: aws.call(
+                "cloudfront", "create_function", Name=name, FunctionConfig=config, FunctionCode=code
+            ),
+            lambda: _development(aws, name),
+            done_codes=("FunctionAlreadyExists",),
         )
         etag = made["ETag"]
     elif found["FunctionCode"].read() != code:
@@ -55,6 +58,16 @@ def ensure_function(aws: Aws, name: str) -> str:
             return str(summary["FunctionSummary"]["FunctionMetadata"]["FunctionARN"])
     published = aws.call("cloudfront", "publish_function", Name=name, IfMatch=etag)
     return str(published["FunctionSummary"]["FunctionMetadata"]["FunctionARN"])
+
+
+def _development(aws: Aws, name: str) -> Any:
+    """The function's DEVELOPMENT stage (code and ETag), or None when there is none."""
+    try:
+        return aws.call("cloudfront", "get_function", Name=name, Stage="DEVELOPMENT")
+    except AwsError as error:
+        if error.code != "NoSuchFunctionExists":
+            raise
+        return None
 
 
 def delete_function(

@@ -5,9 +5,11 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlparse
 
 from fargo.aws.facade import Aws
+from fargo.aws.settle import settle
 from fargo.errors import AwsError
 from fargo.images.auth import BasicCredentials
 
@@ -50,24 +52,40 @@ class Ecr:
     def __init__(self, aws: Aws) -> None:
         self._aws = aws
 
-    def ensure_repository(self, name: str, *, keep: int, tags: dict[str, str]) -> Repository:
-        """Create the repository if it is missing (immutable tags, scan on push, encrypted),
-        and keep its lifecycle policy at `keep` images. Idempotent."""
+    def _repository(self, name: str) -> dict[str, Any] | None:
         try:
             found = self._aws.call("ecr", "describe_repositories", repositoryNames=[name])
-            repository = found["repositories"][0]
         except AwsError as error:
             if error.code != "RepositoryNotFoundException":
                 raise
-            repository = self._aws.call(
-                "ecr",
-                "create_repository",
-                repositoryName=name,
-                imageTagMutability="IMMUTABLE",
-                imageScanningConfiguration={"scanOnPush": True},
-                encryptionConfiguration={"encryptionType": "AES256"},
-                tags=[{"Key": k, "Value": v} for k, v in sorted(tags.items())],
-            )["repository"]
+            return None
+        return dict(found["repositories"][0])
+
+    def ensure_repository(self, name: str, *, keep: int, tags: dict[str, str]) -> Repository:
+        """Create the repository if it is missing (immutable tags, scan on push, encrypted),
+        and keep its lifecycle policy at `keep` images. Idempotent."""
+        repository = self._repository(name)
+        if repository is None:
+
+            def create() -> dict[str, Any]:
+                return dict(
+                    self._aws.call(
+                        "ecr",
+                        "create_repository",
+                        repositoryName=name,
+                        imageTagMutability="IMMUTABLE",
+                        imageScanningConfiguration={"scanOnPush": True},
+                        encryptionConfiguration={"encryptionType": "AES256"},
+                        tags=[{"Key": k, "Value": v} for k, v in sorted(tags.items())],
+                    )["repository"]
+                )
+
+            # A retry of a create whose answer was lost finds the repository made.
+            repository = settle(
+                create,
+                lambda: self._repository(name),
+                done_codes=("RepositoryAlreadyExistsException",),
+            )
         policy = lifecycle_policy(keep)
         if self._lifecycle_policy(name) != json.loads(policy):
             self._aws.call(
