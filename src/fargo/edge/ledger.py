@@ -9,14 +9,13 @@ nothing a user made by hand.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from fargo.aws.facade import Aws
+from fargo.aws.parameters import read_json, write_json
 from fargo.edge.dns.records import DnsRecord
 from fargo.edge.spa_errors import ReplacedErrorPages
-from fargo.errors import AwsError
 from fargo.model.app import App
 
 _VERSION = 1
@@ -135,31 +134,14 @@ class LedgerStore:
         body = ledger.to_json()
         if body == self.read().to_json():
             return
-        name = parameter_name(self._app)
-        if ledger.empty:
-            try:
-                self._aws.call("ssm", "delete_parameter", Name=name)
-            except AwsError as error:
-                if error.code != "ParameterNotFound":
-                    raise
-        else:
-            self._aws.call(
-                "ssm",
-                "put_parameter",
-                Name=name,
-                Value=json.dumps(body, sort_keys=True),
-                Type="String",
-                Overwrite=True,
-                Description=f"what fargo made at the edge for {self._app.name}/"
-                f"{self._app.env}; read by destroy",
-            )
+        write_json(
+            self._aws,
+            parameter_name(self._app),
+            None if ledger.empty else body,
+            f"what fargo made at the edge for {self._app.name}/{self._app.env}; read by destroy",
+        )
         self._stored = body
 
     def _fetch(self) -> EdgeLedger:
-        try:
-            response = self._aws.call("ssm", "get_parameter", Name=parameter_name(self._app))
-        except AwsError as error:
-            if error.code == "ParameterNotFound":
-                return EdgeLedger()
-            raise
-        return EdgeLedger.from_json(json.loads(response["Parameter"]["Value"]))
+        body = read_json(self._aws, parameter_name(self._app))
+        return EdgeLedger() if body is None else EdgeLedger.from_json(body)

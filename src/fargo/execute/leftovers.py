@@ -10,13 +10,13 @@ laptop), and `destroy --purge` deletes it. One that is gone (deleted by hand) dr
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from fargo.aws.cloudformation import ResourceChange
 from fargo.aws.facade import Aws
+from fargo.aws.parameters import read_json, write_json
 from fargo.errors import AwsError
 from fargo.execute.purge import Leftover, LeftoverKind
 from fargo.model.app import App
@@ -126,13 +126,7 @@ class LeftoverStore:
         self._app = app
 
     def read(self) -> list[Retained]:
-        try:
-            response = self._aws.call("ssm", "get_parameter", Name=parameter_name(self._app))
-        except AwsError as error:
-            if error.code == "ParameterNotFound":
-                return []
-            raise
-        body = json.loads(response["Parameter"]["Value"])
+        body = read_json(self._aws, parameter_name(self._app)) or {}
         return [Retained.from_record(item) for item in body.get("leftovers", [])]
 
     def existing(self, recorded: list[Retained] | None = None) -> list[Retained]:
@@ -147,24 +141,13 @@ class LeftoverStore:
 
     def write(self, kept: list[Retained]) -> None:
         """Store exactly `kept`; with nothing left, the parameter is deleted."""
-        name = parameter_name(self._app)
-        if not kept:
-            try:
-                self._aws.call("ssm", "delete_parameter", Name=name)
-            except AwsError as error:
-                if error.code != "ParameterNotFound":
-                    raise
-            return
         body = {"version": _VERSION, "leftovers": [r.record() for r in kept]}
-        self._aws.call(
-            "ssm",
-            "put_parameter",
-            Name=name,
-            Value=json.dumps(body, sort_keys=True),
-            Type="String",
-            Overwrite=True,
-            Description=f"buckets and queues {self._app.name}/{self._app.env}'s stacks let go "
-            "of (DeletionPolicy Retain); read by status and destroy",
+        write_json(
+            self._aws,
+            parameter_name(self._app),
+            body if kept else None,
+            f"buckets and queues {self._app.name}/{self._app.env}'s stacks let go of "
+            "(DeletionPolicy Retain); read by status and destroy",
         )
 
     def _exists(self, kept: Retained) -> bool:
