@@ -86,7 +86,9 @@ def plan_cost(
     ]
     resolved = {s.name: s.parameters or {} for s in plan.stacks}
     after = [
-        StackInput(i.name, i.body, {**i.parameters, **resolved.get(i.name, {})})
+        # An upstream output the new templates fix literally (AssignPublicIp) wins over the
+        # deployed value planning resolved: it is what the stacks will hold after deploy.
+        StackInput(i.name, i.body, {**resolved.get(i.name, {}), **i.parameters})
         for i in from_templates(templates)
     ]
     return CostDelta(estimate(before, region), estimate(after, region))
