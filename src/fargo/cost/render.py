@@ -44,3 +44,28 @@ def render_estimate(estimate: Estimate) -> str:
     for stack, logical_id, kind in estimate.unpriced:
         lines.append(f"warning: {stack} {logical_id} ({kind}) is not priced")
     return "\n".join(lines)
+
+
+def render_markdown(estimate: Estimate, *, smallest: float = 0.5) -> str:
+    """The estimate as a short Markdown table for documents: line items of `smallest`
+    dollars a month or more, the rest summed in one row, then the totals."""
+    rows = ["| resource | item | monthly |", "|---|---|---:|"]
+    rest = 0.0
+    for line in estimate.lines:
+        if line.monthly < smallest:
+            rest += line.monthly
+            continue
+        figure = money(line.monthly)
+        if line.price.is_range:
+            figure = f"{money(line.low)}-{figure}"
+        rows.append(f"| {line.resource} | {line.item} | {figure} |")
+    rows.append(f"| everything else | {_small(smallest)} | {money(rest)} |")
+    rows.append(f"| **always on** | | **{money(estimate.monthly_total)}** |")
+    if round(estimate.idle_total, 2) != round(estimate.monthly_total, 2):
+        rows.append(f"| idle | minimum scale, no traffic | {money(estimate.idle_total)} |")
+    rows.append(f"| busy | maximum scale | {money(estimate.busy_total)} |")
+    return "\n".join(rows)
+
+
+def _small(smallest: float) -> str:
+    return f"items under {money(smallest)} a month each (alarms, logs, requests, storage)"
