@@ -10,7 +10,7 @@ from pathlib import Path
 from fargo.aws.cloudformation import CloudFormation
 from fargo.aws.facade import EMULATOR_ACCESS_KEY, Aws, AwsConfig, CallCounter
 from fargo.bootstrap import ensure_bootstrap
-from fargo.cost.delta import cost_warnings, plan_cost
+from fargo.cost.delta import price_plan
 from fargo.edge.stage import EDGE_OUTPUTS, EdgeStage
 from fargo.edge.urls import service_urls
 from fargo.execute import DeployResult, Destroyer, DestroyResult, DisplayOnlyExecutor, Executor
@@ -110,10 +110,11 @@ class Deployer:
         if self.edge.needed:
             plan = replace(plan, edge=tuple(self.edge.preview(plan.deployed_outputs)))
         opened = open_policy_warnings(self.cloudformation, self.templates)
-        cost = plan_cost(plan, self.templates, self.cloudformation.template, self.app.region)
-        priced = tuple(cost_warnings(cost.after, self.app.profile))
+        cost, priced = price_plan(
+            plan, self.templates, self.cloudformation.template, self.app.region, self.app.profile
+        )
         return replace(
-            plan, checks=checked.checks, warnings=checked.warnings + opened + priced, cost=cost
+            plan, checks=checked.checks, warnings=(*checked.warnings, *opened, *priced), cost=cost
         )
 
     @property

@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from fargo.cost.delta import cost_warnings
+from fargo.cost.delta import cost_warnings, price_plan
 from fargo.cost.estimate import estimate_app
 from fargo.cost.prices import load_prices
 from fargo.manifest.load import load_manifest
 from fargo.model import build_app
+from fargo.plan.planner import Plan
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLE = load_prices("us-east-1")
@@ -61,3 +62,16 @@ def test_a_valkey_serverless_cache_is_not_warned(tmp_path: Path) -> None:
     found = _warnings(tmp_path, "fullstack")
     assert "cost-redis-serverless" not in found
     assert "cost-node-cache" not in found
+
+
+def test_a_plan_in_a_region_without_prices_is_left_unpriced_with_a_warning() -> None:
+    cost, warnings = price_plan(Plan(()), (), _no_template, "ap-southeast-7", "lean")
+    assert cost is None
+    (warning,) = warnings
+    assert warning.code == "cost-no-prices"
+    assert "ap-southeast-7" in warning.message
+    assert "us-east-1" in warning.message
+
+
+def _no_template(name: str) -> dict[str, object]:
+    raise AssertionError(f"{name}: an unpriced plan reads no template")

@@ -11,7 +11,7 @@ from typing import Any
 from fargo.cost.estimate import estimate
 from fargo.cost.inputs import StackInput, from_templates
 from fargo.cost.lines import Estimate
-from fargo.cost.prices import load_prices
+from fargo.cost.prices import load_prices, regions
 from fargo.cost.render import money
 from fargo.cost.usage import HOURS_PER_MONTH
 from fargo.plan.checks import PlanWarning
@@ -92,6 +92,27 @@ def plan_cost(
         for i in from_templates(templates)
     ]
     return CostDelta(estimate(before, region), estimate(after, region))
+
+
+def price_plan(
+    plan: Plan,
+    templates: tuple[StackTemplate, ...],
+    deployed_body: Callable[[str], dict[str, Any]],
+    region: str,
+    profile: str,
+) -> tuple[CostDelta | None, list[PlanWarning]]:
+    """The plan's cost and cost warnings. A region without a price table leaves the plan
+    unpriced with a warning saying so: planning itself does not depend on prices."""
+    if region not in regions():
+        return None, [
+            PlanWarning(
+                "cost-no-prices",
+                f"no price table for {region} (fargo has {', '.join(regions())}); "
+                "the plan is not priced",
+            )
+        ]
+    cost = plan_cost(plan, templates, deployed_body, region)
+    return cost, cost_warnings(cost.after, profile)
 
 
 def cost_warnings(after: Estimate, profile: str) -> list[PlanWarning]:
