@@ -10,6 +10,7 @@ from pathlib import Path
 from fargo.aws.cloudformation import CloudFormation
 from fargo.aws.facade import EMULATOR_ACCESS_KEY, Aws, AwsConfig, CallCounter
 from fargo.bootstrap import ensure_bootstrap
+from fargo.cost.delta import price_plan
 from fargo.edge.stage import EDGE_OUTPUTS, EdgeStage
 from fargo.edge.urls import service_urls
 from fargo.execute import DeployResult, Destroyer, DestroyResult, DisplayOnlyExecutor, Executor
@@ -109,7 +110,12 @@ class Deployer:
         if self.edge.needed:
             plan = replace(plan, edge=tuple(self.edge.preview(plan.deployed_outputs)))
         opened = open_policy_warnings(self.cloudformation, self.templates)
-        return replace(plan, checks=checked.checks, warnings=checked.warnings + opened)
+        cost, priced = price_plan(
+            plan, self.templates, self.cloudformation.template, self.app.region, self.app.profile
+        )
+        return replace(
+            plan, checks=checked.checks, warnings=(*checked.warnings, *opened, *priced), cost=cost
+        )
 
     @property
     def retired(self) -> tuple[str, ...]:

@@ -19,6 +19,7 @@ from fargo.cli.common import (
     target_options,
     wait_option,
 )
+from fargo.cli.cost import cost_command
 from fargo.cli.images import build_command, image_group, push_command
 from fargo.cli.previews import previews_group
 from fargo.cli.render import print_deploy, print_destroy, print_status
@@ -251,6 +252,7 @@ def local_status(as_json: bool) -> None:
         click.echo(f"running at {emulator.endpoint_url}" if emulator else "not running")
 
 
+cli.add_command(cost_command)
 cli.add_command(push_command)
 cli.add_command(build_command)
 cli.add_command(image_group)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from fargo.aws.cloudformation import ChangeSet, CloudFormation, DeployedStack, ResourceChange
 from fargo.errors import AwsError
@@ -22,6 +22,9 @@ from fargo.plan.compare import same_template
 from fargo.plan.guard import UnsafeChange, unsafe_changes
 from fargo.progress import Reporter
 from fargo.synth.stack import IssuedCertificate, PushedImage, StackOutput, StackTemplate
+
+if TYPE_CHECKING:
+    from fargo.cost.delta import CostDelta
 
 Action = Literal["create", "update", "unchanged"]
 # States from which a stack cannot be updated and must be deleted and created again. Both
@@ -69,6 +72,8 @@ class Plan:
     # The pre-flight checks' results and warnings (fargo.plan.checks).
     checks: tuple[Check, ...] = field(default_factory=tuple)
     warnings: tuple[PlanWarning, ...] = field(default_factory=tuple)
+    # The monthly cost before and after (fargo.cost.delta), when it was priced.
+    cost: CostDelta | None = None
 
     @property
     def unchanged(self) -> bool:

@@ -32,6 +32,8 @@ def render_plan(plan: Plan) -> str:
         lines.extend(f"  {line}" for line in plan.edge)
     for unsafe in plan.unsafe:
         lines.append(f"! data loss: {unsafe.render()}")
+    if plan.cost is not None:
+        lines.extend(plan.cost.render())
     return "\n".join(lines)
 
 
@@ -81,4 +83,5 @@ def plan_json(plan: Plan) -> dict[str, Any]:
             for r in plan.removals
         ],
         "data_loss": [u.render() for u in plan.unsafe],
+        "cost": plan.cost.to_json() if plan.cost is not None else None,
     }

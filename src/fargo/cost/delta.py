@@ -1,0 +1,160 @@
+"""The cost side of `plan`: the monthly total before (the deployed templates and their
+parameters) and after (the new ones), the delta per line item, and warnings for expensive
+choices that name the cheaper alternative."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from fargo.cost.estimate import estimate
+from fargo.cost.inputs import StackInput, from_templates
+from fargo.cost.lines import Estimate
+from fargo.cost.prices import load_prices, regions
+from fargo.cost.render import money
+from fargo.cost.usage import HOURS_PER_MONTH
+from fargo.plan.checks import PlanWarning
+from fargo.plan.planner import Plan
+from fargo.synth.stack import StackTemplate
+
+
+@dataclass(frozen=True)
+class CostDelta:
+    before: Estimate
+    after: Estimate
+
+    def changes(self) -> list[tuple[str, str, str, float, float]]:
+        """(stack, resource, item, before, after) for every line whose monthly figure moves."""
+        before = {line.key: line for line in self.before.lines}
+        after = {line.key: line for line in self.after.lines}
+        rows = []
+        for key in [*before, *(k for k in after if k not in before)]:
+            old, new = before.get(key), after.get(key)
+            was, now = (old.monthly if old else 0.0), (new.monthly if new else 0.0)
+            if round(was, 2) != round(now, 2):
+                either = new or old
+                item = either.item if either is not None else ""
+                rows.append((key[0], key[1], item, was, now))
+        return rows
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "before": round(self.before.monthly_total, 2),
+            "after": round(self.after.monthly_total, 2),
+            "delta": round(self.after.monthly_total - self.before.monthly_total, 2),
+            "lines": [
+                {
+                    "stack": stack,
+                    "resource": resource,
+                    "item": item,
+                    "before": round(was, 2),
+                    "after": round(now, 2),
+                    "delta": round(now - was, 2),
+                }
+                for stack, resource, item, was, now in self.changes()
+            ],
+        }
+
+    def render(self) -> list[str]:
+        change = self.after.monthly_total - self.before.monthly_total
+        lines = [
+            f"cost: {money(self.before.monthly_total)} -> {money(self.after.monthly_total)} "
+            f"a month ({'+' if change >= 0 else '-'}{money(abs(change))}, always on)"
+        ]
+        for stack, resource, item, was, now in self.changes():
+            sign = "+" if now >= was else "-"
+            lines.append(f"  {sign}{money(abs(now - was)):>10}  {stack} {resource}: {item}")
+        return lines
+
+
+def plan_cost(
+    plan: Plan,
+    templates: tuple[StackTemplate, ...],
+    deployed_body: Callable[[str], dict[str, Any]],
+    region: str,
+) -> CostDelta:
+    """`deployed_body(name)` reads a deployed stack's template (CloudFormation's
+    GetTemplate); everything else comes from what planning already read."""
+    before = [
+        StackInput(s.name, deployed_body(s.name), dict(s.deployed.parameters))
+        for s in plan.stacks
+        if s.deployed is not None and not s.recreate
+    ] + [
+        StackInput(r.name, deployed_body(r.name), dict(r.deployed.parameters))
+        for r in plan.removals
+    ]
+    resolved = {s.name: s.parameters or {} for s in plan.stacks}
+    after = [
+        # An upstream output the new templates fix literally (AssignPublicIp) wins over the
+        # deployed value planning resolved: it is what the stacks will hold after deploy.
+        StackInput(i.name, i.body, {**resolved.get(i.name, {}), **i.parameters})
+        for i in from_templates(templates)
+    ]
+    return CostDelta(estimate(before, region), estimate(after, region))
+
+
+def price_plan(
+    plan: Plan,
+    templates: tuple[StackTemplate, ...],
+    deployed_body: Callable[[str], dict[str, Any]],
+    region: str,
+    profile: str,
+) -> tuple[CostDelta | None, list[PlanWarning]]:
+    """The plan's cost and cost warnings. A region without a price table leaves the plan
+    unpriced with a warning saying so: planning itself does not depend on prices."""
+    if region not in regions():
+        return None, [
+            PlanWarning(
+                "cost-no-prices",
+                f"no price table for {region} (fargo has {', '.join(regions())}); "
+                "the plan is not priced",
+            )
+        ]
+    cost = plan_cost(plan, templates, deployed_body, region)
+    return cost, cost_warnings(cost.after, profile)
+
+
+def cost_warnings(after: Estimate, profile: str) -> list[PlanWarning]:
+    """Expensive choices with a cheaper alternative, priced from the same table."""
+    warnings: list[PlanWarning] = []
+    hours = HOURS_PER_MONTH
+    table = load_prices(after.region)
+    # Valkey serverless at its metered minimum: the cheaper cache both warnings name.
+    valkey = (
+        table["elasticache_serverless.min_gb.valkey"].price
+        * hours
+        * table["elasticache_serverless.gb_hour.valkey"].price
+    )
+    nat_lines = [line for line in after.lines if line.price.key == "nat.hour"]
+    if len(nat_lines) > 1 and profile != "production":
+        per_gateway = nat_lines[0].price.price + table["public_ipv4.hour"].price
+        saved = (len(nat_lines) - 1) * hours * per_gateway
+        warnings.append(
+            PlanWarning(
+                "cost-nat-per-az",
+                f"{len(nat_lines)} NAT gateways (one per AZ) on the {profile} profile: "
+                f"network.nat: single would cost {money(saved)} a month less",
+            )
+        )
+    for line in after.lines:
+        if line.price.key == "elasticache_serverless.gb_hour.redis":
+            saved = line.monthly - valkey
+            warnings.append(
+                PlanWarning(
+                    "cost-redis-serverless",
+                    f"{line.resource}: ElastiCache Serverless for Redis OSS meters 1 GB at least "
+                    f"({money(line.monthly)} a month); cache.engine: valkey meters 100 MB "
+                    f"(about {money(valkey)}), {money(saved)} a month less",
+                )
+            )
+        if line.price.key.startswith("elasticache.node_hour.") and line.monthly > valkey:
+            warnings.append(
+                PlanWarning(
+                    "cost-node-cache",
+                    f"{line.resource}: {line.item} costs {money(line.monthly)} a month; "
+                    f"a Valkey serverless cache at its 100 MB minimum about {money(valkey)}, "
+                    f"{money(line.monthly - valkey)} less while the data stays small",
+                )
+            )
+    return warnings

@@ -1,0 +1,41 @@
+"""Templates and their parameters → an Estimate. Pure: no AWS calls, so deployed templates
+price exactly as new ones do."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from fargo.cost.inputs import StackInput, from_templates
+from fargo.cost.lines import Estimate, Line
+from fargo.cost.pricers import FREE, PRICERS, Context
+from fargo.cost.prices import load_prices
+from fargo.cost.usage import Usage
+from fargo.model.app import App
+from fargo.synth import synth
+
+_CDN_TYPES = frozenset({"AWS::CloudFront::Distribution"})
+
+
+def estimate(stacks: Iterable[StackInput], region: str, usage: Usage | None = None) -> Estimate:
+    stacks = list(stacks)
+    usage = usage or Usage()
+    prices = load_prices(region)
+    types = [r["Type"] for s in stacks for r in s.resources.values()]
+    has_cdn = any(t in _CDN_TYPES for t in types)
+    lines: list[Line] = []
+    unpriced: list[tuple[str, str, str]] = []
+    for stack in stacks:
+        ctx = Context(stack, prices, usage, has_cdn=has_cdn)
+        for logical_id, resource in stack.resources.items():
+            kind = resource["Type"]
+            pricer = PRICERS.get(kind)
+            if pricer is not None:
+                lines.extend(pricer(ctx, logical_id, resource.get("Properties", {})))
+            elif kind not in FREE:
+                unpriced.append((stack.name, logical_id, kind))
+    return Estimate(region, usage, tuple(lines), tuple(unpriced))
+
+
+def estimate_app(app: App, usage: Usage | None = None) -> Estimate:
+    """What `fargo cost` prices: the app's synthesized stacks."""
+    return estimate(from_templates(synth(app)), app.region, usage)

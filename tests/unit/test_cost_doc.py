@@ -1,0 +1,50 @@
+"""docs/choosing.md: its cost figures are `fargo cost`'s, regenerated and compared."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "scripts" / "cost-figures.py"
+GUIDE = ROOT / "docs" / "choosing.md"
+
+
+def _check(document: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(SCRIPT), "--check", str(document)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+
+def test_the_guide_states_the_figures_fargo_cost_gives_today() -> None:
+    done = _check(GUIDE)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_guide_prices_each_profile_and_closes_with_the_totals() -> None:
+    text = GUIDE.read_text()
+    for block in (
+        "examples/fullstack",
+        "examples/fullstack --env staging",
+        "examples/fullstack --env prod",
+    ):
+        assert f"<!-- fargo cost: {block} -->" in text
+    closing = text.split("## In short", 1)[1]
+    assert closing.count("<!-- fargo total: ") >= 3
+
+
+def test_a_stale_figure_is_caught(tmp_path: Path) -> None:
+    stale = tmp_path / "choosing.md"
+    text = GUIDE.read_text()
+    marker = "<!-- fargo total: examples/fullstack -->"
+    start = text.index(marker) + len(marker)
+    end = text.index("<!-- end -->", start)
+    stale.write_text(text[:start] + "$1.00" + text[end:])
+    done = _check(stale)
+    assert done.returncode == 1
+    assert "stale" in done.stdout

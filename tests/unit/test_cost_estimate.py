@@ -1,0 +1,208 @@
+"""The estimator against figures computed by hand from the price table.
+
+Expected values multiply the table's published rates by 730 hours (AWS's month) and the
+sizes in the manifest or template; they never come from the estimator.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from fargo.cli.main import cli
+from fargo.cost.estimate import estimate, estimate_app
+from fargo.cost.inputs import StackInput
+from fargo.cost.prices import load_prices
+from fargo.cost.usage import Usage, parse_count, parse_gb
+from fargo.errors import InputError
+from fargo.manifest.load import load_manifest
+from fargo.model import build_app
+from fargo.synth.bootstrap import bootstrap_template
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = sorted(p.parent for p in (ROOT / "examples").glob("*/fargo.yml"))
+TABLE = load_prices("us-east-1")
+H = 730
+
+
+def rate(key: str) -> float:
+    return TABLE[key].price
+
+
+def _service(cpu: str, memory: str, arch: str, count: int, public: bool = False) -> dict[str, Any]:
+    return {
+        "Task": {
+            "Type": "AWS::ECS::TaskDefinition",
+            "Properties": {
+                "Cpu": cpu,
+                "Memory": memory,
+                "RuntimePlatform": {"CpuArchitecture": arch},
+            },
+        },
+        "Service": {
+            "Type": "AWS::ECS::Service",
+            "Properties": {
+                "TaskDefinition": {"Ref": "Task"},
+                "DesiredCount": count,
+                "CapacityProviderStrategy": [{"CapacityProvider": "FARGATE", "Weight": 1}],
+                "NetworkConfiguration": {
+                    "AwsvpcConfiguration": {"AssignPublicIp": "ENABLED" if public else "DISABLED"}
+                },
+            },
+        },
+    }
+
+
+def _monthly(resources: dict[str, Any], usage: Usage | None = None) -> float:
+    return estimate(
+        [StackInput("s", {"Resources": resources}, {})], "us-east-1", usage
+    ).monthly_total
+
+
+def test_an_always_on_quarter_vcpu_task_costs_about_nine_dollars() -> None:
+    assert _monthly(_service("256", "512", "X86_64", 1)) == pytest.approx(9.0, rel=0.10)
+    assert _monthly(_service("256", "512", "ARM64", 1)) == pytest.approx(7.2, rel=0.10)
+
+
+def test_a_task_with_a_public_ip_adds_one_address() -> None:
+    with_ip = _monthly(_service("256", "512", "X86_64", 1, public=True))
+    without = _monthly(_service("256", "512", "X86_64", 1))
+    assert with_ip - without == pytest.approx(3.65, rel=0.01)
+
+
+def _alb(subnets: int = 2) -> dict[str, Any]:
+    return {
+        "LoadBalancer": {
+            "Type": "AWS::ElasticLoadBalancingV2::LoadBalancer",
+            "Properties": {
+                "Scheme": "internet-facing",
+                "Subnets": [{"Ref": f"Subnet{i}"} for i in range(subnets)],
+            },
+        }
+    }
+
+
+def _nat() -> dict[str, Any]:
+    return {
+        "NatAddress": {"Type": "AWS::EC2::EIP", "Properties": {"Domain": "vpc"}},
+        "Nat": {"Type": "AWS::EC2::NatGateway", "Properties": {}},
+    }
+
+
+def test_alb_nat_and_public_ipv4_known_figures() -> None:
+    lines = estimate([StackInput("s", {"Resources": {**_alb(), **_nat()}}, {})], "us-east-1").lines
+    by_item = {(line.resource, line.price.key): line.monthly for line in lines}
+    assert by_item[("LoadBalancer", "alb.hour")] == pytest.approx(16.4, rel=0.10)
+    assert by_item[("Nat", "nat.hour")] == pytest.approx(32.9, rel=0.10)
+    assert by_item[("NatAddress", "public_ipv4.hour")] == pytest.approx(3.65, rel=0.01)
+    # An internet-facing ALB holds a public IPv4 address in each of its AZs.
+    assert by_item[("LoadBalancer", "public_ipv4.hour")] == pytest.approx(2 * 3.65, rel=0.01)
+
+
+def test_the_ecs_fargate_api_layout_comes_to_about_seventy_dollars_plus_ipv4() -> None:
+    # Two 0.25 vCPU / 0.5 GB tasks, an ALB and one NAT gateway: AWS's reference figure ~$70,
+    # from before public IPv4 was billed; the three addresses (ALB x2, NAT EIP) come on top.
+    resources = {**_service("256", "512", "X86_64", 2), **_alb(), **_nat()}
+    total = _monthly(resources, Usage(egress_gb=0, nat_gb=0, requests=0))
+    ipv4 = 3 * H * rate("public_ipv4.hour")
+    assert total - ipv4 == pytest.approx(70, rel=0.10)
+
+
+def test_fullstack_lean_always_on_matches_a_hand_computation() -> None:
+    app = build_app(load_manifest(ROOT / "examples/fullstack/fargo.yml", None))
+    task = H * (0.25 * rate("fargate.vcpu_hour.x86_64") + 0.5 * rate("fargate.gb_hour.x86_64"))
+    ipv4 = H * rate("public_ipv4.hour")
+    hand = (
+        H * rate("alb.hour")
+        + 2 * ipv4  # the ALB's two AZs
+        + 2 * (task + ipv4)  # api (min 1) and the worker awake at one task, in public subnets
+        + H * rate("rds.instance_hour.db.t4g.micro.single_az")
+        + 20 * rate("rds.storage_gb_month.gp3")
+        + 0.1 * H * rate("elasticache_serverless.gb_hour.valkey")  # Valkey's 100 MB minimum
+        + rate("secretsmanager.secret_month")
+        + rate("kms.key_month")
+        + 12 * rate("cloudwatch.alarm_month")  # ten alarms, one of them over two metrics
+        + 3 * rate("logs.ingest_gb")  # 1 GB per log group, three services
+        + 10 * rate("data_transfer.internet_gb")
+    )
+    assert estimate_app(app).monthly_total == pytest.approx(hand, rel=0.05)
+
+
+def test_nat_per_az_on_two_azs_adds_two_gateways_and_their_addresses(tmp_path: Path) -> None:
+    def total(nat: str) -> float:
+        manifest = yaml.safe_load((ROOT / "examples/fullstack/fargo.yml").read_text())
+        manifest["network"] = {"nat": nat, "azs": 2}
+        path = tmp_path / f"{nat}.yml"
+        path.write_text(yaml.safe_dump(manifest))
+        return estimate_app(build_app(load_manifest(path, None))).monthly_total
+
+    delta = total("per-az") - total("none")
+    ipv4 = H * rate("public_ipv4.hour")
+    gateways = 2 * H * rate("nat.hour") + 10 * rate("nat.gb")
+    # Two gateways and their two Elastic IPs; the two always-on tasks move to private
+    # subnets and give up their own public addresses.
+    assert delta == pytest.approx(gateways + 2 * ipv4 - 2 * ipv4, rel=0.05)
+    assert delta == pytest.approx(66, rel=0.10)
+
+
+def _environments(example: Path) -> list[str | None]:
+    data = yaml.safe_load((example / "fargo.yml").read_text())
+    return [None, *sorted(data.get("environments") or {})]
+
+
+@pytest.mark.parametrize(
+    ("example", "env"),
+    [(e, env) for e in EXAMPLES for env in _environments(e)],
+    ids=lambda v: v.name if isinstance(v, Path) else str(v),
+)
+def test_every_resource_type_fargo_emits_is_priced_or_free(example: Path, env: str | None) -> None:
+    result = estimate_app(build_app(load_manifest(example / "fargo.yml", env)))
+    assert result.unpriced == ()
+    assert result.monthly_total > 0
+
+
+def test_the_bootstrap_stack_is_priced_or_free() -> None:
+    body = bootstrap_template()
+    assert estimate([StackInput("fargo-bootstrap", body, {})], "us-east-1").unpriced == ()
+
+
+def test_usage_quantities_parse_with_units() -> None:
+    assert parse_count("5M", "--requests") == 5_000_000
+    assert parse_count("250k", "--requests") == 250_000
+    assert parse_gb("50GB", "--egress") == 50
+    assert parse_gb("1TB", "--egress") == 1024
+    with pytest.raises(InputError):
+        parse_gb("lots", "--egress")
+
+
+def test_cost_cli_json_has_totals_and_lines_with_sources() -> None:
+    result = CliRunner().invoke(
+        cli, ["cost", "-f", str(ROOT / "examples/learning/fargo.yml"), "--json", "--requests", "5M"]
+    )
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.output)
+    assert body["assumptions"]["requests"] == 5_000_000
+    # Aurora at min 0 pauses: the idle figure is below the always-on one.
+    assert body["idle_total"] < body["monthly_total"]
+    line = body["lines"][0]
+    assert {"resource", "stack", "quantity", "unit_price", "monthly", "source"} <= set(line)
+    assert line["source"]["url"].startswith("https://aws.amazon.com/")
+    assert sum(x["monthly"] for x in body["lines"]) == pytest.approx(
+        body["monthly_total"], abs=0.05
+    )
+
+
+def test_cost_refuses_a_region_without_a_table(tmp_path: Path) -> None:
+    manifest = yaml.safe_load((ROOT / "examples/learning/fargo.yml").read_text())
+    manifest["region"] = "ap-southeast-7"
+    path = tmp_path / "fargo.yml"
+    path.write_text(yaml.safe_dump(manifest))
+    result = CliRunner().invoke(cli, ["cost", "-f", str(path)])
+    assert result.exit_code == 2
+    assert "ap-southeast-7" in result.output
+    assert "us-east-1" in result.output
