@@ -51,7 +51,12 @@ class Price:
 
 
 def _figure(value: float) -> str:
-    return f"{value:.6f}".rstrip("0").rstrip(".") if value < 1 else f"{value:.2f}"
+    """Cents at least ($0.40, not $0.4), and every significant digit of a smaller rate
+    ($0.004445)."""
+    if value >= 1:
+        return f"{value:.2f}"
+    digits = f"{value:.6f}".rstrip("0")
+    return digits if len(digits.split(".")[1]) >= 2 else f"{value:.2f}"
 
 
 @dataclass(frozen=True)
