@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from fargo.cost.inputs import StackInput, from_templates
-from fargo.cost.lines import Estimate, Line
-from fargo.cost.pricers import FREE, PRICERS, Context
+from fargo.cost.lines import Estimate, Line, Unpriced
+from fargo.cost.pricers import FREE, PRICERS, Context, MissingPriceError
 from fargo.cost.prices import load_prices
 from fargo.cost.usage import Usage
 from fargo.model.app import App
@@ -23,16 +23,21 @@ def estimate(stacks: Iterable[StackInput], region: str, usage: Usage | None = No
     types = [r["Type"] for s in stacks for r in s.resources.values()]
     has_cdn = any(t in _CDN_TYPES for t in types)
     lines: list[Line] = []
-    unpriced: list[tuple[str, str, str]] = []
+    unpriced: list[Unpriced] = []
     for stack in stacks:
         ctx = Context(stack, prices, usage, has_cdn=has_cdn)
         for logical_id, resource in stack.resources.items():
             kind = resource["Type"]
             pricer = PRICERS.get(kind)
             if pricer is not None:
-                lines.extend(pricer(ctx, logical_id, resource.get("Properties", {})))
+                try:
+                    lines.extend(pricer(ctx, logical_id, resource.get("Properties", {})))
+                except MissingPriceError as missing:
+                    reason = f"the {region} price table has no line {missing.key}"
+                    unpriced.append(Unpriced(stack.name, logical_id, kind, reason))
             elif kind not in FREE:
-                unpriced.append((stack.name, logical_id, kind))
+                reason = "fargo does not price this resource type yet"
+                unpriced.append(Unpriced(stack.name, logical_id, kind, reason))
     return Estimate(region, usage, tuple(lines), tuple(unpriced))
 
 

@@ -90,12 +90,30 @@ def usage(stack: str, resource: str, item: str, quantity: float, price: Price) -
 
 
 @dataclass(frozen=True)
+class Unpriced:
+    """A resource the estimate leaves out, said out loud: a type no pricer knows, or a
+    size (instance class, node type) the region's price table has no line for."""
+
+    stack: str
+    resource: str  # the template's logical id
+    type: str  # the CloudFormation resource type
+    reason: str
+
+    def to_json(self) -> dict[str, str]:
+        return {
+            "stack": self.stack,
+            "resource": self.resource,
+            "type": self.type,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
 class Estimate:
     region: str
     usage: Usage
     lines: tuple[Line, ...]
-    # Resource types no pricer knows, as (stack, logical id, type): a gap, said out loud.
-    unpriced: tuple[tuple[str, str, str], ...] = field(default_factory=tuple)
+    unpriced: tuple[Unpriced, ...] = field(default_factory=tuple)
 
     @property
     def monthly_total(self) -> float:
@@ -133,7 +151,7 @@ class Estimate:
         body["stacks"] = {name: round(v, 2) for name, v in self.stack_totals().items()}
         body["assumptions"] = self.usage.to_json()
         body["lines"] = [line.to_json() for line in self.lines]
-        body["unpriced"] = [{"stack": s, "resource": r, "type": t} for s, r, t in self.unpriced]
+        body["unpriced"] = [gap.to_json() for gap in self.unpriced]
         return body
 
 

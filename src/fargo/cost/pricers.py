@@ -14,7 +14,15 @@ from typing import Any
 from fargo.cost.lines import Line, fixed, usage
 from fargo.cost.prices import Price, PriceTable
 from fargo.cost.usage import HOURS_PER_MONTH, Usage
-from fargo.errors import InputError
+
+
+class MissingPriceError(Exception):
+    """The table has no line for a key a resource needs (an instance class or node type
+    the table does not list): the estimator reports the resource as not priced."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
 
 
 @dataclass(frozen=True)
@@ -30,10 +38,7 @@ class Context:
     def price(self, key: str) -> Price:
         found = self.prices.get(key)
         if found is None:
-            raise InputError(
-                f"the {self.prices.region} price table has no line {key!r}",
-                hint="add it to the table (scripts/ regenerates tables from AWS's price list)",
-            )
+            raise MissingPriceError(key)
         return found
 
     def fixed_line(

@@ -88,8 +88,8 @@ def load_prices(region: str) -> PriceTable:
     if not path.is_file():
         raise InputError(
             f"fargo has no price table for {region}",
-            hint=f"prices are known for {', '.join(regions())}; "
-            "scripts/ regenerates tables for other regions from AWS's price-list files",
+            hint=f"fargo prices {', '.join(regions())}; for {region}, see AWS's pricing "
+            "pages (https://aws.amazon.com/pricing/) or the AWS Pricing Calculator",
         )
     return parse_table(json.loads(path.read_text()))
 

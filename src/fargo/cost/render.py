@@ -41,8 +41,13 @@ def render_estimate(estimate: Estimate) -> str:
         )
     lines.append(f"busy:       {money(estimate.busy_total)} a month (maximum scale)")
     lines.append(f"assuming {estimate.usage.describe()}")
-    for stack, logical_id, kind in estimate.unpriced:
-        lines.append(f"warning: {stack} {logical_id} ({kind}) is not priced")
+    for gap in estimate.unpriced:
+        lines.append(f"  {gap.stack} {gap.resource:<26} {gap.type}: not priced")
+    if estimate.unpriced:
+        lines.append(
+            f"warning: {len(estimate.unpriced)} resource(s) not priced, so the totals leave "
+            "them out: " + "; ".join(f"{g.resource}: {g.reason}" for g in estimate.unpriced)
+        )
     return "\n".join(lines)
 
 
