@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from fargo.cost.inputs import StackInput, from_templates
 from fargo.cost.lines import Estimate, Line, Unpriced
-from fargo.cost.pricers import FREE, PRICERS, Context, MissingPriceError
+from fargo.cost.pricers import FREE, PRICERS, Context, MissingPriceError, insights_enabled
 from fargo.cost.prices import load_prices
 from fargo.cost.usage import Usage
 from fargo.model.app import App
@@ -22,10 +22,15 @@ def estimate(stacks: Iterable[StackInput], region: str, usage: Usage | None = No
     prices = load_prices(region)
     types = [r["Type"] for s in stacks for r in s.resources.values()]
     has_cdn = any(t in _CDN_TYPES for t in types)
+    insights = any(
+        r["Type"] == "AWS::ECS::Cluster" and insights_enabled(r.get("Properties", {}))
+        for s in stacks
+        for r in s.resources.values()
+    )
     lines: list[Line] = []
     unpriced: list[Unpriced] = []
     for stack in stacks:
-        ctx = Context(stack, prices, usage, has_cdn=has_cdn)
+        ctx = Context(stack, prices, usage, has_cdn=has_cdn, container_insights=insights)
         for logical_id, resource in stack.resources.items():
             kind = resource["Type"]
             pricer = PRICERS.get(kind)

@@ -83,6 +83,31 @@ def fixed(
     )
 
 
+def scaled(
+    stack: str,
+    resource: str,
+    item: str,
+    per_unit: float,
+    *,
+    counts: tuple[float, float, float],
+    price: Price,
+) -> Line:
+    """A line billed per running task (or per awake unit): `per_unit` units a month each,
+    at the (idle, always-on, busy) counts."""
+    idle, on, busy = counts
+    return Line(
+        stack,
+        resource,
+        item,
+        on * per_unit,
+        price,
+        monthly=on * per_unit * price.high,
+        idle=idle * per_unit * price.high,
+        busy=busy * per_unit * price.high,
+        low=on * per_unit * price.low,
+    )
+
+
 def usage(stack: str, resource: str, item: str, quantity: float, price: Price) -> Line:
     """A line billed by use: nothing while idle."""
     cost = quantity * price.high
