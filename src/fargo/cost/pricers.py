@@ -13,6 +13,7 @@ from typing import Any
 
 from fargo.cost.lines import Line, fixed, scaled, usage
 from fargo.cost.prices import Price, PriceTable
+from fargo.cost.schedule import DAYS_PER_MONTH, runs_per_month
 from fargo.cost.usage import HOURS_PER_MONTH, Usage
 
 
@@ -259,28 +260,19 @@ def price_scaling_policy(ctx: Context, logical_id: str, props: dict[str, Any]) -
     ]
 
 
-_CRON_DAILY = re.compile(r"^cron\(\s*\S+\s+\S+\s+\*\s+\*\s+\?\s+\*\s*\)$")
-_RATE = re.compile(r"^rate\((\d+)\s+(minute|minutes|hour|hours|day|days)\)$")
-_PER_MONTH = {"minute": H * 60, "hour": H, "day": H / 24}
-
-
-def runs_per_month(expression: str) -> float:
-    """How often a schedule runs a month. A cron expression is counted as daily unless it
-    is a plain rate; the line's item says which expression it priced."""
-    if match := _RATE.match(expression.strip()):
-        return _PER_MONTH[match.group(2).rstrip("s")] / int(match.group(1))
-    return H / 24  # daily (cron(m h * * ? *)) and anything rarer is priced as daily
-
-
 def price_schedule(ctx: Context, logical_id: str, props: dict[str, Any]) -> list[Line]:
     target = props.get("Target") or {}
     ecs_params = target.get("EcsParameters") or {}
     task = _task(ctx, ecs_params.get("TaskDefinitionArn"))
-    runs = runs_per_month(str(props.get("ScheduleExpression", "")))
+    expression = str(props.get("ScheduleExpression", ""))
+    counted = runs_per_month(expression)
+    # An expression the counter does not read is priced as daily, and the line says so.
+    runs = DAYS_PER_MONTH if counted is None else counted
+    said = f"{expression} read as daily" if counted is None else expression
     lines = [
         ctx.used_line(
             logical_id,
-            f"{runs:g} invocations",
+            f"{runs:,.4g} runs of {said}",
             runs / 1e6,
             "eventbridge_scheduler.invocations_million",
         )
@@ -297,7 +289,7 @@ def price_schedule(ctx: Context, logical_id: str, props: dict[str, Any]) -> list
         lines.append(
             ctx.used_line(
                 logical_id,
-                f"scheduled task, {runs:g} runs x {ctx.usage.job_minutes:g} min x {size:g} {unit}",
+                f"{runs:,.4g} runs x {ctx.usage.job_minutes:g} min x {size:g} {unit}",
                 hours * size,
                 f"{kind}.{dimension}.{task.arch}",
             )
