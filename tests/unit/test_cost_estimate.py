@@ -7,6 +7,7 @@ sizes in the manifest or template; they never come from the estimator.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -292,3 +293,33 @@ def test_the_dead_letter_queues_fargo_creates_are_not_priced_as_busy_queues() ->
     resources = {"ScheduleDeadLetter": queue, "QueueJobsDeadLetter": queue, "QueueJobs": queue}
     lines = estimate([StackInput("s", {"Resources": resources}, {})], "us-east-1").lines
     assert [line.resource for line in lines] == ["QueueJobs"]
+
+
+_PRICE = re.compile(r"\$([0-9.,]+)(?:-([0-9.,]+))?\*?$")
+
+
+@pytest.mark.parametrize("env", [None, "staging", "prod"], ids=str)
+def test_fargo_cost_text_shows_every_json_line_with_its_unit_price_and_date(
+    env: str | None,
+) -> None:
+    args = ["cost", "-f", str(ROOT / "examples/fullstack/fargo.yml")]
+    args += ["--env", env] if env else []
+    text = CliRunner().invoke(cli, args)
+    body = json.loads(CliRunner().invoke(cli, [*args, "--json"]).output)
+    assert text.exit_code == 0, text.output
+    rows = [
+        row.split()
+        for row in text.output.splitlines()
+        if row.startswith("  ") and re.search(r"\d{4}-\d{2}-\d{2}$", row)
+    ]
+    assert len(rows) == len(body["lines"])
+    for row, line in zip(rows, body["lines"], strict=True):
+        assert row[0] == line["resource"]
+        assert row[-1] == line["source"]["as_of"]
+        # The unit price column: the third figure from the right ($unit, $monthly, date).
+        unit = _PRICE.match(row[-3])
+        assert unit is not None, row
+        shown_high = float((unit.group(2) or unit.group(1)).replace(",", ""))
+        assert shown_high == pytest.approx(line["unit_price"], rel=1e-6)
+        if "unit_price_low" in line:
+            assert float(unit.group(1)) == pytest.approx(line["unit_price_low"], rel=1e-6)

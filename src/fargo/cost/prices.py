@@ -52,10 +52,10 @@ class Price:
 
 def _figure(value: float) -> str:
     """Cents at least ($0.40, not $0.4), and every significant digit of a smaller rate
-    ($0.004445)."""
+    ($0.004445, $0.0013335): the table's figure, never rounded."""
     if value >= 1:
         return f"{value:.2f}"
-    digits = f"{value:.6f}".rstrip("0")
+    digits = f"{value:.8f}".rstrip("0")
     return digits if len(digits.split(".")[1]) >= 2 else f"{value:.2f}"
 
 
