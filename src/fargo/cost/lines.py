@@ -44,6 +44,7 @@ class Line:
             "quantity": round(self.quantity, 4),
             "unit": self.price.unit,
             "unit_price": self.price.price,
+            "confirmed": self.price.confirmed,
             "monthly": round(self.monthly, 2),
             "idle": round(self.idle, 2),
             "busy": round(self.busy, 2),

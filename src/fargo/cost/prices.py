@@ -34,6 +34,8 @@ class Price:
     source: str
     as_of: str
     description: str
+    # False: the figure AWS publishes on its pricing page, not yet read from its price list.
+    confirmed: bool = True
 
     @property
     def is_range(self) -> bool:
@@ -45,9 +47,17 @@ class Price:
         return self.high
 
     def render(self) -> str:
+        """The unit price, marked `*` when it is not confirmed (see UNCONFIRMED)."""
+        mark = "" if self.confirmed else "*"
         if self.is_range:
-            return f"${_figure(self.low)}-{_figure(self.high)}"
-        return f"${_figure(self.high)}"
+            return f"${_figure(self.low)}-{_figure(self.high)}{mark}"
+        return f"${_figure(self.high)}{mark}"
+
+
+UNCONFIRMED = (
+    "* price as published by AWS, not read from its price list: run scripts/price-table.py "
+    "from a source checkout to refresh it"
+)
 
 
 def _figure(value: float) -> str:
@@ -109,5 +119,6 @@ def parse_table(document: dict[str, Any]) -> PriceTable:
             source=entry["source"],
             as_of=entry["as_of"],
             description=entry["description"],
+            confirmed=bool(entry.get("confirmed", True)),
         )
     return PriceTable(document["region"], document["currency"], document["as_of"], prices)
