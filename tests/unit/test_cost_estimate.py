@@ -323,3 +323,14 @@ def test_fargo_cost_text_shows_every_json_line_with_its_unit_price_and_date(
         assert shown_high == pytest.approx(line["unit_price"], rel=1e-6)
         if "unit_price_low" in line:
             assert float(unit.group(1)) == pytest.approx(line["unit_price_low"], rel=1e-6)
+
+
+def test_behind_an_existing_distribution_the_load_balancer_sends_nothing_to_the_internet() -> None:
+    # examples/spa-api: `cdn: existing`, CloudFront (the user's, in no template) fetches from
+    # the load balancer; AWS bills no data transfer out from an origin to CloudFront.
+    app = build_app(load_manifest(ROOT / "examples/spa-api/fargo.yml", None))
+    assert app.cdn is not None
+    assert app.cdn.existing is not None
+    keys = [line.price.key for line in estimate_app(app).lines]
+    assert "alb.hour" in keys
+    assert "data_transfer.internet_gb" not in keys

@@ -16,12 +16,21 @@ from fargo.synth import synth
 _CDN_TYPES = frozenset({"AWS::CloudFront::Distribution"})
 
 
-def estimate(stacks: Iterable[StackInput], region: str, usage: Usage | None = None) -> Estimate:
+def estimate(
+    stacks: Iterable[StackInput],
+    region: str,
+    usage: Usage | None = None,
+    *,
+    has_cdn: bool | None = None,
+) -> Estimate:
+    """`has_cdn`: whether CloudFront sits in front of the load balancer, carrying its egress;
+    when not given, whether the templates hold a distribution."""
     stacks = list(stacks)
     usage = usage or Usage()
     prices = load_prices(region)
     types = [r["Type"] for s in stacks for r in s.resources.values()]
-    has_cdn = any(t in _CDN_TYPES for t in types)
+    if has_cdn is None:
+        has_cdn = any(t in _CDN_TYPES for t in types)
     insights = any(
         r["Type"] == "AWS::ECS::Cluster" and insights_enabled(r.get("Properties", {}))
         for s in stacks
@@ -47,5 +56,9 @@ def estimate(stacks: Iterable[StackInput], region: str, usage: Usage | None = No
 
 
 def estimate_app(app: App, usage: Usage | None = None) -> Estimate:
-    """What `fargo cost` prices: the app's synthesized stacks."""
-    return estimate(from_templates(synth(app)), app.region, usage)
+    """What `fargo cost` prices: the app's synthesized stacks. CloudFront carries the load
+    balancer's egress when it is in front of the app: a distribution fargo creates for it
+    (`cdn: { app }`) or the user's own (`cdn: existing`, in no template); not a static
+    site's distribution, which serves the bucket only."""
+    in_front = app.cdn is not None and (app.cdn.existing is not None or app.cdn.app)
+    return estimate(from_templates(synth(app)), app.region, usage, has_cdn=in_front)
