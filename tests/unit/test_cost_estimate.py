@@ -334,3 +334,27 @@ def test_behind_an_existing_distribution_the_load_balancer_sends_nothing_to_the_
     keys = [line.price.key for line in estimate_app(app).lines]
     assert "alb.hour" in keys
     assert "data_transfer.internet_gb" not in keys
+
+
+def test_cost_profile_prices_the_manifest_as_if_its_profile_were_another() -> None:
+    example = str(ROOT / "examples/fullstack/fargo.yml")
+
+    def priced(*args: str) -> dict[str, Any]:
+        result = CliRunner().invoke(cli, ["cost", "-f", example, "--json", *args])
+        assert result.exit_code == 0, result.output
+        body: dict[str, Any] = json.loads(result.output)
+        return body
+
+    lean, standard = priced(), priced("--profile", "standard")
+    assert (lean["profile"], standard["profile"]) == ("lean", "standard")
+    # The standard profile puts the tasks behind one NAT gateway (profiles in
+    # docs/architecture.md): its hours and Elastic IP come in, the tasks' own IPs go.
+    nat = [x for x in standard["lines"] if x["source"]["key"] == "nat.hour"]
+    assert len(nat) == 1
+    assert not [x for x in lean["lines"] if x["source"]["key"] == "nat.hour"]
+    # After the overlay: prod's larger api, priced on the lean profile, has no NAT either.
+    prod_lean = priced("--env", "prod", "--profile", "lean")
+    assert prod_lean["profile"] == "lean"
+    assert not [x for x in prod_lean["lines"] if x["source"]["key"] == "nat.hour"]
+    bad = CliRunner().invoke(cli, ["cost", "-f", example, "--profile", "huge"])
+    assert bad.exit_code == 2

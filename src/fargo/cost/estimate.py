@@ -4,12 +4,15 @@ price exactly as new ones do."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
+from typing import Literal
 
 from fargo.cost.inputs import StackInput, from_templates
 from fargo.cost.lines import Estimate, Line, Unpriced
 from fargo.cost.pricers import FREE, PRICERS, Context, MissingPriceError, insights_enabled
 from fargo.cost.prices import load_prices
 from fargo.cost.usage import Usage
+from fargo.manifest.load import LoadedManifest
 from fargo.model.app import App
 from fargo.synth import synth
 
@@ -62,3 +65,13 @@ def estimate_app(app: App, usage: Usage | None = None) -> Estimate:
     site's distribution, which serves the bucket only."""
     in_front = app.cdn is not None and (app.cdn.existing is not None or app.cdn.app)
     return estimate(from_templates(synth(app)), app.region, usage, has_cdn=in_front)
+
+
+Profile = Literal["lean", "standard", "production"]
+PROFILES: tuple[Profile, ...] = ("lean", "standard", "production")
+
+
+def as_profile(loaded: LoadedManifest, profile: Profile) -> LoadedManifest:
+    """The manifest (environment overlay applied) as if its `profile:` were `profile`: what
+    `fargo cost --profile` prices, to compare profiles before choosing one."""
+    return replace(loaded, manifest=loaded.manifest.model_copy(update={"profile": profile}))
