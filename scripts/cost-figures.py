@@ -3,6 +3,7 @@
 A block is written as
 
     <!-- fargo cost: examples/fullstack --env prod -->
+    <!-- fargo cost: examples/fullstack --profile standard -->
     ...generated...
     <!-- end -->
 
@@ -22,8 +23,9 @@ import re
 import shlex
 import sys
 from pathlib import Path
+from typing import cast
 
-from fargo.cost.estimate import estimate_app
+from fargo.cost.estimate import PROFILES, Profile, as_profile, estimate_app
 from fargo.cost.lines import Estimate
 from fargo.cost.render import money, render_markdown
 from fargo.manifest.load import load_manifest
@@ -35,15 +37,28 @@ TOTAL = re.compile(r"(<!-- fargo total: (?P<args>[^>]*?) -->)(?P<body>[^<]*?)(<!
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _option(words: list[str], name: str) -> str | None:
+    """Take `name VALUE` out of `words`; the value, or None when absent."""
+    if name not in words:
+        return None
+    at = words.index(name)
+    value = words[at + 1]
+    del words[at : at + 2]
+    return value
+
+
 def _estimate(args: str) -> Estimate:
+    """`fargo cost`'s estimate for `FOLDER [--env NAME] [--profile NAME]`."""
     words = shlex.split(args)
-    env = None
-    if "--env" in words:
-        at = words.index("--env")
-        env = words[at + 1]
-        del words[at : at + 2]
+    env = _option(words, "--env")
+    profile = _option(words, "--profile")
     (folder,) = words
-    return estimate_app(build_app(load_manifest(ROOT / folder / "fargo.yml", env)))
+    loaded = load_manifest(ROOT / folder / "fargo.yml", env)
+    if profile is not None:
+        if profile not in PROFILES:
+            raise SystemExit(f"--profile {profile}: one of {', '.join(PROFILES)}")
+        loaded = as_profile(loaded, cast("Profile", profile))
+    return estimate_app(build_app(loaded))
 
 
 def rewrite(text: str) -> str:

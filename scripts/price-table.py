@@ -221,6 +221,7 @@ def entry(found: Found) -> dict[str, Any]:
         "source": found.offer.url,
         "as_of": found.offer.as_of,
         "description": f"{found.rate.description} (price list SKU {found.sku})",
+        "confirmed": True,  # read from AWS's price list
     }
 
 
@@ -300,6 +301,8 @@ def format_problems(table: Mapping[str, Any]) -> list[str]:
             problems.append(f"{key}: no {', '.join(absent)}")
         if has_price == has_range:
             problems.append(f"{key}: needs either price or price_low and price_high")
+        if not isinstance(value.get("confirmed", True), bool):
+            problems.append(f"{key}: confirmed must be true or false")
     return problems
 
 

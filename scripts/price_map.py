@@ -384,6 +384,14 @@ RATES: tuple[Rate, ...] = (
         "CloudWatch standard-resolution alarm metric per month",
     ),
     Rate(
+        "cloudwatch.metric_month",
+        ("AmazonCloudWatch",),
+        "CW:MetricMonitorUsage",
+        "metric-month",
+        frozenset({"Metrics", "Metric-Mo", "Metric-Months"}),
+        "CloudWatch custom metric per month, first 10,000 metrics",
+    ),
+    Rate(
         "kms.key_month",
         ("awskms",),
         "KMS-Keys",

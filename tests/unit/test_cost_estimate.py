@@ -7,6 +7,7 @@ sizes in the manifest or template; they never come from the estimator.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -114,23 +115,53 @@ def test_the_ecs_fargate_api_layout_comes_to_about_seventy_dollars_plus_ipv4() -
 
 
 def test_fullstack_lean_always_on_matches_a_hand_computation() -> None:
+    # Every line of examples/fullstack on the lean profile, from the table and the default
+    # assumptions: 1M requests, 10 GB egress, 1 GB logs per log group, 100K messages per
+    # queue, 5 GB per bucket, 1,000 emails, 10 minutes per scheduled run.
     app = build_app(load_manifest(ROOT / "examples/fullstack/fargo.yml", None))
     task = H * (0.25 * rate("fargate.vcpu_hour.x86_64") + 0.5 * rate("fargate.gb_hour.x86_64"))
     ipv4 = H * rate("public_ipv4.hour")
-    hand = (
-        H * rate("alb.hour")
+    metric = rate("cloudwatch.metric_month")
+    # ALB LCUs: the larger of new connections (25/s per LCU) and bytes (1 GB/h per LCU).
+    lcus = max(1e6 / (H * 3600) / 25, 10 / H)
+    network = (
+        10 * metric  # Container Insights cluster metrics (assumed 10)
+        + H * rate("alb.hour")
+        + lcus * H * rate("alb.lcu_hour")
         + 2 * ipv4  # the ALB's two AZs
-        + 2 * (task + ipv4)  # api (min 1) and the worker awake at one task, in public subnets
-        + H * rate("rds.instance_hour.db.t4g.micro.single_az")
-        + 20 * rate("rds.storage_gb_month.gp3")
-        + 0.1 * H * rate("elasticache_serverless.gb_hour.valkey")  # Valkey's 100 MB minimum
-        + rate("secretsmanager.secret_month")
-        + rate("kms.key_month")
-        + 12 * rate("cloudwatch.alarm_month")  # ten alarms, one of them over two metrics
-        + 3 * rate("logs.ingest_gb")  # 1 GB per log group, three services
         + 10 * rate("data_transfer.internet_gb")
     )
-    assert estimate_app(app).monthly_total == pytest.approx(hand, rel=0.05)
+    data = (
+        rate("secretsmanager.secret_month")
+        + H * rate("rds.instance_hour.db.t4g.micro.single_az")
+        + 20 * rate("rds.storage_gb_month.gp3")
+        + 1 * rate("logs.ingest_gb")  # the postgresql log export
+        + 0.1 * H * rate("elasticache_serverless.gb_hour.valkey")  # Valkey's 100 MB minimum
+        + 2 * rate("elasticache_serverless.ecpu_million.valkey")  # 2 ECPU per request
+        + 0.3 * rate("sqs.requests_million")  # jobs: send, receive, delete; DLQs unpriced
+        + 5 * rate("s3.gb_month")
+        + 1 * rate("ses.thousand_emails")
+    )
+    nightly_runs = 365 / 12  # cron(0 3 * * ? *): daily
+    nightly_hours = nightly_runs * 10 / 60
+    # Ten standard alarms (api 3, worker 3, load balancer, dead letters, database 2), the
+    # api's error-rate metric math alarm over 2 metrics, and target tracking's two alarms
+    # per policy: api cpu and requests (1 metric each), worker backlog (2 metrics).
+    alarm_metrics = 10 + 2 + 2 * 1 + 2 * 1 + 2 * 2
+    services = (
+        rate("kms.key_month")
+        + 1000 / 1e6 * rate("sns.requests_million")
+        + 3 * (rate("logs.ingest_gb") + 14 / 30 * rate("logs.storage_gb_month"))
+        + alarm_metrics * rate("cloudwatch.alarm_month")
+        # api (min 1) and the worker awake at one task, in public subnets, each with its
+        # Container Insights metrics (assumed 22) and performance logs (assumed 0.1 GB)
+        + 2 * (task + ipv4 + 22 * metric + 0.1 * rate("logs.ingest_gb"))
+        + nightly_runs / 1e6 * rate("eventbridge_scheduler.invocations_million")
+        + nightly_hours
+        * (0.25 * rate("fargate.vcpu_hour.x86_64") + 0.5 * rate("fargate.gb_hour.x86_64"))
+    )
+    assert rate("cloudwatch.alarm_month.metric_math") == rate("cloudwatch.alarm_month")
+    assert estimate_app(app).monthly_total == pytest.approx(network + data + services, abs=0.10)
 
 
 def test_nat_per_az_on_two_azs_adds_two_gateways_and_their_addresses(tmp_path: Path) -> None:
@@ -206,3 +237,124 @@ def test_cost_refuses_a_region_without_a_table(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "ap-southeast-7" in result.output
     assert "us-east-1" in result.output
+
+
+def test_container_insights_target_tracking_and_log_exports_are_priced() -> None:
+    cluster = {
+        "Type": "AWS::ECS::Cluster",
+        "Properties": {"ClusterSettings": [{"Name": "containerInsights", "Value": "enabled"}]},
+    }
+    policy = {
+        "Type": "AWS::ApplicationAutoScaling::ScalingPolicy",
+        "Properties": {
+            "PolicyType": "TargetTrackingScaling",
+            "TargetTrackingScalingPolicyConfiguration": {"TargetValue": 60.0},
+        },
+    }
+    database = {
+        "Type": "AWS::RDS::DBInstance",
+        "Properties": {
+            "DBInstanceClass": "db.t4g.micro",
+            "AllocatedStorage": 20,
+            "EnableCloudwatchLogsExports": ["postgresql"],
+        },
+    }
+    resources = {"Cluster": cluster, "Scaling": policy, "Database": database}
+    lines = estimate([StackInput("s", {"Resources": resources}, {})], "us-east-1").lines
+    by_item = {(line.resource, line.price.key): line for line in lines}
+    # Container Insights metrics are billed as custom metrics; 10 per cluster assumed.
+    insights = by_item[("Cluster", "cloudwatch.metric_month")]
+    assert insights.monthly == pytest.approx(10 * 0.30)
+    assert "assumed" in insights.item
+    # Target tracking creates two alarms (scale out, scale in) for its one metric.
+    assert by_item[("Scaling", "cloudwatch.alarm_month")].monthly == pytest.approx(2 * 0.10)
+    # The exported postgresql log is ingested at the log assumption (1 GB).
+    exported = by_item[("Database", "logs.ingest_gb")]
+    assert exported.monthly == pytest.approx(1 * rate("logs.ingest_gb"))
+
+
+def test_a_service_in_an_insights_cluster_carries_its_metrics_while_a_task_runs() -> None:
+    cluster = {
+        "Type": "AWS::ECS::Cluster",
+        "Properties": {"ClusterSettings": [{"Name": "containerInsights", "Value": "enabled"}]},
+    }
+    resources = {"Cluster": cluster, **_service("256", "512", "X86_64", 2)}
+    lines = estimate([StackInput("s", {"Resources": resources}, {})], "us-east-1").lines
+    (metrics,) = [
+        line
+        for line in lines
+        if line.resource == "Service" and line.price.key == "cloudwatch.metric_month"
+    ]
+    assert metrics.monthly == pytest.approx(22 * 0.30)  # per service, not per task
+
+
+def test_the_dead_letter_queues_fargo_creates_are_not_priced_as_busy_queues() -> None:
+    queue = {"Type": "AWS::SQS::Queue", "Properties": {}}
+    resources = {"ScheduleDeadLetter": queue, "QueueJobsDeadLetter": queue, "QueueJobs": queue}
+    lines = estimate([StackInput("s", {"Resources": resources}, {})], "us-east-1").lines
+    assert [line.resource for line in lines] == ["QueueJobs"]
+
+
+_PRICE = re.compile(r"\$([0-9.,]+)(?:-([0-9.,]+))?\*?$")
+
+
+@pytest.mark.parametrize("env", [None, "staging", "prod"], ids=str)
+def test_fargo_cost_text_shows_every_json_line_with_its_unit_price_and_date(
+    env: str | None,
+) -> None:
+    args = ["cost", "-f", str(ROOT / "examples/fullstack/fargo.yml")]
+    args += ["--env", env] if env else []
+    text = CliRunner().invoke(cli, args)
+    body = json.loads(CliRunner().invoke(cli, [*args, "--json"]).output)
+    assert text.exit_code == 0, text.output
+    rows = [
+        row.split()
+        for row in text.output.splitlines()
+        if row.startswith("  ") and re.search(r"\d{4}-\d{2}-\d{2}$", row)
+    ]
+    assert len(rows) == len(body["lines"])
+    for row, line in zip(rows, body["lines"], strict=True):
+        assert row[0] == line["resource"]
+        assert row[-1] == line["source"]["as_of"]
+        # The unit price column: the third figure from the right ($unit, $monthly, date).
+        unit = _PRICE.match(row[-3])
+        assert unit is not None, row
+        shown_high = float((unit.group(2) or unit.group(1)).replace(",", ""))
+        assert shown_high == pytest.approx(line["unit_price"], rel=1e-6)
+        if "unit_price_low" in line:
+            assert float(unit.group(1)) == pytest.approx(line["unit_price_low"], rel=1e-6)
+
+
+def test_behind_an_existing_distribution_the_load_balancer_sends_nothing_to_the_internet() -> None:
+    # examples/spa-api: `cdn: existing`, CloudFront (the user's, in no template) fetches from
+    # the load balancer; AWS bills no data transfer out from an origin to CloudFront.
+    app = build_app(load_manifest(ROOT / "examples/spa-api/fargo.yml", None))
+    assert app.cdn is not None
+    assert app.cdn.existing is not None
+    keys = [line.price.key for line in estimate_app(app).lines]
+    assert "alb.hour" in keys
+    assert "data_transfer.internet_gb" not in keys
+
+
+def test_cost_profile_prices_the_manifest_as_if_its_profile_were_another() -> None:
+    example = str(ROOT / "examples/fullstack/fargo.yml")
+
+    def priced(*args: str) -> dict[str, Any]:
+        result = CliRunner().invoke(cli, ["cost", "-f", example, "--json", *args])
+        assert result.exit_code == 0, result.output
+        body: dict[str, Any] = json.loads(result.output)
+        return body
+
+    lean, standard = priced(), priced("--profile", "standard")
+    assert (lean["profile"], standard["profile"]) == ("lean", "standard")
+    # The standard profile puts the tasks behind one NAT gateway (profiles in
+    # docs/architecture.md): its hours and Elastic IP come in, the tasks' own IPs go.
+    nat = [x for x in standard["lines"] if x["source"]["key"] == "nat.hour"]
+    assert len(nat) == 1
+    assert not [x for x in lean["lines"] if x["source"]["key"] == "nat.hour"]
+    # After the overlay: prod's larger api, priced on the lean profile, has no NAT either.
+    prod_lean = priced("--env", "prod", "--profile", "lean")
+    assert prod_lean["profile"] == "lean"
+    assert not [x for x in prod_lean["lines"] if x["source"]["key"] == "nat.hour"]
+    bad = CliRunner().invoke(cli, ["cost", "-f", example, "--profile", "huge"])
+    assert bad.exit_code == 2

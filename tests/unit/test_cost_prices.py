@@ -5,11 +5,16 @@ from __future__ import annotations
 import json
 import re
 from importlib import resources
+from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
-from fargo.cost.prices import load_prices, regions
+from fargo.cli.main import cli
+from fargo.cost.prices import load_prices, parse_table, regions
 from fargo.errors import EXIT_BAD_INPUT, InputError
+
+ROOT = Path(__file__).resolve().parents[2]
 
 REQUIRED = {
     # The lines every estimate needs in us-east-1.
@@ -102,3 +107,44 @@ def test_a_region_without_a_table_is_refused_with_the_regions_that_have_one() ->
     assert caught.value.hint is not None
     assert "us-east-1" in caught.value.hint
     assert "us-east-1" in regions()
+
+
+def test_confirmed_is_optional_and_true_by_default() -> None:
+    base = {
+        "unit": "hour",
+        "price": 0.01,
+        "source": "https://aws.amazon.com/x/",
+        "as_of": "2026-01-01",
+    }
+    document = {
+        "region": "us-east-1",
+        "currency": "USD",
+        "as_of": "2026-01-01",
+        "prices": {
+            "a.hour": {**base, "description": "read from the price list"},
+            "b.hour": {**base, "description": "published", "confirmed": False},
+        },
+    }
+    table = parse_table(document)
+    assert table["a.hour"].confirmed is True
+    assert table["b.hour"].confirmed is False
+    assert table["b.hour"].render() == "$0.01*"
+
+
+def test_the_shipped_table_describes_prices_not_how_it_was_written() -> None:
+    for key, price in load_prices("us-east-1").prices.items():
+        assert "confirmed" not in price.description, key
+        assert "search" not in price.description, key
+
+
+def test_fargo_cost_marks_unconfirmed_prices_and_says_why_once() -> None:
+    example = str(ROOT / "examples/fullstack/fargo.yml")
+    text = CliRunner().invoke(cli, ["cost", "-f", example]).output
+    body = json.loads(CliRunner().invoke(cli, ["cost", "-f", example, "--json"]).output)
+    unconfirmed = [line for line in body["lines"] if line["confirmed"] is False]
+    assert unconfirmed  # the table has published prices not read from the price list
+    assert all(isinstance(line["confirmed"], bool) for line in body["lines"])
+    assert text.count("* price as published by AWS") == 1
+    rows = [row for row in text.splitlines() if row.startswith("  ") and "$" in row]
+    marked = [row for row in rows if re.search(r"\*\s+\$", row)]
+    assert len(marked) == len(unconfirmed)

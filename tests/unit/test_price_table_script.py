@@ -152,6 +152,7 @@ def test_prices_come_from_the_matching_skus_scaled_to_the_table_units(tmp_path):
         assert entry["unit"] == unit, key
         assert entry["source"] == f"{BASE}/{offer}/index.json", key
         assert entry["as_of"] == as_of, key
+        assert entry["confirmed"] is True, key  # read from the price list
 
 
 def test_hand_kept_and_unfound_entries_are_carried_over_and_reported(tmp_path):
@@ -166,6 +167,8 @@ def test_hand_kept_and_unfound_entries_are_carried_over_and_reported(tmp_path):
     assert "fargate_spot.vcpu_hour.x86_64" in result.stderr
     # No AmazonS3 file was given: the old S3 price stays, with its own source and date.
     assert prices["s3.gb_month"] == old["s3.gb_month"]
+    # Carried over, an entry not confirmed from a price list stays marked so.
+    assert prices["s3.gb_month"]["confirmed"] is False
     assert re.search(
         r"carried over .*2026-06-01.*s3\.gb_month.*no AmazonS3 offer file", result.stderr
     )

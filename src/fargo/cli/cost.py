@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from fargo.cli.common import handle_errors, manifest_options
-from fargo.cost.estimate import estimate_app
+from fargo.cost.estimate import PROFILES, Profile, as_profile, estimate_app
 from fargo.cost.render import render_estimate
 from fargo.cost.usage import Usage, parse_count, parse_gb
 from fargo.manifest.load import load_manifest
@@ -23,6 +23,12 @@ from fargo.model import build_app
 @click.option("--logs", default=None, help="GB of logs per log group a month, e.g. 2GB")
 @click.option("--messages", default=None, help="messages per queue a month, e.g. 1M")
 @click.option("--nat-data", default=None, help="GB through the NAT gateways a month")
+@click.option(
+    "--profile",
+    type=click.Choice(PROFILES),
+    default=None,
+    help="price the manifest as if its profile were this one",
+)
 @handle_errors
 def cost_command(
     file: Path,
@@ -33,6 +39,7 @@ def cost_command(
     logs: str | None,
     messages: str | None,
     nat_data: str | None,
+    profile: Profile | None,
 ) -> None:
     """Estimate the monthly cost, per line item, from the templates. Calls no AWS API."""
     usage = Usage()
@@ -46,9 +53,11 @@ def cost_command(
         usage = replace(usage, messages=parse_count(messages, "--messages"))
     if nat_data is not None:
         usage = replace(usage, nat_gb=parse_gb(nat_data, "--nat-data"))
-    app = build_app(load_manifest(file, env))
+    loaded = load_manifest(file, env)
+    app = build_app(loaded if profile is None else as_profile(loaded, profile))
     estimate = estimate_app(app, usage)
     if as_json:
-        click.echo(json.dumps({"app": app.name, "env": app.env, **estimate.to_json()}, indent=2))
+        body = {"app": app.name, "env": app.env, "profile": app.profile, **estimate.to_json()}
+        click.echo(json.dumps(body, indent=2))
     else:
         click.echo(render_estimate(estimate))

@@ -14,6 +14,7 @@ from fargo.cost.lines import Estimate
 from fargo.cost.prices import load_prices, regions
 from fargo.cost.render import money
 from fargo.cost.usage import HOURS_PER_MONTH
+from fargo.errors import FargoError
 from fargo.plan.checks import PlanWarning
 from fargo.plan.planner import Plan
 from fargo.synth.stack import StackTemplate
@@ -111,8 +112,21 @@ def price_plan(
                 "the plan is not priced",
             )
         ]
-    cost = plan_cost(plan, templates, deployed_body, region)
-    return cost, cost_warnings(cost.after, profile)
+    try:
+        cost = plan_cost(plan, templates, deployed_body, region)
+    except FargoError as error:  # AwsError too: reading a deployed template can fail
+        # A plan shows what the deploy would change; a price that cannot be worked out
+        # never stops it.
+        return None, [PlanWarning("cost-unpriced", f"the plan is not priced: {error.message}")]
+    gaps = [
+        PlanWarning(
+            "cost-unpriced",
+            f"{gap.stack} {gap.resource} ({gap.type}) is not priced: {gap.reason}; "
+            "the totals leave it out",
+        )
+        for gap in cost.after.unpriced
+    ]
+    return cost, [*gaps, *cost_warnings(cost.after, profile)]
 
 
 def cost_warnings(after: Estimate, profile: str) -> list[PlanWarning]:

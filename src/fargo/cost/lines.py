@@ -44,6 +44,7 @@ class Line:
             "quantity": round(self.quantity, 4),
             "unit": self.price.unit,
             "unit_price": self.price.price,
+            "confirmed": self.price.confirmed,
             "monthly": round(self.monthly, 2),
             "idle": round(self.idle, 2),
             "busy": round(self.busy, 2),
@@ -83,6 +84,31 @@ def fixed(
     )
 
 
+def scaled(
+    stack: str,
+    resource: str,
+    item: str,
+    per_unit: float,
+    *,
+    counts: tuple[float, float, float],
+    price: Price,
+) -> Line:
+    """A line billed per running task (or per awake unit): `per_unit` units a month each,
+    at the (idle, always-on, busy) counts."""
+    idle, on, busy = counts
+    return Line(
+        stack,
+        resource,
+        item,
+        on * per_unit,
+        price,
+        monthly=on * per_unit * price.high,
+        idle=idle * per_unit * price.high,
+        busy=busy * per_unit * price.high,
+        low=on * per_unit * price.low,
+    )
+
+
 def usage(stack: str, resource: str, item: str, quantity: float, price: Price) -> Line:
     """A line billed by use: nothing while idle."""
     cost = quantity * price.high
@@ -90,12 +116,30 @@ def usage(stack: str, resource: str, item: str, quantity: float, price: Price) -
 
 
 @dataclass(frozen=True)
+class Unpriced:
+    """A resource the estimate leaves out, said out loud: a type no pricer knows, or a
+    size (instance class, node type) the region's price table has no line for."""
+
+    stack: str
+    resource: str  # the template's logical id
+    type: str  # the CloudFormation resource type
+    reason: str
+
+    def to_json(self) -> dict[str, str]:
+        return {
+            "stack": self.stack,
+            "resource": self.resource,
+            "type": self.type,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
 class Estimate:
     region: str
     usage: Usage
     lines: tuple[Line, ...]
-    # Resource types no pricer knows, as (stack, logical id, type): a gap, said out loud.
-    unpriced: tuple[tuple[str, str, str], ...] = field(default_factory=tuple)
+    unpriced: tuple[Unpriced, ...] = field(default_factory=tuple)
 
     @property
     def monthly_total(self) -> float:
@@ -133,7 +177,7 @@ class Estimate:
         body["stacks"] = {name: round(v, 2) for name, v in self.stack_totals().items()}
         body["assumptions"] = self.usage.to_json()
         body["lines"] = [line.to_json() for line in self.lines]
-        body["unpriced"] = [{"stack": s, "resource": r, "type": t} for s, r, t in self.unpriced]
+        body["unpriced"] = [gap.to_json() for gap in self.unpriced]
         return body
 
 

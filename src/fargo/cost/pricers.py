@@ -11,10 +11,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from fargo.cost.lines import Line, fixed, usage
+from fargo.cost.lines import Line, fixed, scaled, usage
 from fargo.cost.prices import Price, PriceTable
+from fargo.cost.schedule import DAYS_PER_MONTH, runs_per_month
 from fargo.cost.usage import HOURS_PER_MONTH, Usage
-from fargo.errors import InputError
+
+
+class MissingPriceError(Exception):
+    """The table has no line for a key a resource needs (an instance class or node type
+    the table does not list): the estimator reports the resource as not priced."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
 
 
 @dataclass(frozen=True)
@@ -26,14 +35,12 @@ class Context:
     prices: PriceTable
     usage: Usage
     has_cdn: bool
+    container_insights: bool = False  # the app's ECS cluster has Container Insights on
 
     def price(self, key: str) -> Price:
         found = self.prices.get(key)
         if found is None:
-            raise InputError(
-                f"the {self.prices.region} price table has no line {key!r}",
-                hint="add it to the table (scripts/ regenerates tables from AWS's price list)",
-            )
+            raise MissingPriceError(key)
         return found
 
     def fixed_line(
@@ -43,6 +50,18 @@ class Context:
 
     def used_line(self, logical_id: str, item: str, quantity: float, key: str) -> Line:
         return usage(self.stack.name, logical_id, item, quantity, self.price(key))
+
+    def scaled_line(
+        self,
+        logical_id: str,
+        item: str,
+        per_unit: float,
+        counts: tuple[float, float, float],
+        key: str,
+    ) -> Line:
+        return scaled(
+            self.stack.name, logical_id, item, per_unit, counts=counts, price=self.price(key)
+        )
 
     def resource(self, node: Any) -> tuple[str, dict[str, Any]] | None:
         """The resource a `Ref` or `GetAtt` in this template points at."""
@@ -127,27 +146,18 @@ def _fargate_lines(
     spot: bool,
     what: str,
 ) -> list[Line]:
-    idle, on, busy = counts
     kind = "fargate_spot" if spot else "fargate"
     label = f"{what} {'Fargate Spot' if spot else 'Fargate'} {task.arch}"
-    lines = []
-    for dimension, size, unit in (("vcpu_hour", task.vcpu, "vCPU"), ("gb_hour", task.gb, "GB")):
-        price = ctx.price(f"{kind}.{dimension}.{task.arch}")
-        per_task = size * H
-        lines.append(
-            Line(
-                ctx.stack.name,
-                logical_id,
-                f"{label}, {on} x {size:g} {unit}",
-                on * per_task,
-                price,
-                monthly=on * per_task * price.high,
-                idle=idle * per_task * price.high,
-                busy=busy * per_task * price.high,
-                low=on * per_task * price.low,
-            )
+    return [
+        ctx.scaled_line(
+            logical_id,
+            f"{label}, {counts[1]} x {size:g} {unit}",
+            size * H,
+            counts,
+            f"{kind}.{dimension}.{task.arch}",
         )
-    return lines
+        for dimension, size, unit in (("vcpu_hour", task.vcpu, "vCPU"), ("gb_hour", task.gb, "GB"))
+    ]
 
 
 def price_ecs_service(ctx: Context, logical_id: str, props: dict[str, Any]) -> list[Line]:
@@ -168,43 +178,101 @@ def price_ecs_service(ctx: Context, logical_id: str, props: dict[str, Any]) -> l
     if ctx.stack.value(network.get("AssignPublicIp")) == "ENABLED":
         # A task in a public subnet holds its own public IPv4 address while it runs.
         lines.append(
-            Line(
-                ctx.stack.name,
+            ctx.scaled_line(
                 logical_id,
                 f"public IPv4 address, one per task ({on})",
-                on * H,
-                ctx.price("public_ipv4.hour"),
-                monthly=on * H * ctx.price("public_ipv4.hour").price,
-                idle=idle * H * ctx.price("public_ipv4.hour").price,
-                busy=busy * H * ctx.price("public_ipv4.hour").price,
-                low=on * H * ctx.price("public_ipv4.hour").price,
+                H,
+                (idle, on, busy),
+                "public_ipv4.hour",
+            )
+        )
+    if ctx.container_insights:
+        # Container Insights metrics exist while the service has a task running. Assumed:
+        # 13 by service name and 9 by task definition family.
+        awake = (min(idle, 1), 1, 1)
+        lines.append(
+            ctx.scaled_line(
+                logical_id,
+                f"Container Insights: {SERVICE_METRICS} metrics (assumed)",
+                SERVICE_METRICS,
+                awake,
+                "cloudwatch.metric_month",
+            )
+        )
+        lines.append(
+            ctx.scaled_line(
+                logical_id,
+                f"Container Insights: {TASK_EVENTS_GB:g} GB logs/task (assumed)",
+                TASK_EVENTS_GB,
+                (idle, on, busy),
+                "logs.ingest_gb",
             )
         )
     return lines
 
 
-_CRON_DAILY = re.compile(r"^cron\(\s*\S+\s+\S+\s+\*\s+\*\s+\?\s+\*\s*\)$")
-_RATE = re.compile(r"^rate\((\d+)\s+(minute|minutes|hour|hours|day|days)\)$")
-_PER_MONTH = {"minute": H * 60, "hour": H, "day": H / 24}
+# Container Insights (ECS, not enhanced): its metrics are billed as custom metrics. The
+# counts are assumptions, stated in each line: of the metrics CloudWatch lists for ECS,
+# those kept per cluster, and per service (13 by ServiceName, 9 by TaskDefinitionFamily).
+CLUSTER_METRICS = 10
+SERVICE_METRICS = 22
+# Performance log events: a task and a container event a minute, about 1 KB each.
+TASK_EVENTS_GB = 0.1
 
 
-def runs_per_month(expression: str) -> float:
-    """How often a schedule runs a month. A cron expression is counted as daily unless it
-    is a plain rate; the line's item says which expression it priced."""
-    if match := _RATE.match(expression.strip()):
-        return _PER_MONTH[match.group(2).rstrip("s")] / int(match.group(1))
-    return H / 24  # daily (cron(m h * * ? *)) and anything rarer is priced as daily
+def insights_enabled(props: dict[str, Any]) -> bool:
+    """Whether an ECS cluster's settings turn Container Insights on (fargo's do)."""
+    return any(
+        s.get("Name") == "containerInsights" and s.get("Value") in ("enabled", "enhanced")
+        for s in props.get("ClusterSettings") or []
+    )
+
+
+def price_cluster(ctx: Context, logical_id: str, props: dict[str, Any]) -> list[Line]:
+    if not insights_enabled(props):
+        return []
+    return [
+        ctx.fixed_line(
+            logical_id,
+            f"Container Insights: {CLUSTER_METRICS} metrics (assumed)",
+            CLUSTER_METRICS,
+            "cloudwatch.metric_month",
+        )
+    ]
+
+
+def price_scaling_policy(ctx: Context, logical_id: str, props: dict[str, Any]) -> list[Line]:
+    """Target tracking creates and manages two CloudWatch alarms per policy (one to scale
+    out, one to scale in); over metric math each is billed per metric it queries. Step
+    scaling uses alarms the template declares, priced there."""
+    if props.get("PolicyType") != "TargetTrackingScaling":
+        return []
+    config = props.get("TargetTrackingScalingPolicyConfiguration") or {}
+    queries = (config.get("CustomizedMetricSpecification") or {}).get("Metrics") or []
+    metrics = sum(1 for q in queries if "MetricStat" in q) or 1
+    return [
+        ctx.fixed_line(
+            logical_id,
+            f"target tracking: 2 alarms x {metrics} metric(s)",
+            2 * metrics,
+            "cloudwatch.alarm_month",
+        )
+    ]
 
 
 def price_schedule(ctx: Context, logical_id: str, props: dict[str, Any]) -> list[Line]:
     target = props.get("Target") or {}
     ecs_params = target.get("EcsParameters") or {}
     task = _task(ctx, ecs_params.get("TaskDefinitionArn"))
-    runs = runs_per_month(str(props.get("ScheduleExpression", "")))
+    expression = str(props.get("ScheduleExpression", ""))
+    counted = runs_per_month(expression)
+    # An expression the counter does not read is priced as daily, and the line says so.
+    runs = DAYS_PER_MONTH if counted is None else counted
+    said = f"{expression} read as daily" if counted is None else expression
     lines = [
         ctx.used_line(
             logical_id,
-            f"{runs:g} invocations",
+            f"{runs:,.4g} runs of {said}",
             runs / 1e6,
             "eventbridge_scheduler.invocations_million",
         )
@@ -221,7 +289,7 @@ def price_schedule(ctx: Context, logical_id: str, props: dict[str, Any]) -> list
         lines.append(
             ctx.used_line(
                 logical_id,
-                f"scheduled task, {runs:g} runs x {ctx.usage.job_minutes:g} min x {size:g} {unit}",
+                f"{runs:,.4g} runs x {ctx.usage.job_minutes:g} min x {size:g} {unit}",
                 hours * size,
                 f"{kind}.{dimension}.{task.arch}",
             )
@@ -289,10 +357,25 @@ def price_vpc_endpoint(ctx: Context, logical_id: str, props: dict[str, Any]) -> 
 # --- data ------------------------------------------------------------------------------
 
 
+def _log_exports(ctx: Context, logical_id: str, props: dict[str, Any]) -> list[Line]:
+    """Logs RDS exports to CloudWatch Logs (EnableCloudwatchLogsExports): ingestion under
+    the log assumption, per exported log."""
+    return [
+        ctx.used_line(
+            logical_id,
+            f"{name} logs to CloudWatch ({ctx.usage.log_gb:g} GB assumed)",
+            ctx.usage.log_gb,
+            "logs.ingest_gb",
+        )
+        for name in props.get("EnableCloudwatchLogsExports") or []
+    ]
+
+
 def price_db_instance(ctx: Context, logical_id: str, props: dict[str, Any]) -> list[Line]:
     cls = str(props.get("DBInstanceClass"))
     if cls == "db.serverless":
         return _aurora_instance(ctx, logical_id, props)
+    exports = _log_exports(ctx, logical_id, props)
     multi_az = str(ctx.stack.value(props.get("MultiAZ", False))).lower() == "true"
     az = "multi_az" if multi_az else "single_az"
     storage = float(props.get("AllocatedStorage", 20))
@@ -302,6 +385,7 @@ def price_db_instance(ctx: Context, logical_id: str, props: dict[str, Any]) -> l
             logical_id, f"{cls} {az.replace('_', '-')}", H, f"rds.instance_hour.{cls}.{az}"
         ),
         ctx.fixed_line(logical_id, f"{storage:g} GB gp3 storage", storage, storage_key),
+        *exports,
     ]
 
 
@@ -311,26 +395,23 @@ def _aurora_instance(ctx: Context, logical_id: str, props: dict[str, Any]) -> li
     low, high = float(scaling.get("MinCapacity", 0.5)), float(scaling.get("MaxCapacity", 1))
     # Awake, Aurora Serverless v2 runs at 0.5 ACU at least; at 0 it is paused.
     awake = max(low, 0.5)
-    price = ctx.price("aurora.acu_hour")
     return [
-        Line(
-            ctx.stack.name,
+        ctx.scaled_line(
             logical_id,
             f"Aurora Serverless v2 {low:g}-{high:g} ACU, {awake:g} ACU awake",
-            awake * H,
-            price,
-            monthly=awake * H * price.price,
-            idle=low * H * price.price,
-            busy=high * H * price.price,
-            low=awake * H * price.price,
+            H,
+            (low, awake, high),
+            "aurora.acu_hour",
         )
     ]
 
 
 def price_db_cluster(ctx: Context, logical_id: str, props: dict[str, Any]) -> list[Line]:
-    del props
     gb = ctx.usage.database_gb
-    return [ctx.fixed_line(logical_id, f"{gb:g} GB Aurora storage", gb, "aurora.storage_gb_month")]
+    return [
+        ctx.fixed_line(logical_id, f"{gb:g} GB Aurora storage", gb, "aurora.storage_gb_month"),
+        *_log_exports(ctx, logical_id, props),
+    ]
 
 
 def price_serverless_cache(ctx: Context, logical_id: str, props: dict[str, Any]) -> list[Line]:
@@ -367,9 +448,15 @@ def price_replication_group(ctx: Context, logical_id: str, props: dict[str, Any]
     ]
 
 
+# The dead-letter queues synth creates, by the logical ids it gives them: a queue's
+# (`Queue<Name>DeadLetter`, referred to by its queue's RedrivePolicy) and the scheduler's
+# (`ScheduleDeadLetter`, referred to from the services stack). They hold failures only.
+_DEAD_LETTER = re.compile(r"^(ScheduleDeadLetter|Queue\w+DeadLetter)$")
+
+
 def price_queue(ctx: Context, logical_id: str, props: dict[str, Any]) -> list[Line]:
     del props
-    dead_letter = any(
+    dead_letter = _DEAD_LETTER.match(logical_id) or any(
         refers_to(r.get("Properties", {}).get("RedrivePolicy"), logical_id)
         for r in ctx.stack.resources.values()
         if r["Type"] == "AWS::SQS::Queue"
@@ -475,6 +562,8 @@ def price_function(ctx: Context, logical_id: str, props: dict[str, Any]) -> list
 
 PRICERS: dict[str, Pricer] = {
     "AWS::ECS::Service": price_ecs_service,
+    "AWS::ECS::Cluster": price_cluster,
+    "AWS::ApplicationAutoScaling::ScalingPolicy": price_scaling_policy,
     "AWS::Scheduler::Schedule": price_schedule,
     "AWS::ElasticLoadBalancingV2::LoadBalancer": price_load_balancer,
     "AWS::EC2::NatGateway": price_nat_gateway,
@@ -512,14 +601,12 @@ FREE: dict[str, str] = {
     "AWS::EC2::SecurityGroupEgress": "security group rules are free",
     "AWS::IAM::Role": "IAM is free",
     "AWS::IAM::Policy": "IAM is free",
-    "AWS::ECS::Cluster": "ECS clusters are free; Fargate tasks are priced on their service",
     "AWS::ECS::TaskDefinition": "priced on the service or schedule that runs it",
     "AWS::ElasticLoadBalancingV2::Listener": "priced with the load balancer",
     "AWS::ElasticLoadBalancingV2::ListenerRule": "priced with the load balancer (LCU rules)",
     "AWS::ElasticLoadBalancingV2::ListenerCertificate": "free",
     "AWS::ElasticLoadBalancingV2::TargetGroup": "priced with the load balancer",
     "AWS::ApplicationAutoScaling::ScalableTarget": "Application Auto Scaling is free",
-    "AWS::ApplicationAutoScaling::ScalingPolicy": "Application Auto Scaling is free",
     "AWS::RDS::DBSubnetGroup": "free",
     "AWS::ElastiCache::SubnetGroup": "free",
     "AWS::SecretsManager::SecretTargetAttachment": "free; the secret is priced",

@@ -34,6 +34,8 @@ class Price:
     source: str
     as_of: str
     description: str
+    # False: the figure AWS publishes on its pricing page, not yet read from its price list.
+    confirmed: bool = True
 
     @property
     def is_range(self) -> bool:
@@ -45,17 +47,25 @@ class Price:
         return self.high
 
     def render(self) -> str:
+        """The unit price, marked `*` when it is not confirmed (see UNCONFIRMED)."""
+        mark = "" if self.confirmed else "*"
         if self.is_range:
-            return f"${_figure(self.low)}-{_figure(self.high)}"
-        return f"${_figure(self.high)}"
+            return f"${_figure(self.low)}-{_figure(self.high)}{mark}"
+        return f"${_figure(self.high)}{mark}"
+
+
+UNCONFIRMED = (
+    "* price as published by AWS, not read from its price list: run scripts/price-table.py "
+    "from a source checkout to refresh it"
+)
 
 
 def _figure(value: float) -> str:
     """Cents at least ($0.40, not $0.4), and every significant digit of a smaller rate
-    ($0.004445)."""
+    ($0.004445, $0.0013335): the table's figure, never rounded."""
     if value >= 1:
         return f"{value:.2f}"
-    digits = f"{value:.6f}".rstrip("0")
+    digits = f"{value:.8f}".rstrip("0")
     return digits if len(digits.split(".")[1]) >= 2 else f"{value:.2f}"
 
 
@@ -88,8 +98,8 @@ def load_prices(region: str) -> PriceTable:
     if not path.is_file():
         raise InputError(
             f"fargo has no price table for {region}",
-            hint=f"prices are known for {', '.join(regions())}; "
-            "scripts/ regenerates tables for other regions from AWS's price-list files",
+            hint=f"fargo prices {', '.join(regions())}; for {region}, see AWS's pricing "
+            "pages (https://aws.amazon.com/pricing/) or the AWS Pricing Calculator",
         )
     return parse_table(json.loads(path.read_text()))
 
@@ -109,5 +119,6 @@ def parse_table(document: dict[str, Any]) -> PriceTable:
             source=entry["source"],
             as_of=entry["as_of"],
             description=entry["description"],
+            confirmed=bool(entry.get("confirmed", True)),
         )
     return PriceTable(document["region"], document["currency"], document["as_of"], prices)

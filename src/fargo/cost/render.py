@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fargo.cost.lines import Estimate, Line
+from fargo.cost.prices import UNCONFIRMED
 
 
 def money(value: float) -> str:
@@ -41,8 +42,15 @@ def render_estimate(estimate: Estimate) -> str:
         )
     lines.append(f"busy:       {money(estimate.busy_total)} a month (maximum scale)")
     lines.append(f"assuming {estimate.usage.describe()}")
-    for stack, logical_id, kind in estimate.unpriced:
-        lines.append(f"warning: {stack} {logical_id} ({kind}) is not priced")
+    if any(not line.price.confirmed for line in estimate.lines):
+        lines.append(UNCONFIRMED)
+    for gap in estimate.unpriced:
+        lines.append(f"  {gap.stack} {gap.resource:<26} {gap.type}: not priced")
+    if estimate.unpriced:
+        lines.append(
+            f"warning: {len(estimate.unpriced)} resource(s) not priced, so the totals leave "
+            "them out: " + "; ".join(f"{g.resource}: {g.reason}" for g in estimate.unpriced)
+        )
     return "\n".join(lines)
 
 
