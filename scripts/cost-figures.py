@@ -9,7 +9,11 @@ A block is written as
 
 (or inline, `<!-- fargo total: examples/fullstack -->$0.00<!-- end -->`, the always-on
 total alone), and its body is `fargo cost`'s estimate of that manifest, as a Markdown
-table, under the default usage assumptions. With --check nothing is written, and the exit
+table, under the default usage assumptions. A figure in a sentence that comes straight
+from the us-east-1 price table is written
+`<!-- fargo price: 730 x 0.1 x elasticache_serverless.gb_hour.valkey -->$0.00<!-- end -->`:
+terms joined by ` + `, each a product (` x `) of numbers and price-table keys (a range
+counts at its high end). With --check nothing is written, and the exit
 status is 1 when any block differs from what `fargo cost` says today.
 
     python scripts/cost-figures.py docs/choosing.md
@@ -27,6 +31,7 @@ from typing import cast
 
 from fargo.cost.estimate import PROFILES, Profile, as_profile, estimate_app
 from fargo.cost.lines import Estimate
+from fargo.cost.prices import load_prices
 from fargo.cost.render import money, render_markdown
 from fargo.manifest.load import load_manifest
 from fargo.model import build_app
@@ -34,6 +39,8 @@ from fargo.model import build_app
 BLOCK = re.compile(r"(<!-- fargo cost: (?P<args>[^>]*?) -->\n)(?P<body>.*?)(<!-- end -->)", re.S)
 # Inline: just the always-on total, for sentences (`<!-- fargo total: ... -->$74.81<!-- end -->`).
 TOTAL = re.compile(r"(<!-- fargo total: (?P<args>[^>]*?) -->)(?P<body>[^<]*?)(<!-- end -->)")
+# Inline: a figure computed from the price table (`730 x nat.hour`).
+PRICE = re.compile(r"(<!-- fargo price: (?P<args>[^>]*?) -->)(?P<body>[^<]*?)(<!-- end -->)")
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -61,14 +68,31 @@ def _estimate(args: str) -> Estimate:
     return estimate_app(build_app(loaded))
 
 
+def _priced(expression: str) -> float:
+    """`N x KEY + ...` over the us-east-1 table: each factor a number or a price key."""
+    table = load_prices("us-east-1")
+    total = 0.0
+    for term in expression.split(" + "):
+        product = 1.0
+        for word in term.split(" x "):
+            factor = word.strip()
+            try:
+                product *= float(factor)
+            except ValueError:
+                product *= table[factor].price
+        total += product
+    return total
+
+
 def rewrite(text: str) -> str:
     text = BLOCK.sub(
         lambda m: m.group(1) + render_markdown(_estimate(m.group("args"))) + "\n" + m.group(4),
         text,
     )
-    return TOTAL.sub(
+    text = TOTAL.sub(
         lambda m: m.group(1) + money(_estimate(m.group("args")).monthly_total) + m.group(4), text
     )
+    return PRICE.sub(lambda m: m.group(1) + money(_priced(m.group("args"))) + m.group(4), text)
 
 
 def main() -> int:

@@ -48,3 +48,14 @@ def test_a_stale_figure_is_caught(tmp_path: Path) -> None:
     done = _check(stale)
     assert done.returncode == 1
     assert "stale" in done.stdout
+
+
+def test_a_sentence_figure_from_the_price_table_is_checked_too(tmp_path: Path) -> None:
+    """`<!-- fargo price: ... -->` figures: a stale one fails the check; AWS's NAT gateway
+    hour times a month of 730 hours, by hand."""
+    document = tmp_path / "guide.md"
+    document.write_text("a NAT gateway at <!-- fargo price: 730 x nat.hour -->$99.00<!-- end -->\n")
+    assert _check(document).returncode == 1
+    subprocess.run([sys.executable, str(SCRIPT), str(document)], check=True, timeout=120)
+    assert "$32.85<!-- end -->" in document.read_text()
+    assert _check(document).returncode == 0
