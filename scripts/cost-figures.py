@@ -30,9 +30,9 @@ from pathlib import Path
 from typing import cast
 
 from fargo.cost.estimate import PROFILES, Profile, as_profile, estimate_app
-from fargo.cost.lines import Estimate
+from fargo.cost.lines import Estimate, money
 from fargo.cost.prices import load_prices
-from fargo.cost.render import money, render_markdown
+from fargo.cost.render import render_markdown
 from fargo.manifest.load import load_manifest
 from fargo.model import build_app
 

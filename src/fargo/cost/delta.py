@@ -5,68 +5,17 @@ choices that name the cheaper alternative."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from fargo.cost.estimate import estimate
 from fargo.cost.inputs import StackInput, from_templates
-from fargo.cost.lines import Estimate
+from fargo.cost.lines import CostDelta, Estimate, money
 from fargo.cost.prices import load_prices, regions
-from fargo.cost.render import money
 from fargo.cost.usage import HOURS_PER_MONTH
 from fargo.errors import FargoError
 from fargo.plan.checks import PlanWarning
 from fargo.plan.planner import Plan
 from fargo.synth.stack import StackTemplate
-
-
-@dataclass(frozen=True)
-class CostDelta:
-    before: Estimate
-    after: Estimate
-
-    def changes(self) -> list[tuple[str, str, str, float, float]]:
-        """(stack, resource, item, before, after) for every line whose monthly figure moves."""
-        before = {line.key: line for line in self.before.lines}
-        after = {line.key: line for line in self.after.lines}
-        rows = []
-        for key in [*before, *(k for k in after if k not in before)]:
-            old, new = before.get(key), after.get(key)
-            was, now = (old.monthly if old else 0.0), (new.monthly if new else 0.0)
-            if round(was, 2) != round(now, 2):
-                either = new or old
-                item = either.item if either is not None else ""
-                rows.append((key[0], key[1], item, was, now))
-        return rows
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "before": round(self.before.monthly_total, 2),
-            "after": round(self.after.monthly_total, 2),
-            "delta": round(self.after.monthly_total - self.before.monthly_total, 2),
-            "lines": [
-                {
-                    "stack": stack,
-                    "resource": resource,
-                    "item": item,
-                    "before": round(was, 2),
-                    "after": round(now, 2),
-                    "delta": round(now - was, 2),
-                }
-                for stack, resource, item, was, now in self.changes()
-            ],
-        }
-
-    def render(self) -> list[str]:
-        change = self.after.monthly_total - self.before.monthly_total
-        lines = [
-            f"cost: {money(self.before.monthly_total)} -> {money(self.after.monthly_total)} "
-            f"a month ({'+' if change >= 0 else '-'}{money(abs(change))}, always on)"
-        ]
-        for stack, resource, item, was, now in self.changes():
-            sign = "+" if now >= was else "-"
-            lines.append(f"  {sign}{money(abs(now - was)):>10}  {stack} {resource}: {item}")
-        return lines
 
 
 def plan_cost(

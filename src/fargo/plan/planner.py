@@ -11,9 +11,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from fargo.aws.cloudformation import ChangeSet, CloudFormation, DeployedStack, ResourceChange
+from fargo.cost.lines import CostDelta
 from fargo.errors import AwsError
 from fargo.model.app import StackKind
 from fargo.plan.change_sets import discard_orphans, new_change_set_name
@@ -22,9 +23,6 @@ from fargo.plan.compare import same_template
 from fargo.plan.guard import UnsafeChange, unsafe_changes
 from fargo.progress import Reporter
 from fargo.synth.stack import IssuedCertificate, PushedImage, StackOutput, StackTemplate
-
-if TYPE_CHECKING:
-    from fargo.cost.delta import CostDelta
 
 Action = Literal["create", "update", "unchanged"]
 # States from which a stack cannot be updated and must be deleted and created again. Both
