@@ -111,7 +111,7 @@ class Deployer:
             plan = replace(plan, edge=tuple(self.edge.preview(plan.deployed_outputs)))
         opened = open_policy_warnings(self.cloudformation, self.templates)
         cost, priced = price_plan(
-            plan, self.templates, self.cloudformation.template, self.app.region, self.app.profile
+            plan, self.templates, self.planner.deployed_body, self.app.region, self.app.profile
         )
         return replace(
             plan, checks=checked.checks, warnings=(*checked.warnings, *opened, *priced), cost=cost

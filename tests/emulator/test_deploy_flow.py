@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from fargo.aws.facade import CallCounter
 from tests.emulator.helpers import (
     LOCK_WRITES,
@@ -79,6 +81,20 @@ def test_second_deploy_changes_nothing_and_writes_nothing(
     again = run_fargo("deploy", "-f", str(fullstack), "--endpoint-url", emulator_endpoint)
     assert again.returncode == 0, again.stderr
     assert "fullstack/default: no changes" in again.stdout
+
+
+def test_plan_of_an_unchanged_app_reads_each_template_once_and_writes_nothing(
+    fullstack: Path, emulator_endpoint: str
+) -> None:
+    """The comparison and the cost's figure before the change read the same templates."""
+    deployer(fullstack, emulator_endpoint).deploy()
+    counter = CallCounter()
+    planned = deployer(fullstack, emulator_endpoint, counter=counter).plan()
+    assert planned.unchanged
+    assert planned.cost is not None
+    assert planned.cost.before.monthly_total == pytest.approx(planned.cost.after.monthly_total)
+    assert counter.calls[("cloudformation", "GetTemplate")] == len(STACKS)
+    assert counter.writes == []
 
 
 def test_changing_a_service_updates_only_the_services_stack(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from fargo.aws.cloudformation import ChangeSet, CloudFormation, DeployedStack, ResourceChange
 from fargo.cost.lines import CostDelta
@@ -108,6 +108,8 @@ class Planner:
         self._sleep = sleep
         self._clock = clock
         self._poll = poll_seconds
+        # Deployed templates read while planning; `plan` writes no stack, so they stay true.
+        self._bodies: dict[str, dict[str, Any]] = {}
         # Digest-pinned references of the images deploy built and pushed, by service.
         self.images: dict[str, str] = {}
         # ARNs of the domain's issued certificates, by scope (regional, cloudfront).
@@ -115,6 +117,7 @@ class Planner:
 
     def plan(self, templates: tuple[StackTemplate, ...], retired: tuple[str, ...] = ()) -> Plan:
         """`retired`: names of stacks the app no longer has, removed if they are deployed."""
+        self._bodies.clear()  # a deploy may have changed them since the last plan
         planned: dict[StackKind, StackPlan] = {}
         for template in templates:
             planned[template.kind] = self._plan_stack(template, planned)
@@ -242,7 +245,14 @@ class Planner:
     ) -> bool:
         if deployed.parameters != parameters or deployed.tags != template.tags:
             return False
-        return same_template(template.body, self._cfn.template(template.name))
+        return same_template(template.body, self.deployed_body(template.name))
+
+    def deployed_body(self, name: str) -> dict[str, Any]:
+        """A deployed stack's template, read once per plan: the comparison reads it, and so
+        does the plan's cost (its monthly figure before the change)."""
+        if name not in self._bodies:
+            self._bodies[name] = self._cfn.template(name)
+        return self._bodies[name]
 
 
 def creation_plan(
