@@ -1,5 +1,6 @@
 """Start, find and stop the embedded emulator: ministack in its own venv, patched by
-`launcher.py`, on 127.0.0.1 and a free port."""
+`launcher.py`, on 127.0.0.1 and a free port, with the container engine of `engine.py` when
+asked to run containers."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from pathlib import Path
 import platformdirs
 
 from fargo.errors import FargoError
+from fargo.local import engine as container_engine
 from fargo.local.venv import ensure_venv
 
 LAUNCHER = Path(__file__).with_name("launcher.py")
@@ -32,6 +34,8 @@ class Emulator:
     pid: int
     port: int
     log: str
+    # The Docker API the emulator runs containers through; None: it keeps records only.
+    docker_host: str | None = None
 
     @property
     def endpoint_url(self) -> str:
@@ -63,9 +67,18 @@ def status(state_dir: Path | None = None) -> Emulator | None:
 
 
 def start(
-    port: int | None = None, *, state_dir: Path | None = None, cache_dir: Path | None = None
+    port: int | None = None,
+    *,
+    state_dir: Path | None = None,
+    cache_dir: Path | None = None,
+    containers: bool = False,
 ) -> Emulator:
-    """Start the emulator in the background, or return the one already running."""
+    """Start the emulator in the background, or return the one already running.
+
+    With `containers`, it runs tasks, databases and caches through a Docker daemon or a
+    Podman service fargo starts (`engine.py`); without one, or without `containers`, it
+    keeps records only and `docker_host` is None.
+    """
     state_dir = state_dir or default_state_dir()
     running = status(state_dir)
     if running is not None and (port is None or running.port == port):
@@ -81,6 +94,10 @@ def start(
     scratch = state_dir / f"tmp-{port}"
     scratch.mkdir(exist_ok=True)
     log = state_dir / f"emulator-{port}.log"
+    engine = container_engine.start(state_dir) if containers else None
+    # A DOCKER_HOST that never answers keeps a records-only emulator from running containers
+    # on a Docker daemon the user happens to have.
+    docker_host = engine.docker_host if engine else f"unix://{state_dir / 'no-engine.sock'}"
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "GATEWAY_"))},
         "BIND_HOST": "127.0.0.1",
@@ -88,6 +105,7 @@ def start(
         "TMPDIR": str(scratch),
         "S3_DATA_DIR": str(scratch / "s3"),
         "LOG_LEVEL": "WARNING",
+        "DOCKER_HOST": docker_host,
     }
     with log.open("w") as log_file:
         process = subprocess.Popen(
@@ -99,7 +117,7 @@ def start(
             start_new_session=True,  # outlives this command: `fargo local start` returns
         )
     _CHILDREN[process.pid] = process
-    emulator = Emulator(process.pid, port, str(log))
+    emulator = Emulator(process.pid, port, str(log), engine.docker_host if engine else None)
     _wait_healthy(emulator, process, log)
     (state_dir / "emulator.json").write_text(json.dumps(asdict(emulator)))
     return emulator
@@ -107,6 +125,8 @@ def start(
 
 def stop(state_dir: Path | None = None) -> Emulator | None:
     state_dir = state_dir or default_state_dir()
+    # The Podman service goes with the emulator (a Docker daemon is not fargo's to stop).
+    container_engine.stop(state_dir)
     state = state_dir / "emulator.json"
     try:
         emulator = Emulator(**json.loads(state.read_text()))
