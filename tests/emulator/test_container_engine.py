@@ -10,9 +10,11 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import boto3
 import httpx
 import pytest
 
@@ -64,23 +66,31 @@ def test_the_emulator_gets_fargos_podman_service(running: Emulator, state_dir: P
     assert local.status(state_dir=state_dir) == running
 
 
-def test_a_container_runs_to_completion(running: Emulator, state_dir: Path, tmp_path: Path) -> None:
-    assert running.docker_host is not None
-    layout = tmp_path / "base"
+@pytest.fixture(scope="module")
+def base_image(running: Emulator, state_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The offline busybox base, loaded into fargo's Podman storage as IMAGE."""
+    del running
+    layout = tmp_path_factory.mktemp("base") / "layout"
     make_base_layout(layout)
-    loaded = subprocess.run(
-        ["podman", "pull", "--quiet", f"oci:{layout}:latest"],
-        env=container_engine.podman_env(state_dir) | {"PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert loaded.returncode == 0, loaded.stderr
-    image_id = loaded.stdout.strip()
+    env = container_engine.podman_env(state_dir) | {"PATH": "/usr/bin:/bin"}
+
+    def podman(*argv: str) -> str:
+        done = subprocess.run(
+            ["podman", *argv], env=env, capture_output=True, text=True, check=False
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    podman("tag", podman("pull", "--quiet", f"oci:{layout}:latest"), IMAGE)
+    return IMAGE
+
+
+def test_a_container_runs_to_completion(running: Emulator, base_image: str) -> None:
+    assert running.docker_host is not None
     with api(running.docker_host) as client:
         created = client.post(
             "/containers/create",
-            json={"Image": image_id, "Cmd": ["sh", "-c", "echo hello from $(hostname); exit 3"]},
+            json={"Image": base_image, "Cmd": ["sh", "-c", "echo hello from $(hostname); exit 3"]},
         )
         assert created.status_code == 201, created.text
         container = created.json()["Id"]
@@ -94,6 +104,42 @@ def test_a_container_runs_to_completion(running: Emulator, state_dir: Path, tmp_
     assert waited["StatusCode"] == 3
     assert b"hello from " + inspected["Config"]["Hostname"].encode() in logs
     assert inspected["State"]["ExitCode"] == 3
+
+
+def test_a_one_off_task_reports_its_exit_code(
+    running: Emulator, base_image: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ECS RunTask runs the container to completion and reports, as ECS does, the essential
+    container's exit code and `EssentialContainerExited`."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "000000000000")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    ecs = boto3.client("ecs", endpoint_url=running.endpoint_url, region_name="us-east-1")
+    ecs.create_cluster(clusterName="one-off")
+    ecs.register_task_definition(
+        family="one-off",
+        networkMode="awsvpc",
+        requiresCompatibilities=["FARGATE"],
+        cpu="256",
+        memory="512",
+        containerDefinitions=[
+            {"name": "main", "image": base_image, "command": ["sh", "-c", "exit 3"]}
+        ],
+    )
+    (task,) = ecs.run_task(
+        cluster="one-off",
+        taskDefinition="one-off",
+        launchType="FARGATE",
+        networkConfiguration={"awsvpcConfiguration": {"subnets": ["subnet-1"]}},
+    )["tasks"]
+    deadline = time.monotonic() + 60
+    while True:
+        (stopped,) = ecs.describe_tasks(cluster="one-off", tasks=[task["taskArn"]])["tasks"]
+        if stopped["lastStatus"] == "STOPPED" or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert stopped["lastStatus"] == "STOPPED"
+    assert stopped["stopCode"] == "EssentialContainerExited"
+    assert [c["exitCode"] for c in stopped["containers"]] == [3]
 
 
 def test_stop_ends_the_podman_service(state_dir: Path, running: Emulator) -> None:

@@ -10,6 +10,7 @@ the emulator keeps records only.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import http.client
 import json
 import os
@@ -17,6 +18,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -55,13 +57,18 @@ def podman_env(state_dir: Path) -> dict[str, str]:
     storage_conf = storage / "storage.conf"
     if not storage_conf.exists():
         storage.mkdir(parents=True, exist_ok=True)
+        # The run root holds conmon's per-container sockets, whose paths must stay under the
+        # 108 bytes of a unix socket address: under a deep state dir, containers run but
+        # their exit is never seen. A short directory named after the state dir keeps it.
+        digest = hashlib.sha256(str(state_dir.resolve()).encode()).hexdigest()[:12]
+        runroot = Path(tempfile.gettempdir()) / f"fargo-podman-{digest}"
         # vfs needs no kernel overlay support nor fuse; its own root keeps fargo's images
         # apart from the user's.
         storage_conf.write_text(
             "[storage]\n"
             'driver = "vfs"\n'
             f"graphroot = {json.dumps(str(storage / 'root'))}\n"
-            f"runroot = {json.dumps(str(storage / 'run'))}\n"
+            f"runroot = {json.dumps(str(runroot))}\n"
         )
     return {
         "CONTAINERS_CONF": str(CONFIG_DIR / "containers.conf"),
