@@ -9,15 +9,12 @@ the emulator keeps records only.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import http.client
 import json
 import os
 import shutil
-import signal
 import socket
-import subprocess
 import tempfile
 import time
 from dataclasses import asdict, dataclass
@@ -25,6 +22,7 @@ from pathlib import Path
 from typing import Final, Literal
 
 from fargo.errors import FargoError
+from fargo.local.processes import alive, spawn, terminate
 
 CONFIG_DIR: Final = Path(__file__).with_name("podman")
 DOCKER_SOCKET: Final = Path("/var/run/docker.sock")
@@ -34,9 +32,6 @@ INSTALL_HINT: Final = (
 )
 _START_TIMEOUT_SECONDS = 30.0
 _STATE_FILE = "engine.json"
-# Services started by this process, held so Python does not warn that a child "is still
-# running" when the Popen is collected, and so stop() can reap it.
-_CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
 
 EngineKind = Literal["docker", "podman"]
 
@@ -123,7 +118,7 @@ def status(state_dir: Path) -> Engine | None:
         engine = Engine(**json.loads((state_dir / _STATE_FILE).read_text()))
     except (OSError, ValueError, TypeError):
         return None
-    if engine.pid is not None and _alive(engine.pid) and ping(engine.docker_host):
+    if engine.pid is not None and alive(engine.pid) and ping(engine.docker_host):
         return engine
     return None
 
@@ -136,7 +131,7 @@ def stop(state_dir: Path) -> Engine | None:
     except (OSError, ValueError, TypeError):
         return None
     if engine.pid is not None:
-        _terminate(engine.pid)
+        terminate(engine.pid)
     state.unlink(missing_ok=True)
     return engine
 
@@ -147,22 +142,14 @@ def _start_podman(podman: str, state_dir: Path) -> Engine:
     sock.unlink(missing_ok=True)
     log = state_dir / "podman.log"
     env = {**os.environ, **podman_env(state_dir)}
-    with log.open("w") as log_file:
-        process = subprocess.Popen(
-            # --time=0: the service stays up until fargo stops it, not 5 s after its last call.
-            [podman, "system", "service", "--time=0", f"unix://{sock}"],
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env=env,
-            start_new_session=True,
-        )
-    _CHILDREN[process.pid] = process
+    # --time=0: the service stays up until fargo stops it, not 5 s after its last call.
+    argv = [podman, "system", "service", "--time=0", f"unix://{sock}"]
+    process = spawn(argv, log, env)
     engine = Engine("podman", f"unix://{sock}", process.pid, str(log))
     deadline = time.monotonic() + _START_TIMEOUT_SECONDS
     while not ping(engine.docker_host, timeout=0.5):
         if process.poll() is not None or time.monotonic() > deadline:
-            _terminate(process.pid)
+            terminate(process.pid)
             raise FargoError(
                 "the Podman API service did not start:\n" + log.read_text(errors="replace")[-2000:],
                 hint=f"full log: {log}; {INSTALL_HINT}",
@@ -170,32 +157,6 @@ def _start_podman(podman: str, state_dir: Path) -> Engine:
         time.sleep(0.1)
     (state_dir / _STATE_FILE).write_text(json.dumps(asdict(engine)))
     return engine
-
-
-def _terminate(pid: int) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pid, signal.SIGTERM)
-    deadline = time.monotonic() + 10
-    while _alive(pid) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    if _alive(pid):
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(pid, signal.SIGKILL)
-    child = _CHILDREN.pop(pid, None)
-    if child is not None:
-        child.wait(timeout=5)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    child = _CHILDREN.get(pid)
-    # A child that exited is a zombie until reaped, and zombies still answer kill(0).
-    return child is None or child.poll() is None
 
 
 class _UnixConnection(http.client.HTTPConnection):

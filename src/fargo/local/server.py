@@ -4,10 +4,8 @@ asked to run containers."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import signal
 import socket
 import subprocess
 import time
@@ -19,14 +17,12 @@ import platformdirs
 
 from fargo.errors import FargoError
 from fargo.local import engine as container_engine
+from fargo.local.processes import alive, spawn, terminate
 from fargo.local.venv import ensure_venv
 
 LAUNCHER = Path(__file__).with_name("launcher.py")
 HEALTH_PATH = "/_ministack/health"
 _START_TIMEOUT_SECONDS = 60.0
-# Emulators started by this process. Holding the Popen keeps Python from warning that a
-# child "is still running" when the object is collected: running on is the point.
-_CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
 
 
 @dataclass(frozen=True)
@@ -61,7 +57,7 @@ def status(state_dir: Path | None = None) -> Emulator | None:
         emulator = Emulator(**json.loads(state.read_text()))
     except (OSError, ValueError, TypeError):
         return None
-    if _alive(emulator.pid) and healthy(emulator.endpoint_url):
+    if alive(emulator.pid) and healthy(emulator.endpoint_url):
         return emulator
     return None
 
@@ -107,16 +103,7 @@ def start(
         "LOG_LEVEL": "WARNING",
         "DOCKER_HOST": docker_host,
     }
-    with log.open("w") as log_file:
-        process = subprocess.Popen(
-            [str(python), str(LAUNCHER)],
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env=env,
-            start_new_session=True,  # outlives this command: `fargo local start` returns
-        )
-    _CHILDREN[process.pid] = process
+    process = spawn([str(python), str(LAUNCHER)], log, env)
     emulator = Emulator(process.pid, port, str(log), engine.docker_host if engine else None)
     _wait_healthy(emulator, process, log)
     (state_dir / "emulator.json").write_text(json.dumps(asdict(emulator)))
@@ -132,18 +119,7 @@ def stop(state_dir: Path | None = None) -> Emulator | None:
         emulator = Emulator(**json.loads(state.read_text()))
     except (OSError, ValueError, TypeError):
         return None
-    if _alive(emulator.pid):
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(emulator.pid, signal.SIGTERM)
-        deadline = time.monotonic() + 10
-        while _alive(emulator.pid) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        if _alive(emulator.pid):
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(emulator.pid, signal.SIGKILL)
-    child = _CHILDREN.pop(emulator.pid, None)
-    if child is not None:
-        child.wait(timeout=5)
+    terminate(emulator.pid)
     state.unlink(missing_ok=True)
     return emulator
 
@@ -166,21 +142,8 @@ def _wait_healthy(emulator: Emulator, process: subprocess.Popen[bytes], log: Pat
         if healthy(emulator.endpoint_url, timeout=0.5):
             return
         time.sleep(0.1)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
+    terminate(process.pid)
     raise FargoError(
         f"the emulator did not answer {HEALTH_PATH} within {_START_TIMEOUT_SECONDS:.0f} s",
         hint=f"see its log: {log}",
     )
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    child = _CHILDREN.get(pid)
-    # A child that exited is a zombie until reaped, and zombies still answer kill(0).
-    return child is None or child.poll() is None
