@@ -26,7 +26,8 @@ FARGO = Path(sys.executable).with_name("fargo")
 
 def manifest_with_buildah() -> tuple[Path, dict[str, str]]:
     subprocess.run([sys.executable, str(ROOT / "scripts" / "prepare-demo-base.py")], check=True)
-    return EXAMPLE, {"FULLSTACK_BASE": BASE}
+    # The base is in buildah's storage: auto-detection could pick podman or docker instead.
+    return EXAMPLE, {"FULLSTACK_BASE": BASE, "FULLSTACK_BUILDER": "buildah"}
 
 
 def manifest_with_layout() -> tuple[Path, dict[str, str]]:

@@ -30,6 +30,8 @@ CMD ["httpd", "-f", "-p", "8000", "-h", "/www"]
 """
 MANIFEST = """\
 app: img
+# The base image is in buildah's storage: auto-detection could pick podman or docker.
+builder: buildah
 services:
   web:
     image: { build: . }
@@ -119,7 +121,7 @@ def test_the_example_deploys_with_its_own_image(emulator_endpoint: str, aws: Any
         manifest,
         "--endpoint-url",
         emulator_endpoint,
-        env={"FULLSTACK_BASE": "localhost/fargo-python:3.11"},
+        env={"FULLSTACK_BASE": "localhost/fargo-python:3.11", "FULLSTACK_BUILDER": "buildah"},
     )
     assert done.returncode == 0, done.stderr[-3000:]
     (image,) = aws("ecr").describe_images(repositoryName="fullstack/api")["imageDetails"]

@@ -27,6 +27,7 @@ from fargo.cli.secrets import secrets_group
 from fargo.errors import UnsafeChange
 from fargo.execute.executor import refuse_unsafe
 from fargo.execute.purge import refuse_purge
+from fargo.local.engine import INSTALL_HINT as ENGINE_HINT
 from fargo.manifest.load import load_manifest
 from fargo.manifest.models import Manifest
 from fargo.model import build_app
@@ -210,13 +211,31 @@ def local_group() -> None:
 
 @local_group.command(name="start")
 @click.option("--port", type=int, default=None, help="port on 127.0.0.1 (default: a free one)")
+@click.option(
+    "--containers",
+    is_flag=True,
+    help="run containers through Docker, or a Podman service fargo starts (experimental)",
+)
 @click.option("--json", "as_json", is_flag=True)
 @handle_errors
-def local_start(port: int | None, as_json: bool) -> None:
+def local_start(port: int | None, containers: bool, as_json: bool) -> None:
     """Start the emulator in the background and print its endpoint URL."""
-    emulator = local.start(port)
+    emulator = local.start(port, containers=containers)
+    if containers and emulator.docker_host is None:
+        click.echo(
+            f"fargo: no container engine, so the app is not running; to run it, {ENGINE_HINT}",
+            err=True,
+        )
     if as_json:
-        click.echo(json.dumps({"endpoint_url": emulator.endpoint_url, "pid": emulator.pid}))
+        click.echo(
+            json.dumps(
+                {
+                    "endpoint_url": emulator.endpoint_url,
+                    "pid": emulator.pid,
+                    "docker_host": emulator.docker_host,
+                }
+            )
+        )
     else:
         click.echo(emulator.endpoint_url)
 
@@ -225,7 +244,7 @@ def local_start(port: int | None, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 @handle_errors
 def local_stop(as_json: bool) -> None:
-    """Stop the emulator."""
+    """Stop the emulator (and the Podman service fargo started for it)."""
     emulator = local.stop()
     if as_json:
         click.echo(json.dumps({"stopped": emulator.endpoint_url if emulator else None}))

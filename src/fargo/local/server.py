@@ -1,12 +1,11 @@
 """Start, find and stop the embedded emulator: ministack in its own venv, patched by
-`launcher.py`, on 127.0.0.1 and a free port."""
+`launcher.py`, on 127.0.0.1 and a free port, with the container engine of `engine.py` when
+asked to run containers."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import signal
 import socket
 import subprocess
 import time
@@ -17,14 +16,13 @@ from pathlib import Path
 import platformdirs
 
 from fargo.errors import FargoError
+from fargo.local import engine as container_engine
+from fargo.local.processes import alive, spawn, terminate
 from fargo.local.venv import ensure_venv
 
 LAUNCHER = Path(__file__).with_name("launcher.py")
 HEALTH_PATH = "/_ministack/health"
 _START_TIMEOUT_SECONDS = 60.0
-# Emulators started by this process. Holding the Popen keeps Python from warning that a
-# child "is still running" when the object is collected: running on is the point.
-_CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
 
 
 @dataclass(frozen=True)
@@ -32,6 +30,8 @@ class Emulator:
     pid: int
     port: int
     log: str
+    # The Docker API the emulator runs containers through; None: it keeps records only.
+    docker_host: str | None = None
 
     @property
     def endpoint_url(self) -> str:
@@ -57,15 +57,24 @@ def status(state_dir: Path | None = None) -> Emulator | None:
         emulator = Emulator(**json.loads(state.read_text()))
     except (OSError, ValueError, TypeError):
         return None
-    if _alive(emulator.pid) and healthy(emulator.endpoint_url):
+    if alive(emulator.pid) and healthy(emulator.endpoint_url):
         return emulator
     return None
 
 
 def start(
-    port: int | None = None, *, state_dir: Path | None = None, cache_dir: Path | None = None
+    port: int | None = None,
+    *,
+    state_dir: Path | None = None,
+    cache_dir: Path | None = None,
+    containers: bool = False,
 ) -> Emulator:
-    """Start the emulator in the background, or return the one already running."""
+    """Start the emulator in the background, or return the one already running.
+
+    With `containers`, it runs tasks, databases and caches through a Docker daemon or a
+    Podman service fargo starts (`engine.py`); without one, or without `containers`, it
+    keeps records only and `docker_host` is None.
+    """
     state_dir = state_dir or default_state_dir()
     running = status(state_dir)
     if running is not None and (port is None or running.port == port):
@@ -81,6 +90,10 @@ def start(
     scratch = state_dir / f"tmp-{port}"
     scratch.mkdir(exist_ok=True)
     log = state_dir / f"emulator-{port}.log"
+    engine = container_engine.start(state_dir) if containers else None
+    # A DOCKER_HOST that never answers keeps a records-only emulator from running containers
+    # on a Docker daemon the user happens to have.
+    docker_host = engine.docker_host if engine else f"unix://{state_dir / 'no-engine.sock'}"
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "GATEWAY_"))},
         "BIND_HOST": "127.0.0.1",
@@ -88,18 +101,10 @@ def start(
         "TMPDIR": str(scratch),
         "S3_DATA_DIR": str(scratch / "s3"),
         "LOG_LEVEL": "WARNING",
+        "DOCKER_HOST": docker_host,
     }
-    with log.open("w") as log_file:
-        process = subprocess.Popen(
-            [str(python), str(LAUNCHER)],
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env=env,
-            start_new_session=True,  # outlives this command: `fargo local start` returns
-        )
-    _CHILDREN[process.pid] = process
-    emulator = Emulator(process.pid, port, str(log))
+    process = spawn([str(python), str(LAUNCHER)], log, env)
+    emulator = Emulator(process.pid, port, str(log), engine.docker_host if engine else None)
     _wait_healthy(emulator, process, log)
     (state_dir / "emulator.json").write_text(json.dumps(asdict(emulator)))
     return emulator
@@ -107,23 +112,14 @@ def start(
 
 def stop(state_dir: Path | None = None) -> Emulator | None:
     state_dir = state_dir or default_state_dir()
+    # The Podman service goes with the emulator (a Docker daemon is not fargo's to stop).
+    container_engine.stop(state_dir)
     state = state_dir / "emulator.json"
     try:
         emulator = Emulator(**json.loads(state.read_text()))
     except (OSError, ValueError, TypeError):
         return None
-    if _alive(emulator.pid):
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(emulator.pid, signal.SIGTERM)
-        deadline = time.monotonic() + 10
-        while _alive(emulator.pid) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        if _alive(emulator.pid):
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(emulator.pid, signal.SIGKILL)
-    child = _CHILDREN.pop(emulator.pid, None)
-    if child is not None:
-        child.wait(timeout=5)
+    terminate(emulator.pid)
     state.unlink(missing_ok=True)
     return emulator
 
@@ -146,21 +142,8 @@ def _wait_healthy(emulator: Emulator, process: subprocess.Popen[bytes], log: Pat
         if healthy(emulator.endpoint_url, timeout=0.5):
             return
         time.sleep(0.1)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
+    terminate(process.pid)
     raise FargoError(
         f"the emulator did not answer {HEALTH_PATH} within {_START_TIMEOUT_SECONDS:.0f} s",
         hint=f"see its log: {log}",
     )
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    child = _CHILDREN.get(pid)
-    # A child that exited is a zombie until reaped, and zombies still answer kill(0).
-    return child is None or child.poll() is None
