@@ -9,7 +9,7 @@ from fargo.aws.cloudformation import CloudFormation
 from fargo.aws.facade import Aws
 from fargo.edge.ledger import LedgerStore
 from fargo.edge.urls import service_urls
-from fargo.execute.leftovers import LeftoverStore
+from fargo.execute.leftovers import LeftoverStore, Retained
 from fargo.execute.stack_policy import open_policy_warnings
 from fargo.model.app import App, StackKind
 from fargo.synth.common import logical_id
@@ -72,14 +72,16 @@ class StatusReport:
     # What needs the user's attention: a stack policy left open (see execute.stack_policy).
     warnings: tuple[str, ...] = ()
     # Buckets and queues the stacks let go of (DeletionPolicy Retain), with how to delete each.
-    leftovers: tuple[dict[str, str], ...] = ()
+    leftovers: tuple[Retained, ...] = ()
 
     @property
     def deployed(self) -> bool:
         return any(s.status != "NOT_DEPLOYED" for s in self.stacks)
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        body = asdict(self)
+        body["leftovers"] = [r.to_json() for r in self.leftovers]  # with how to delete each
+        return body
 
 
 def read_status(
@@ -125,7 +127,7 @@ def read_status(
         containers_running=running,
         notes=(NO_CONTAINERS,) if running is False else (),
         warnings=tuple(w.message for w in open_policy_warnings(cloudformation, templates)),
-        leftovers=tuple(r.to_json() for r in LeftoverStore(aws, app).existing()),
+        leftovers=tuple(LeftoverStore(aws, app).existing()),
     )
 
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 import click
 
 from fargo.deployer import Deployer
 from fargo.execute import DeployResult, DestroyResult
+from fargo.execute.leftovers import Retained
 from fargo.plan import Plan
 from fargo.plan.render import plan_json
 from fargo.status import ServiceStatus, StatusReport
@@ -40,9 +42,7 @@ def print_deploy(deployer: Deployer, plan: Plan, result: DeployResult, *, as_jso
             click.echo(f"{stack.name}: {stack.action} ({stack.status})")
         for line in result.edge:
             click.echo(f"edge: {line}")
-    for leftover in result.leftovers:
-        click.echo(f"kept (DeletionPolicy Retain): {leftover.describe()}")
-        click.echo(f"  delete: {leftover.how_to_delete}")
+    _print_leftovers(result.leftovers)
     for name, url in sorted(urls.items()):
         click.echo(f"  {name}: {url}")
     for line in _cdn_lines(deployer, outputs):
@@ -90,9 +90,7 @@ def print_destroy(result: DestroyResult, *, as_json: bool) -> None:
         click.echo(f"{name}: not deployed")
     for snapshot in result.snapshots:
         click.echo(f"final snapshot kept: {snapshot}")
-    for leftover in result.leftovers:
-        click.echo(f"kept (DeletionPolicy Retain): {leftover.describe()}")
-        click.echo(f"  delete: {leftover.how_to_delete}")
+    _print_leftovers(result.leftovers)
     for purged in result.purged:
         click.echo(f"purged {purged}")
 
@@ -106,12 +104,15 @@ def _print_services(report: StatusReport) -> None:
         click.echo(f"note: {note}")
     for warning in report.warnings:
         click.echo(f"warning: {warning}")
-    for leftover in report.leftovers:
-        click.echo(
-            f"kept (DeletionPolicy Retain): {leftover['kind']} {leftover['identifier']} "
-            f"(was {leftover['logical_id']} in {leftover['stack']})"
-        )
-        click.echo(f"  delete: {leftover['delete']}")
+    _print_leftovers(report.leftovers)
+
+
+def _print_leftovers(leftovers: Iterable[Retained]) -> None:
+    """Buckets and queues a stack let go of, each with how to delete it: deploy, destroy
+    and status say it alike."""
+    for leftover in leftovers:
+        click.echo(f"kept (DeletionPolicy Retain): {leftover.describe()}")
+        click.echo(f"  delete: {leftover.how_to_delete}")
 
 
 def _service_line(report: StatusReport, service: ServiceStatus) -> str:
