@@ -1,0 +1,37 @@
+"""The app running on `--local`: one emulator with a container engine for the whole session.
+
+Tests here inherit `tests/emulator`'s fixtures (a fresh account per test, `aws` clients), but
+`emulator` is this one: it runs tasks, databases and caches as containers through a Docker
+daemon or the Podman service fargo starts. The records-only session emulator stays for every
+other emulator test, which is faster.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from fargo import local
+from fargo.local import engine as container_engine
+from fargo.local.server import Emulator
+
+
+@pytest.fixture(scope="session")
+def runtime_state(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The state dir of the session's container emulator (and of its Podman service)."""
+    return tmp_path_factory.mktemp("runtime-state")
+
+
+@pytest.fixture(scope="session")
+def emulator(runtime_state: Path) -> Iterator[Emulator]:
+    if container_engine.find_docker() is None:
+        for binary in ("podman", "runc"):
+            if shutil.which(binary) is None:
+                pytest.fail(f"{binary} is not installed: {container_engine.INSTALL_HINT}")
+    started = local.start(state_dir=runtime_state, containers=True)
+    assert started.docker_host is not None, "the emulator got no container engine"
+    yield started
+    local.stop(state_dir=runtime_state)
