@@ -72,23 +72,28 @@ def podman_env(state_dir: Path) -> dict[str, str]:
     }
 
 
+def connection(docker_host: str, timeout: float) -> http.client.HTTPConnection | None:
+    """An HTTP connection to the Docker API at `docker_host` (unix:// or tcp://)."""
+    if docker_host.startswith("unix://"):
+        return _UnixConnection(docker_host.removeprefix("unix://"), timeout)
+    if docker_host.startswith("tcp://"):
+        host, _, port = docker_host.removeprefix("tcp://").partition(":")
+        return http.client.HTTPConnection(host, int(port or 2375), timeout=timeout)
+    return None
+
+
 def ping(docker_host: str, timeout: float = 1.0) -> bool:
     """Whether a Docker-API engine answers `GET /_ping` at `docker_host`."""
-    connection: http.client.HTTPConnection
-    if docker_host.startswith("unix://"):
-        connection = _UnixConnection(docker_host.removeprefix("unix://"), timeout)
-    elif docker_host.startswith("tcp://"):
-        host, _, port = docker_host.removeprefix("tcp://").partition(":")
-        connection = http.client.HTTPConnection(host, int(port or 2375), timeout=timeout)
-    else:
+    api = connection(docker_host, timeout)
+    if api is None:
         return False
     try:
-        connection.request("GET", "/_ping")
-        return connection.getresponse().status == 200
+        api.request("GET", "/_ping")
+        return api.getresponse().status == 200
     except OSError:
         return False
     finally:
-        connection.close()
+        api.close()
 
 
 def find_docker() -> Engine | None:
