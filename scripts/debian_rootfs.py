@@ -10,6 +10,7 @@ give the same digest. Only the standard library is used (scripts/ is sys.path[0]
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
 import subprocess
@@ -54,6 +55,15 @@ INSTALL_HINT = "run it on Debian 12 with apt-get, dpkg-deb and current apt lists
 def default_cache_dir() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "fargo" / "debs"
+
+
+def add_cache_dir_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=default_cache_dir(),
+        help="where the .debs are kept (~/.cache/fargo/debs)",
+    )
 
 
 def run(argv: list[str], *, cwd: Path | None = None) -> str:

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import debian_rootfs
 import oci_layout
-from oci_layout import PATH_ENV, ScriptError, clear
+from oci_layout import PATH_ENV
 
 ENTRYPOINTS = Path(__file__).with_name("data-images")
 ENTRYPOINT = "usr/local/bin/docker-entrypoint.sh"
@@ -177,23 +177,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("image", choices=sorted(IMAGES), help="which image to write")
     parser.add_argument("out_dir", type=Path, help="directory to write the OCI layout into")
     parser.add_argument("--force", action="store_true", help="replace OUT_DIR if it exists")
-    parser.add_argument(
-        "--cache-dir",
-        type=Path,
-        default=debian_rootfs.default_cache_dir(),
-        help="where the .debs are kept (~/.cache/fargo/debs)",
-    )
+    debian_rootfs.add_cache_dir_option(parser)
     args = parser.parse_args(argv)
     image = IMAGES[args.image]
-    out_dir: Path = args.out_dir
-    try:
-        clear(out_dir, force=args.force)
-        digest = write_layout(image, out_dir, args.cache_dir)
-    except ScriptError as error:
-        sys.stderr.write(f"make-data-image: {error}\n  hint: {error.hint}\n")
-        return 1
-    sys.stdout.write(f"{out_dir}:{image.tag} {digest}\n")
-    return 0
+    return oci_layout.write_and_report(
+        "make-data-image",
+        args.out_dir,
+        image.tag,
+        lambda: write_layout(image, args.out_dir, args.cache_dir),
+        force=args.force,
+    )
 
 
 if __name__ == "__main__":

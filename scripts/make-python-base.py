@@ -33,7 +33,7 @@ from pathlib import Path
 
 import debian_rootfs
 import oci_layout
-from oci_layout import GROUPS, PATH_ENV, USERS, ScriptError, clear
+from oci_layout import GROUPS, PATH_ENV, USERS, ScriptError
 
 PYTHON = "python3.11"
 # What the image is for; everything else comes in as a dependency of these.
@@ -122,12 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("out_dir", type=Path, help="directory to write the OCI layout into")
     parser.add_argument("--tag", default="3.11", help="ref name in index.json (3.11)")
     parser.add_argument("--force", action="store_true", help="replace OUT_DIR if it exists")
-    parser.add_argument(
-        "--cache-dir",
-        type=Path,
-        default=debian_rootfs.default_cache_dir(),
-        help="where the .debs are kept (~/.cache/fargo/debs)",
-    )
+    debian_rootfs.add_cache_dir_option(parser)
     parser.add_argument(
         "--local-ca-dir",
         type=Path,
@@ -138,17 +133,14 @@ def main(argv: list[str] | None = None) -> int:
         "--no-local-ca", action="store_true", help="only Debian's CA certificates in the bundle"
     )
     args = parser.parse_args(argv)
-    out_dir: Path = args.out_dir
-    try:
-        clear(out_dir, force=args.force)
-        digest = write_layout(
-            out_dir, args.tag, args.cache_dir, None if args.no_local_ca else args.local_ca_dir
-        )
-    except ScriptError as error:
-        sys.stderr.write(f"make-python-base: {error}\n  hint: {error.hint}\n")
-        return 1
-    sys.stdout.write(f"{out_dir}:{args.tag} {digest}\n")
-    return 0
+    local_ca_dir = None if args.no_local_ca else args.local_ca_dir
+    return oci_layout.write_and_report(
+        "make-python-base",
+        args.out_dir,
+        args.tag,
+        lambda: write_layout(args.out_dir, args.tag, args.cache_dir, local_ca_dir),
+        force=args.force,
+    )
 
 
 if __name__ == "__main__":

@@ -77,7 +77,8 @@ def notes(state_dir: Path) -> list[str]:
         return []
     if not isinstance(recorded, list):
         return []
-    return [str(entry["note"]) for entry in recorded if isinstance(entry, dict) and "note" in entry]
+    said = [str(entry["note"]) for entry in recorded if isinstance(entry, dict) and "note" in entry]
+    return list(dict.fromkeys(said))
 
 
 def _same_image(found: str | None, config_digest: str) -> bool:

@@ -16,6 +16,7 @@ from pathlib import Path
 import platformdirs
 
 from fargo.errors import FargoError
+from fargo.local import data_images
 from fargo.local import engine as container_engine
 from fargo.local.processes import alive, spawn, terminate
 from fargo.local.venv import ensure_venv
@@ -91,6 +92,7 @@ def start(
     scratch.mkdir(exist_ok=True)
     log = state_dir / f"emulator-{port}.log"
     engine = container_engine.start(state_dir) if containers else None
+    (state_dir / data_images.SUBSTITUTIONS_FILE).unlink(missing_ok=True)
     # A DOCKER_HOST that never answers keeps a records-only emulator from running containers
     # on a Docker daemon the user happens to have.
     docker_host = engine.docker_host if engine else f"unix://{state_dir / 'no-engine.sock'}"
@@ -102,6 +104,8 @@ def start(
         "S3_DATA_DIR": str(scratch / "s3"),
         "LOG_LEVEL": "WARNING",
         "DOCKER_HOST": docker_host,
+        # Where the emulator's patches record what the user must hear of (data_images.notes).
+        "FARGO_LOCAL_STATE_DIR": str(state_dir),
     }
     process = spawn([str(python), str(LAUNCHER)], log, env)
     emulator = Emulator(process.pid, port, str(log), engine.docker_host if engine else None)
