@@ -15,7 +15,7 @@ import socket
 import ssl
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -62,8 +62,9 @@ def _wait(describe: Callable[[], dict[str, Any]], status_key: str, ready: str) -
 
 
 @pytest.fixture(scope="module")
-def started(clients: Callable[[str], Any], data_images: list[str]) -> dict[str, Any]:
-    """A PostgreSQL 16 instance and a Valkey 8 serverless cache, created at once and waited for."""
+def started(clients: Callable[[str], Any], data_images: list[str]) -> Iterator[dict[str, Any]]:
+    """A PostgreSQL 16 instance and a Valkey 8 serverless cache, created at once and waited for;
+    deleted afterwards, so their containers do not outlive the module."""
     rds, elasticache = clients("rds"), clients("elasticache")
     rds.create_db_instance(
         DBInstanceIdentifier="notes-db",
@@ -90,7 +91,9 @@ def started(clients: Callable[[str], Any], data_images: list[str]) -> dict[str, 
         "Status",
         "available",
     )
-    return {"database": database, "cache": cache}
+    yield {"database": database, "cache": cache}
+    rds.delete_db_instance(DBInstanceIdentifier="notes-db", SkipFinalSnapshot=True)
+    elasticache.delete_serverless_cache(ServerlessCacheName="notes-cache")
 
 
 def test_postgres_16_runs_as_local_postgres_15_with_the_master_password(
