@@ -17,6 +17,7 @@ from . import (
     cloudfront,
     cloudwatch,
     codebuild,
+    container_network,
     ec2_network,
     ecr_images,
     ecr_registry,
@@ -70,6 +71,7 @@ PATCHES: dict[str, Callable[[], None]] = {
     "codebuild-runs-builds": codebuild.run_builds,
     "cloudfront-etag-if-match": cloudfront.refuse_stale_if_match,
     "route53-cname-alone": route53.refuse_cname_beside_other_sets,
+    "emulator-on-container-network": container_network.place_emulator_on_network,
 }
 
 
