@@ -17,32 +17,16 @@ from mypy_boto3_ecs import ECSClient
 from fargo.local import engine as container_engine
 from fargo.local import network as container_network
 from fargo.local.server import Emulator
+from tests.emulator.runtime.images import push_to_ecr
 from tests.integration.build_helpers import make_base_layout
-
-BUSYBOX = "localhost/fargo-network-test:latest"
 
 
 @pytest.fixture(scope="module")
-def busybox(
-    emulator: Emulator, runtime_state: Path, tmp_path_factory: pytest.TempPathFactory
-) -> str:
-    """The offline busybox base (it has `wget`), in the engine's image storage."""
-    del emulator
-    if container_engine.find_docker() is not None:
-        pytest.skip("a Docker daemon runs here: the image would be loaded with docker load")
+def busybox_layout(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The offline busybox base (it has `wget`) as an OCI layout."""
     layout = tmp_path_factory.mktemp("busybox") / "layout"
     make_base_layout(layout)
-    env = container_engine.podman_env(runtime_state) | {"PATH": "/usr/bin:/bin"}
-
-    def podman(*argv: str) -> str:
-        done = subprocess.run(
-            ["podman", *argv], env=env, capture_output=True, text=True, check=False
-        )
-        assert done.returncode == 0, done.stderr
-        return done.stdout.strip()
-
-    podman("tag", podman("pull", "--quiet", f"oci:{layout}:latest"), BUSYBOX)
-    return BUSYBOX
+    return layout
 
 
 def engine_get(emulator: Emulator, path: str) -> Any:
@@ -109,7 +93,7 @@ def run_to_completion(ecs: ECSClient, image: str, script: str) -> dict[str, Any]
 
 
 def test_a_task_reaches_the_emulator_through_the_gateway(
-    emulator: Emulator, busybox: str, aws: Any
+    emulator: Emulator, busybox_layout: Path, aws: Any, account: str
 ) -> None:
     endpoint = f"http://{emulator.gateway}:{emulator.port}"
     # The task is handed the gateway for the endpoints, the metadata and the credentials,
@@ -123,8 +107,10 @@ def test_a_task_reaches_the_emulator_through_the_gateway(
         'wget -q -O /tmp/task "$ECS_CONTAINER_METADATA_URI_V4/task" || exit 15; '
         "grep -q TaskARN /tmp/task || exit 16"
     )
-    stopped = run_to_completion(aws("ecs"), busybox, script)
+    image = push_to_ecr(busybox_layout, emulator.endpoint_url, account, "network/busybox")
+    stopped = run_to_completion(aws("ecs"), image, script)
     assert stopped["lastStatus"] == "STOPPED"
+    assert stopped["stopCode"] == "EssentialContainerExited", stopped["stoppedReason"]
     assert [c.get("exitCode") for c in stopped["containers"]] == [0]
     # Its interface address is on fargo's network.
     (attachment,) = stopped["attachments"]

@@ -20,6 +20,7 @@ from . import (
     container_network,
     ec2_network,
     ecr_images,
+    ecr_pulls,
     ecr_registry,
     ecs,
     elasticache,
@@ -72,6 +73,7 @@ PATCHES: dict[str, Callable[[], None]] = {
     "cloudfront-etag-if-match": cloudfront.refuse_stale_if_match,
     "route53-cname-alone": route53.refuse_cname_beside_other_sets,
     "emulator-on-container-network": container_network.place_emulator_on_network,
+    "ecs-pulls-from-emulator-ecr": ecr_pulls.pull_images_from_emulator_ecr,
 }
 
 
