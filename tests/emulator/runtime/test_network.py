@@ -7,26 +7,15 @@ from __future__ import annotations
 import ipaddress
 import socket
 import subprocess
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from mypy_boto3_ecs import ECSClient
 
 from fargo.local import engine as container_engine
 from fargo.local import network as container_network
 from fargo.local.server import Emulator
-from tests.emulator.runtime.images import push_to_ecr
-from tests.integration.build_helpers import make_base_layout
-
-
-@pytest.fixture(scope="module")
-def busybox_layout(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The offline busybox base (it has `wget`) as an OCI layout."""
-    layout = tmp_path_factory.mktemp("busybox") / "layout"
-    make_base_layout(layout)
-    return layout
+from tests.emulator.runtime.tasks import exit_codes, push_to_ecr, run_to_completion
 
 
 def engine_get(emulator: Emulator, path: str) -> Any:
@@ -68,30 +57,6 @@ def test_a_second_start_finds_the_network(emulator: Emulator, runtime_state: Pat
     assert (again.name, again.gateway) == (emulator.network, emulator.gateway)
 
 
-def run_to_completion(ecs: ECSClient, image: str, script: str) -> dict[str, Any]:
-    ecs.create_cluster(clusterName="network")
-    ecs.register_task_definition(
-        family="network",
-        networkMode="awsvpc",
-        requiresCompatibilities=["FARGATE"],
-        cpu="256",
-        memory="512",
-        containerDefinitions=[{"name": "main", "image": image, "command": ["sh", "-c", script]}],
-    )
-    (task,) = ecs.run_task(
-        cluster="network",
-        taskDefinition="network",
-        launchType="FARGATE",
-        networkConfiguration={"awsvpcConfiguration": {"subnets": ["subnet-1"]}},
-    )["tasks"]
-    deadline = time.monotonic() + 90
-    while True:
-        (described,) = ecs.describe_tasks(cluster="network", tasks=[task["taskArn"]])["tasks"]
-        if described["lastStatus"] == "STOPPED" or time.monotonic() > deadline:
-            return dict(described)
-        time.sleep(0.5)
-
-
 def test_a_task_reaches_the_emulator_through_the_gateway(
     emulator: Emulator, busybox_layout: Path, aws: Any, account: str
 ) -> None:
@@ -109,9 +74,7 @@ def test_a_task_reaches_the_emulator_through_the_gateway(
     )
     image = push_to_ecr(busybox_layout, emulator.endpoint_url, account, "network/busybox")
     stopped = run_to_completion(aws("ecs"), image, script)
-    assert stopped["lastStatus"] == "STOPPED"
-    assert stopped["stopCode"] == "EssentialContainerExited", stopped["stoppedReason"]
-    assert [c.get("exitCode") for c in stopped["containers"]] == [0]
+    assert exit_codes(stopped) == [0]
     # Its interface address is on fargo's network.
     (attachment,) = stopped["attachments"]
     details = {d["name"]: d["value"] for d in attachment["details"]}

@@ -33,6 +33,7 @@ from . import (
     ses,
     sns,
     stack_policy,
+    task_ca_bundle,
     templates,
 )
 from ._ministack import SUPPORTED_VERSION, PatchError, check_version
@@ -74,6 +75,7 @@ PATCHES: dict[str, Callable[[], None]] = {
     "route53-cname-alone": route53.refuse_cname_beside_other_sets,
     "emulator-on-container-network": container_network.place_emulator_on_network,
     "ecs-pulls-from-emulator-ecr": ecr_pulls.pull_images_from_emulator_ecr,
+    "ecs-tasks-trust-emulator-cas": task_ca_bundle.inject_ca_bundle,
 }
 
 
