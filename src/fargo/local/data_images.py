@@ -139,7 +139,7 @@ def _request(
     body: IO[bytes] | None = None,
     headers: dict[str, str] | None = None,
 ) -> tuple[int, bytes]:
-    api = container_engine.connection(docker_host, _LOAD_TIMEOUT_SECONDS)
+    api = container_engine.connection_to(docker_host, _LOAD_TIMEOUT_SECONDS)
     if api is None:
         raise FargoError(
             f"fargo cannot reach a container engine at {docker_host}",

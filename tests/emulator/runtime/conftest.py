@@ -19,6 +19,7 @@ import pytest
 from fargo import local
 from fargo.local import engine as container_engine
 from fargo.local.server import Emulator
+from tests.integration.build_helpers import make_base_layout
 
 PREPARE_DATA_IMAGES = Path(__file__).parents[3] / "scripts" / "prepare-data-images.py"
 
@@ -55,3 +56,11 @@ def data_images(emulator: Emulator, runtime_state: Path) -> list[str]:
     if result.returncode != 0:
         pytest.fail(f"prepare-data-images.py failed:\n{result.stderr}")
     return result.stdout.strip().removesuffix(" ready").split(", ")
+
+
+@pytest.fixture(scope="session")
+def busybox_layout(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The offline busybox base (`sh`, `wget`, `grep`) as an OCI layout, for tasks to run."""
+    layout = tmp_path_factory.mktemp("busybox") / "layout"
+    make_base_layout(layout)
+    return layout
