@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import json
+import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -88,6 +89,27 @@ def ensure(docker_host: str, state_dir: Path) -> Network:
         f"could not create the emulator's container network {name}:\n" + "\n".join(errors),
         hint="free a /24 in 10.213.0.0/16 (remove unused container networks), then retry",
     )
+
+
+def remove_members(docker_host: str, name: str) -> int:
+    """Remove the containers on the network `name`, running or not, with their anonymous
+    volumes; the number removed. What the emulator started must not outlive it: a database's
+    shm and tmpfs mounts would keep its state directory busy, and its ports taken."""
+    query = urllib.parse.quote(json.dumps({"network": [name]}))
+    try:
+        status, listed = call(docker_host, "GET", f"/containers/json?all=1&filters={query}")
+    except OSError:
+        return 0
+    if status != 200 or not isinstance(listed, list):
+        return 0
+    removed = 0
+    for container in listed:
+        try:
+            status, _ = call(docker_host, "DELETE", f"/containers/{container['Id']}?force=1&v=1")
+        except OSError:
+            continue
+        removed += status in (200, 204)
+    return removed
 
 
 def _inspect(docker_host: str, name: str) -> Network | None:

@@ -147,6 +147,9 @@ def stop(state_dir: Path | None = None) -> Emulator | None:
         # is not fargo's to stop).
         terminate(emulator.pid)
         state.unlink(missing_ok=True)
+        # What it left on its network (a database started late, a task mid-stop) goes too.
+        if emulator.docker_host and emulator.network:
+            container_network.remove_members(emulator.docker_host, emulator.network)
     container_engine.stop(state_dir)
     return emulator
 
