@@ -17,7 +17,6 @@ import pytest
 from fargo import local
 from fargo.local import engine as container_engine
 from fargo.local.server import Emulator
-from tests.integration.build_helpers import make_base_layout
 
 
 @pytest.fixture(scope="session")
@@ -36,11 +35,3 @@ def emulator(runtime_state: Path) -> Iterator[Emulator]:
     assert started.docker_host is not None, "the emulator got no container engine"
     yield started
     local.stop(state_dir=runtime_state)
-
-
-@pytest.fixture(scope="session")
-def busybox_layout(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The offline busybox base (`sh`, `wget`, `grep`) as an OCI layout, for tasks to run."""
-    layout = tmp_path_factory.mktemp("busybox") / "layout"
-    make_base_layout(layout)
-    return layout
