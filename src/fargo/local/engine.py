@@ -81,28 +81,44 @@ def podman_env(state_dir: Path) -> dict[str, str]:
     }
 
 
-def connection(docker_host: str, timeout: float) -> http.client.HTTPConnection | None:
-    """An HTTP connection to the Docker API at `docker_host` (unix:// or tcp://)."""
+def ping(docker_host: str, timeout: float = 1.0) -> bool:
+    """Whether a Docker-API engine answers `GET /_ping` at `docker_host`."""
+    try:
+        status, _ = call(docker_host, "GET", "/_ping", timeout=timeout)
+    except OSError:
+        return False
+    return status == 200
+
+
+def call(
+    docker_host: str, method: str, path: str, body: object = None, *, timeout: float = 30.0
+) -> tuple[int, Any]:
+    """One Docker API request: the status and the JSON answer (or its text)."""
+    connection = connection_to(docker_host, timeout)
+    if connection is None:
+        raise OSError(f"unsupported DOCKER_HOST {docker_host}")
+    try:
+        payload = None if body is None else json.dumps(body).encode()
+        headers = {"Content-Type": "application/json"} if payload is not None else {}
+        connection.request(method, path, body=payload, headers=headers)
+        response = connection.getresponse()
+        data = response.read().decode(errors="replace")
+    finally:
+        connection.close()
+    try:
+        return response.status, json.loads(data)
+    except ValueError:
+        return response.status, data
+
+
+def connection_to(docker_host: str, timeout: float) -> http.client.HTTPConnection | None:
+    """An HTTP connection to the Docker API at `docker_host`; None for a scheme it has not."""
     if docker_host.startswith("unix://"):
         return _UnixConnection(docker_host.removeprefix("unix://"), timeout)
     if docker_host.startswith("tcp://"):
         host, _, port = docker_host.removeprefix("tcp://").partition(":")
         return http.client.HTTPConnection(host, int(port or 2375), timeout=timeout)
     return None
-
-
-def ping(docker_host: str, timeout: float = 1.0) -> bool:
-    """Whether a Docker-API engine answers `GET /_ping` at `docker_host`."""
-    api = connection(docker_host, timeout)
-    if api is None:
-        return False
-    try:
-        api.request("GET", "/_ping")
-        return api.getresponse().status == 200
-    except OSError:
-        return False
-    finally:
-        api.close()
 
 
 def find_docker() -> Engine | None:
@@ -148,27 +164,6 @@ def stop(state_dir: Path) -> Engine | None:
         terminate(engine.pid)
     state.unlink(missing_ok=True)
     return engine
-
-
-def call(
-    docker_host: str, method: str, path: str, body: object = None, *, timeout: float = 30.0
-) -> tuple[int, Any]:
-    """One Docker API request: the status and the JSON answer (or its text)."""
-    api = connection(docker_host, timeout)
-    if api is None:
-        raise OSError(f"unsupported DOCKER_HOST {docker_host}")
-    try:
-        payload = None if body is None else json.dumps(body).encode()
-        headers = {"Content-Type": "application/json"} if payload is not None else {}
-        api.request(method, path, body=payload, headers=headers)
-        response = api.getresponse()
-        data = response.read().decode(errors="replace")
-    finally:
-        api.close()
-    try:
-        return response.status, json.loads(data)
-    except ValueError:
-        return response.status, data
 
 
 def _start_podman(podman: str, state_dir: Path) -> Engine:

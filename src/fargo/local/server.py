@@ -17,6 +17,7 @@ from pathlib import Path
 import platformdirs
 
 from fargo.errors import FargoError
+from fargo.local import data_images
 from fargo.local import engine as container_engine
 from fargo.local import network as container_network
 from fargo.local.processes import alive, spawn, terminate
@@ -96,6 +97,7 @@ def start(
     scratch.mkdir(exist_ok=True)
     log = state_dir / f"emulator-{port}.log"
     engine = container_engine.start(state_dir) if containers else None
+    (state_dir / data_images.SUBSTITUTIONS_FILE).unlink(missing_ok=True)
     network = container_network.ensure(engine.docker_host, state_dir) if engine else None
     # A DOCKER_HOST that never answers keeps a records-only emulator from running containers
     # on a Docker daemon the user happens to have.
@@ -112,6 +114,8 @@ def start(
         "S3_DATA_DIR": str(scratch / "s3"),
         "LOG_LEVEL": "WARNING",
         "DOCKER_HOST": docker_host,
+        # Where the emulator's patches record what the user must hear of (data_images.notes).
+        "FARGO_LOCAL_STATE_DIR": str(state_dir),
     }
     if network is not None:
         # ministack puts the containers it runs on DOCKER_NETWORK; the launcher also listens

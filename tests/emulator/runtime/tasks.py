@@ -8,20 +8,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-import pytest
 from mypy_boto3_ecs import ECSClient
 
 from fargo.aws.facade import Aws, AwsConfig
 from fargo.images import push
 from fargo.images.ecr import Ecr
-from tests.integration.build_helpers import make_base_layout
-
-
-def busybox_layout(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The offline busybox base (`sh`, `wget`, `grep`) as an OCI layout, for tasks to run."""
-    layout = tmp_path_factory.mktemp("busybox") / "layout"
-    make_base_layout(layout)
-    return layout
 
 
 def push_to_ecr(layout: Path, endpoint_url: str, account: str, repository: str) -> str:

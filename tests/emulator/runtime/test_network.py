@@ -17,12 +17,7 @@ from fargo import local
 from fargo.local import engine as container_engine
 from fargo.local import network as container_network
 from fargo.local.server import Emulator
-from tests.emulator.runtime.tasks import busybox_layout, exit_codes, push_to_ecr, run_to_completion
-
-
-@pytest.fixture(scope="module")
-def busybox(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return busybox_layout(tmp_path_factory)
+from tests.emulator.runtime.tasks import exit_codes, push_to_ecr, run_to_completion
 
 
 def engine_get(emulator: Emulator, path: str) -> Any:
@@ -71,7 +66,7 @@ def test_a_second_start_finds_the_network(emulator: Emulator, runtime_state: Pat
 
 
 def test_a_task_reaches_the_emulator_through_the_gateway(
-    emulator: Emulator, busybox: Path, aws: Any, account: str
+    emulator: Emulator, busybox_layout: Path, aws: Any, account: str
 ) -> None:
     endpoint = f"http://{emulator.gateway}:{emulator.port}"
     # The task is handed the gateway for the endpoints, the metadata and the credentials,
@@ -85,7 +80,7 @@ def test_a_task_reaches_the_emulator_through_the_gateway(
         'wget -q -O /tmp/task "$ECS_CONTAINER_METADATA_URI_V4/task" || exit 15; '
         "grep -q TaskARN /tmp/task || exit 16"
     )
-    image = push_to_ecr(busybox, emulator.endpoint_url, account, "network/busybox")
+    image = push_to_ecr(busybox_layout, emulator.endpoint_url, account, "network/busybox")
     stopped = run_to_completion(aws("ecs"), image, script)
     assert exit_codes(stopped) == [0]
     # Its interface address is on fargo's network.
@@ -121,7 +116,7 @@ def _host_addresses() -> list[str]:
 
 
 def test_stop_removes_the_network_and_its_bridge(
-    tmp_path_factory: pytest.TempPathFactory, busybox: Path
+    tmp_path_factory: pytest.TempPathFactory, busybox_layout: Path
 ) -> None:
     """An emulator of its own: the session's must keep running."""
     state_dir = tmp_path_factory.mktemp("network-stop")
@@ -138,7 +133,7 @@ def test_stop_removes_the_network_and_its_bridge(
                 aws_access_key_id="111111111111",
                 aws_secret_access_key="test",
             ),
-            push_to_ecr(busybox, started.endpoint_url, "111111111111", "network/stop"),
+            push_to_ecr(busybox_layout, started.endpoint_url, "111111111111", "network/stop"),
             "exit 0",
         )
         assert exit_codes(stopped) == [0]

@@ -13,20 +13,15 @@ from typing import Any
 import pytest
 
 from fargo.local.server import Emulator
-from tests.emulator.runtime.tasks import busybox_layout, exit_codes, push_to_ecr, run_to_completion
+from tests.emulator.runtime.tasks import exit_codes, push_to_ecr, run_to_completion
 
 # Where the emulator mounts the bundle; the variables a TLS client reads it from.
 BUNDLE = "/etc/fargo-emulator/ca-bundle.pem"
 
 
-@pytest.fixture(scope="module")
-def busybox(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return busybox_layout(tmp_path_factory)
-
-
 @pytest.fixture
-def image(emulator: Emulator, busybox: Path, account: str) -> str:
-    return push_to_ecr(busybox, emulator.endpoint_url, account, "wiring/busybox")
+def image(emulator: Emulator, busybox_layout: Path, account: str) -> str:
+    return push_to_ecr(busybox_layout, emulator.endpoint_url, account, "wiring/busybox")
 
 
 def test_a_task_runs_its_image_from_the_accounts_ecr(aws: Any, image: str) -> None:
