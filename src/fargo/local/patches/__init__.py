@@ -23,6 +23,7 @@ from . import (
     ecs,
     elasticache,
     generated_secrets,
+    queue_scaling,
     rds,
     route53,
     s3,
@@ -59,6 +60,8 @@ PATCHES: dict[str, Callable[[], None]] = {
     "elasticache-snapshots": elasticache.snapshot_node_based_caches,
     "application-autoscaling": app_autoscaling.serve_application_autoscaling,
     "cloudwatch-metric-math-alarms": cloudwatch.allow_metric_math_alarms,
+    # After application-autoscaling, whose policies its alarms invoke.
+    "alarms-scale-services": queue_scaling.scale_on_alarms,
     "scheduler-schedule-shapes": scheduler.provision_schedules,
     "scheduler-runs-schedules": scheduler_runner.run_schedules,
     "ses-dkim-tokens": ses.publish_dkim_tokens,
