@@ -12,14 +12,13 @@ A background thread here (one per emulator process) does, every few seconds:
 
 - publishes, per queue, ApproximateNumberOfMessagesVisible, -NotVisible and
   -Delayed (dimension QueueName) from the queue's state, and per ECS service
-  RunningTaskCount and DesiredTaskCount (dimensions ClusterName, ServiceName).
-  AWS publishes these once a minute; the samples here are more frequent, which
-  changes no period statistic but Sum and SampleCount, which alarms on these
-  gauges do not use;
+  RunningTaskCount and DesiredTaskCount (dimensions ClusterName, ServiceName):
+  one datapoint a minute, as AWS publishes them, whose value follows the state
+  until the minute ends (AWS's lands once, after it); three hours are kept;
 - evaluates every metric alarm whose actions name an Application Auto Scaling
   policy, as CloudWatch does: one datapoint per Period over the last
-  EvaluationPeriods periods (the newest one ends now, so a wake is prompt), of
-  the metric with exactly the alarm's dimensions, or of its metric math
+  EvaluationPeriods periods (the newest is the one under way, so a wake is
+  prompt), of the metric with exactly the alarm's dimensions, or of its metric math
   (arithmetic over MetricStat queries; a division by zero is no data);
   DatapointsToAlarm of them breaching is ALARM; TreatMissingData as documented;
 - invokes the policies of the alarm's state on the transition and, as
@@ -27,10 +26,11 @@ A background thread here (one per emulator process) does, every few seconds:
   step policy applies the step whose bounds hold (value - threshold), by
   ExactCapacity, ChangeInCapacity or PercentChangeInCapacity; a target
   tracking policy sets ceil(current x metric / target); both stay within the
-  target's MinCapacity..MaxCapacity, honour cooldowns (a scale-out during a
-  cooldown only when it is larger), DisableScaleIn and the target's suspended
-  state, and set the ECS service's desired count through UpdateService. Each
-  change is a scaling activity DescribeScalingActivities reports.
+  target's MinCapacity..MaxCapacity, honour cooldowns (during one, only a
+  scale-out goes ahead), DisableScaleIn and the target's suspended
+  state, and set the ECS service's desired count through UpdateService; when
+  policies in force disagree, the largest capacity wins, as AWS documents.
+  Each change is a scaling activity DescribeScalingActivities reports.
 
 A target tracking scale-in alarm keeps AWS's 15 one-minute datapoints, so a
 worker goes back to zero about 15 minutes after its queue empties, as on AWS.
@@ -45,6 +45,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from . import app_autoscaling
@@ -53,6 +54,10 @@ from ._ministack import attr, module
 Json = dict[str, Any]
 
 _TICK_SECONDS = 5
+_MINUTE = 60
+_MINUTE_KEY = "_fargo_minute"
+# Three hours cover the longest window an alarm here reads (target tracking's 15 minutes).
+_KEEP_SECONDS = 3 * 3600
 # CloudWatch re-invokes a scaling action this often while the alarm stays in its state.
 _REPEAT_SECONDS = 60
 _POLICY_ARN = re.compile(r"arn:aws:autoscaling:[^:]*:[^:]*:scalingPolicy:")
@@ -84,8 +89,23 @@ def _scope(account: str, region: str) -> Any:
 # --- metrics ------------------------------------------------------------------
 
 
-def _publish(now: float) -> None:
+def _sample(namespace: str, name: str, dims: dict[str, str], now: float, value: float) -> None:
+    """The metric's one datapoint of this minute, as AWS publishes these, carrying the latest
+    observation; minutes older than any alarm here reads are dropped."""
     cloudwatch = module("ministack.services.cloudwatch")
+    minute = int(now // _MINUTE)
+    points = cloudwatch._metrics.get((namespace, name, cloudwatch._dims_key(dims)))
+    if points and points[-1].get(_MINUTE_KEY) == minute:
+        points[-1].update(Timestamp=now, Value=float(value))
+        return
+    cloudwatch._store_datum(namespace, name, dims, now, "Count", float(value), None, None, None)
+    points = cloudwatch._metrics.get((namespace, name, cloudwatch._dims_key(dims)))
+    points[-1][_MINUTE_KEY] = minute
+    if points[0]["Timestamp"] < now - _KEEP_SECONDS:
+        points[:] = [p for p in points if p["Timestamp"] >= now - _KEEP_SECONDS]
+
+
+def _publish(now: float) -> None:
     sqs = module("ministack.services.sqs")
     ecs = module("ministack.services.ecs")
     for (account, region, _url), queue in list(sqs._queues._data.items()):
@@ -104,9 +124,7 @@ def _publish(now: float) -> None:
                 ("ApproximateNumberOfMessagesNotVisible", inflight),
                 ("ApproximateNumberOfMessagesDelayed", delayed),
             ):
-                cloudwatch._store_datum(
-                    "AWS/SQS", name, dims, now, "Count", value, None, None, None
-                )
+                _sample("AWS/SQS", name, dims, now, value)
     for (account, region, key), service in list(ecs._services._data.items()):
         if service.get("status") != "ACTIVE":
             continue
@@ -117,10 +135,7 @@ def _publish(now: float) -> None:
                 ("RunningTaskCount", "runningCount"),
                 ("DesiredTaskCount", "desiredCount"),
             ):
-                count = float(service.get(member) or 0)
-                cloudwatch._store_datum(
-                    "ECS/ContainerInsights", metric, dims, now, "Count", count, None, None, None
-                )
+                _sample("ECS/ContainerInsights", metric, dims, now, service.get(member) or 0)
 
 
 # --- alarm evaluation ---------------------------------------------------------
@@ -184,10 +199,12 @@ def _period(alarm: Json) -> int:
 
 
 def _series(alarm: Json, now: float) -> list[float | None]:
-    """The last EvaluationPeriods datapoints, newest first."""
+    """The last EvaluationPeriods datapoints, newest first: the newest is the period under
+    way, so an alarm sees this minute's datapoint at once."""
     period = _period(alarm)
     count = int(alarm.get("EvaluationPeriods") or 1)
-    return [_datapoint(alarm, now - (i + 1) * period, now - i * period) for i in range(count)]
+    start = now - now % period
+    return [_datapoint(alarm, start - i * period, start - (i - 1) * period) for i in range(count)]
 
 
 def _state(alarm: Json, series: list[float | None]) -> tuple[str, float | None]:
@@ -215,7 +232,18 @@ def _scales(alarm: Json) -> bool:
     return any(_POLICY_ARN.match(str(action)) for action in actions)
 
 
-def _evaluate(account: str, region: str, alarm: Json, now: float) -> None:
+@dataclass(frozen=True)
+class _Invocation:
+    """A policy an alarm in its state invokes, with the datapoint it saw."""
+
+    policy_arn: str
+    alarm: Json
+    value: float
+    due: bool  # on the transition, then once a minute
+
+
+def _evaluate(alarm: Json, now: float) -> list[_Invocation]:
+    """Set the alarm's state; the scaling policies its state invokes."""
     cloudwatch = module("ministack.services.cloudwatch")
     new, value = _state(alarm, _series(alarm, now))
     old = alarm.get("StateValue")
@@ -230,13 +258,15 @@ def _evaluate(account: str, region: str, alarm: Json, now: float) -> None:
         cloudwatch._dispatch_alarm_actions(alarm, old, new, reason)
         _INVOKED.pop(arn, None)
     if not alarm.get("ActionsEnabled", True) or value is None:
-        return
-    if now - _INVOKED.get(arn, 0.0) < _REPEAT_SECONDS:
-        return
-    _INVOKED[arn] = now
-    for action in alarm.get(_STATE_ACTIONS.get(new, ""), []) or []:
-        if _POLICY_ARN.match(str(action)):
-            _invoke(str(action), alarm, value, now)
+        return []
+    due = now - _INVOKED.get(arn, 0.0) >= _REPEAT_SECONDS
+    if due:
+        _INVOKED[arn] = now
+    return [
+        _Invocation(str(action), alarm, value, due)
+        for action in alarm.get(_STATE_ACTIONS.get(new, ""), []) or []
+        if _POLICY_ARN.match(str(action))
+    ]
 
 
 # --- scaling policies ---------------------------------------------------------
@@ -297,38 +327,71 @@ def _record(key: str, policy: Json, alarm: Json, wanted: int, now: float) -> Non
     )
 
 
-def _invoke(policy_arn: str, alarm: Json, value: float, now: float) -> None:
+@dataclass(frozen=True)
+class _Decision:
+    """What one policy would set a service's desired count to."""
+
+    invocation: _Invocation
+    policy: Json
+    key: str
+    current: int
+    wanted: int
+    cooldown: int
+
+
+def _decide(invocation: _Invocation) -> _Decision | None:
     store = app_autoscaling.store()
-    policy = next((p for p in store.policies.values() if p["PolicyARN"] == policy_arn), None)
+    arn = invocation.policy_arn
+    policy = next((p for p in store.policies.values() if p["PolicyARN"] == arn), None)
     if policy is None or policy["ServiceNamespace"] != "ecs":
-        return
+        return None
     key = "|".join(policy[m] for m in ("ServiceNamespace", "ResourceId", "ScalableDimension"))
     target = store.targets.get(key)
     if target is None:
-        return
+        return None
     _, cluster, name = policy["ResourceId"].split("/")
-    ecs = module("ministack.services.ecs")
-    current = int((ecs._services.get(f"{cluster}/{name}") or {}).get("desiredCount") or 0)
-    decided = _wanted(policy, alarm, value, current)
+    service = module("ministack.services.ecs")._services.get(f"{cluster}/{name}") or {}
+    current = int(service.get("desiredCount") or 0)
+    decided = _wanted(policy, invocation.alarm, invocation.value, current)
     if decided is None:
-        return
+        return None
     wanted = min(max(decided[0], int(target["MinCapacity"])), int(target["MaxCapacity"]))
     out = wanted > current
     suspended = (target.get("SuspendedState") or {}).get(
         "DynamicScalingOutSuspended" if out else "DynamicScalingInSuspended"
     )
-    # In a cooldown only a larger scale-out goes ahead, as AWS does.
-    cooling = now - _LAST_SCALED.get(policy_arn, 0.0) < decided[1 if out else 2]
-    if wanted == current or suspended or (cooling and not out):
-        return
-    status, _headers, body = ecs._update_service(
-        {"cluster": cluster, "service": name, "desiredCount": wanted}
-    )
-    if status >= 400:
-        _log.warning("scaling %s: UpdateService refused: %r", policy["ResourceId"], body)
-        return
-    _LAST_SCALED[policy_arn] = now
-    _record(str(key), policy, alarm, wanted, now)
+    if suspended:
+        return None
+    return _Decision(invocation, policy, key, current, wanted, decided[1 if out else 2])
+
+
+def _apply(invocations: list[_Invocation], now: float) -> None:
+    """Scale each target one of its due policies asks to: when policies in force disagree,
+    AWS gives precedence to the one that provides the largest capacity."""
+    by_target: dict[str, list[_Decision]] = {}
+    for invocation in invocations:
+        decision = _decide(invocation)
+        if decision is not None:
+            by_target.setdefault(decision.key, []).append(decision)
+    for decisions in by_target.values():
+        if not any(d.invocation.due for d in decisions):
+            continue
+        chosen = max(decisions, key=lambda d: d.wanted)
+        arn = chosen.invocation.policy_arn
+        out = chosen.wanted > chosen.current
+        # In a cooldown only a scale-out goes ahead, as AWS does.
+        cooling = now - _LAST_SCALED.get(arn, 0.0) < chosen.cooldown
+        if chosen.wanted == chosen.current or (cooling and not out):
+            continue
+        _, cluster, name = chosen.policy["ResourceId"].split("/")
+        status, _headers, body = module("ministack.services.ecs")._update_service(
+            {"cluster": cluster, "service": name, "desiredCount": chosen.wanted}
+        )
+        if status >= 400:
+            _log.warning("scaling %s: UpdateService refused: %r", chosen.policy["ResourceId"], body)
+            continue
+        _LAST_SCALED[arn] = now
+        _record(chosen.key, chosen.policy, chosen.invocation.alarm, chosen.wanted, now)
 
 
 def tick(now: float | None = None) -> None:
@@ -336,14 +399,18 @@ def tick(now: float | None = None) -> None:
     now = time.time() if now is None else now
     _publish(now)
     cloudwatch = module("ministack.services.cloudwatch")
+    scopes: dict[tuple[str, str], list[_Invocation]] = {}
     for (account, region, _name), alarm in list(cloudwatch._alarms._data.items()):
         if not _scales(alarm):
             continue
         with _scope(account, region):
             try:
-                _evaluate(account, region, alarm, now)
+                scopes.setdefault((account, region), []).extend(_evaluate(alarm, now))
             except (ValueError, KeyError, TypeError):
                 _log.exception("alarm %s was not evaluated", alarm.get("AlarmName"))
+    for (account, region), invocations in scopes.items():
+        with _scope(account, region):
+            _apply(invocations, now)
 
 
 def _loop() -> None:
