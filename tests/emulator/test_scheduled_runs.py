@@ -39,6 +39,8 @@ def target(aws: Any) -> dict[str, Any]:
             "TaskCount": 1,
             "LaunchType": "FARGATE",
             "Group": "scheduled-nightly",
+            "PropagateTags": "TASK_DEFINITION",
+            "EnableECSManagedTags": True,
             "NetworkConfiguration": {
                 "awsvpcConfiguration": {"Subnets": ["subnet-1"], "AssignPublicIp": "DISABLED"}
             },
@@ -127,3 +129,50 @@ def test_an_at_schedule_runs_once_in_its_time_zone(aws: Any, target: dict[str, A
     assert len(_tasks(aws)) == 1
     # ActionAfterCompletion DELETE: the schedule is gone once it has run.
     assert aws("scheduler").list_schedules()["Schedules"] == []
+
+
+def test_a_spot_job_runs_on_its_capacity_provider(aws: Any, target: dict[str, Any]) -> None:
+    """fargo puts a `spot` job on FARGATE_SPOT through a capacity provider strategy."""
+    ecs_parameters = dict(target["EcsParameters"])
+    del ecs_parameters["LaunchType"]
+    ecs_parameters["CapacityProviderStrategy"] = [{"capacityProvider": "FARGATE_SPOT", "weight": 1}]
+    aws("ecs").put_cluster_capacity_providers(
+        cluster=_CLUSTER,
+        capacityProviders=["FARGATE", "FARGATE_SPOT"],
+        defaultCapacityProviderStrategy=[],
+    )
+    aws("scheduler").create_schedule(
+        Name="spot",
+        ScheduleExpression="rate(1 hour)",
+        FlexibleTimeWindow={"Mode": "OFF"},
+        Target={**target, "EcsParameters": ecs_parameters},
+    )
+    (task,) = _wait_for_tasks(aws, 1)
+    assert task["capacityProviderName"] == "FARGATE_SPOT"
+
+
+def test_a_run_that_cannot_start_goes_to_the_dead_letter_queue(
+    aws: Any, target: dict[str, Any]
+) -> None:
+    """AWS retries per RetryPolicy, then sends the undelivered event to DeadLetterConfig."""
+    sqs = aws("sqs")
+    url = sqs.create_queue(QueueName="schedule-dlq")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    missing = target["EcsParameters"]["TaskDefinitionArn"].replace("nightly:1", "gone:1")
+    schedule_arn = aws("scheduler").create_schedule(
+        Name="broken",
+        ScheduleExpression="rate(1 hour)",
+        FlexibleTimeWindow={"Mode": "OFF"},
+        Target={
+            **target,
+            "EcsParameters": {**target["EcsParameters"], "TaskDefinitionArn": missing},
+            "RetryPolicy": {"MaximumRetryAttempts": 1, "MaximumEventAgeInSeconds": 60},
+            "DeadLetterConfig": {"Arn": arn},
+        },
+    )["ScheduleArn"]
+    messages = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=_WAIT_SECONDS).get("Messages")
+    assert messages, "nothing reached the dead-letter queue"
+    assert schedule_arn in messages[0]["Body"]
+    assert _tasks(aws) == []

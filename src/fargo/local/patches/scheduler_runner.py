@@ -24,8 +24,9 @@ network configuration, group, tags ...); the RoleArn is not evaluated, as no
 IAM is. AWS documents no startedBy for these tasks, so none is set. With a
 container engine the task runs; records-only, RunTask records it. A RunTask
 that fails is retried as the RetryPolicy allows (backoff capped at a minute,
-within MaximumEventAgeInSeconds) and the event then goes to the
-DeadLetterConfig queue, as AWS does. Other targets go to ministack's
+within MaximumEventAgeInSeconds) and then a dead-letter event goes to the
+DeadLetterConfig queue, as AWS does; here it is JSON naming the schedule's ARN
+and the error (AWS's own event carries more invocation details). Other targets go to ministack's
 dispatcher as before.
 """
 
