@@ -7,42 +7,24 @@ container exits, with that container's exit code.
 
 from __future__ import annotations
 
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from fargo.local import engine as container_engine
 from fargo.local.server import Emulator
-from tests.integration.build_helpers import make_base_layout
+from tests.emulator.runtime.tasks import push_to_ecr
 
-_IMAGE = "localhost/fargo-scheduled-base:latest"
 _CLUSTER = "scheduled"
 # The first run starts at creation; allow the 60-second precision AWS promises and the start.
 _RUN_SECONDS = 70
 
 
-@pytest.fixture(scope="module")
-def image(emulator: Emulator, runtime_state: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The offline busybox base, loaded into the emulator's Podman storage."""
-    if container_engine.find_docker() is not None:
-        pytest.skip("a Docker daemon runs the containers: the offline base loads into Podman")
-    del emulator
-    layout = tmp_path_factory.mktemp("scheduled-base") / "layout"
-    make_base_layout(layout)
-    env = container_engine.podman_env(runtime_state) | {"PATH": "/usr/bin:/bin"}
-
-    def podman(*argv: str) -> str:
-        done = subprocess.run(
-            ["podman", *argv], env=env, capture_output=True, text=True, check=False
-        )
-        assert done.returncode == 0, done.stderr
-        return done.stdout.strip()
-
-    podman("tag", podman("pull", "--quiet", f"oci:{layout}:latest"), _IMAGE)
-    return _IMAGE
+@pytest.fixture
+def image(emulator: Emulator, busybox_layout: Path, account: str) -> str:
+    """The job's image, in the account's ECR as deploy pushes it."""
+    return push_to_ecr(busybox_layout, emulator.endpoint_url, account, "scheduled/report")
 
 
 def test_a_rate_schedule_runs_the_job_to_completion(aws: Any, image: str) -> None:
@@ -95,4 +77,4 @@ def test_a_rate_schedule_runs_the_job_to_completion(aws: Any, image: str) -> Non
     assert stopped, f"no scheduled task stopped within {_RUN_SECONDS} s"
     assert stopped["taskDefinitionArn"] == task_definition
     assert stopped["stopCode"] == "EssentialContainerExited"
-    assert [c["exitCode"] for c in stopped["containers"]] == [0]
+    assert [c["exitCode"] for c in stopped["containers"]] == [0], stopped.get("stoppedReason")
