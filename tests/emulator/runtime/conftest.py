@@ -64,3 +64,11 @@ def busybox_layout(tmp_path_factory: pytest.TempPathFactory) -> Path:
     layout = tmp_path_factory.mktemp("busybox") / "layout"
     make_base_layout(layout)
     return layout
+
+
+@pytest.fixture(scope="session")
+def emulator_endpoint(emulator: Emulator) -> str:
+    """This directory's endpoint. Overridden here, not inherited: a session fixture keeps one
+    value per definition, and the parent's would otherwise serve this emulator's endpoint to
+    every records-only test that runs after these."""
+    return emulator.endpoint_url
