@@ -32,6 +32,11 @@ class Emulator:
     log: str
     # The Docker API the emulator runs containers through; None: it keeps records only.
     docker_host: str | None = None
+    # Which engine answers there: "docker" or "podman" (None: records only).
+    engine: str | None = None
+    # Whether containers were asked for: records only with this True means no engine was
+    # found when the emulator started (what `--local` says once, and `status` notes).
+    containers_wanted: bool = False
 
     @property
     def endpoint_url(self) -> str:
@@ -73,7 +78,9 @@ def start(
 
     With `containers`, it runs tasks, databases and caches through a Docker daemon or a
     Podman service fargo starts (`engine.py`); without one, or without `containers`, it
-    keeps records only and `docker_host` is None.
+    keeps records only and `docker_host` is None. Records only is this function's default,
+    so library callers and the test suite stay fast; the CLI's default is containers
+    whenever an engine is available (`fargo.local.containers`).
     """
     state_dir = state_dir or default_state_dir()
     running = status(state_dir)
@@ -104,7 +111,14 @@ def start(
         "DOCKER_HOST": docker_host,
     }
     process = spawn([str(python), str(LAUNCHER)], log, env)
-    emulator = Emulator(process.pid, port, str(log), engine.docker_host if engine else None)
+    emulator = Emulator(
+        process.pid,
+        port,
+        str(log),
+        engine.docker_host if engine else None,
+        engine.kind if engine else None,
+        containers_wanted=containers,
+    )
     _wait_healthy(emulator, process, log)
     (state_dir / "emulator.json").write_text(json.dumps(asdict(emulator)))
     return emulator

@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from . import (
     acm,
+    alb_data_plane,
     app_autoscaling,
     app_tier_replacement,
     change_sets,
@@ -70,6 +71,7 @@ PATCHES: dict[str, Callable[[], None]] = {
     "codebuild-runs-builds": codebuild.run_builds,
     "cloudfront-etag-if-match": cloudfront.refuse_stale_if_match,
     "route53-cname-alone": route53.refuse_cname_beside_other_sets,
+    "alb-data-plane-any-account": alb_data_plane.serve_any_account,
 }
 
 
