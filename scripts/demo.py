@@ -68,8 +68,10 @@ def manifest_with_layout() -> tuple[Path, dict[str, str]]:
 
 
 def prepare_data_images() -> None:
-    """The one place the demo prepares the local data images (Postgres, Redis)."""
-    if PREPARE_DATA_IMAGES.is_file():
+    """The one place the demo prepares the local data images (Postgres, Redis): only where
+    the emulator will run containers, since they are loaded into its engine."""
+    wanted = containers.chosen(None) is not containers.Containers.OFF
+    if wanted and containers.engine_available() and PREPARE_DATA_IMAGES.is_file():
         subprocess.run([sys.executable, str(PREPARE_DATA_IMAGES)], check=True)
 
 

@@ -19,6 +19,7 @@ from fargo.cli.output import LiveReporter, PlainReporter
 from fargo.deployer import Deployer, Target, open_deployer
 from fargo.errors import FargoError, InputError
 from fargo.local import containers as local_containers
+from fargo.local import data_images
 from fargo.progress import Reporter, SilentReporter
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -149,6 +150,14 @@ def local_emulator() -> local.Emulator:
     for note in started.notes:
         click.echo(f"fargo: {note}", err=True)
     return started.emulator
+
+
+def print_local_notes(use_local: bool) -> None:
+    """Say, on stderr, what the local emulator ran in place of what the app asked for (e.g.
+    "postgres 16 requested, local 15"), so the user never mistakes one for the other."""
+    if use_local:
+        for note in data_images.notes(local.server.default_state_dir()):
+            click.echo(f"local: {note}", err=True)
 
 
 def reporter(as_json: bool) -> Reporter:

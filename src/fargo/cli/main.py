@@ -17,6 +17,7 @@ from fargo.cli.common import (
     deployer_for,
     handle_errors,
     manifest_options,
+    print_local_notes,
     target_options,
     wait_option,
 )
@@ -139,6 +140,7 @@ def deploy(
     stacks = ((s.name, s.outputs) for s in result.stacks)
     found = local_urls_of(deployer, stacks) if use_local else ()
     print_deploy(deployer, planned, result, as_json=as_json, local=found)
+    print_local_notes(use_local)
 
 
 @cli.command()
@@ -157,15 +159,15 @@ def status(
     """Show stacks, services (desired/running), endpoints and outputs."""
     deployer = deployer_for(file, env, use_local, endpoint_url, as_json)
     report = deployer.status(resources=resources)
-    if not use_local:
-        print_status(report, as_json=as_json)
-        return
-    # On --local: where the services answer here, and why the app is not running if not.
-    emulator = local.status()
-    note = local_containers.status_note(emulator) if emulator else None
-    report = replace(report, notes=(*report.notes, note)) if note else report
-    found = local_urls_of(deployer, ((s.name, s.outputs) for s in report.stacks))
+    if use_local:
+        # Why the app is not running, when it is not.
+        emulator = local.status()
+        note = local_containers.status_note(emulator) if emulator else None
+        report = replace(report, notes=(*report.notes, note)) if note else report
+    stacks = ((s.name, s.outputs) for s in report.stacks)
+    found = local_urls_of(deployer, stacks) if use_local else ()
     print_status(report, as_json=as_json, local=found)
+    print_local_notes(use_local)
 
 
 @cli.command()
