@@ -117,6 +117,19 @@ def wait_for_api(api: str) -> bool:
     return False
 
 
+def post_note(url: str) -> tuple[int, str]:
+    """POST a note; while the API answers 503 (its database still starting), try again,
+    for as long as the API itself was given."""
+    started = time.monotonic()
+    while True:
+        status, _, body = call("POST", url, {"body": "hello from make demo"})
+        waited = time.monotonic() - started
+        if status != 503 or waited > API_WAIT_S:
+            return status, body
+        print(f"waiting for the API's database ({waited:.0f} s): {status} {body.strip()[:80]}")
+        time.sleep(5)
+
+
 def try_the_api(manifest: Path, env: dict[str, str]) -> int:
     """Post a note through the API's local URL and read it back, then print curl lines."""
     emulator = fargo_json("local", "status", env=env)
@@ -139,7 +152,7 @@ def try_the_api(manifest: Path, env: dict[str, str]) -> int:
     print(f"\nThe API on this machine: {api}")
     if not wait_for_api(api):
         return 1
-    status, _, created = call("POST", f"{api}notes", {"body": "hello from make demo"})
+    status, created = post_note(f"{api}notes")
     print(f"POST {api}notes -> {status} {created}")
     if status != 201:
         return 1
