@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import boto3
 import httpx
 
 from fargo.local.containers import RECORDS_ONLY
@@ -90,3 +91,56 @@ def test_local_start_without_an_engine_says_so_once(tmp_path: Path, fullstack: P
         assert status.stdout.count("no container engine here") == 1
     finally:
         run_fargo("local", "stop", env=env)
+
+
+def test_the_host_headers_port_picks_the_https_listener(
+    account: str, emulator_endpoint: str
+) -> None:
+    """With a domain, HTTP (80) only redirects and the rules are on HTTPS (443): the local
+    URL's Host header names :443, which is how the emulated load balancer picks a listener
+    for a request on the emulator's own port. Made in the test's account and in eu-west-1,
+    neither of which an unsigned request names."""
+    elbv2 = boto3.client(
+        "elbv2",
+        endpoint_url=emulator_endpoint,
+        region_name="eu-west-1",
+        aws_access_key_id=account,
+        aws_secret_access_key="test",
+    )
+    (balancer,) = elbv2.create_load_balancer(Name="local-url-listeners", Subnets=["subnet-1"])[
+        "LoadBalancers"
+    ]
+    arn = balancer["LoadBalancerArn"]
+    elbv2.create_listener(
+        LoadBalancerArn=arn,
+        Protocol="HTTP",
+        Port=80,
+        DefaultActions=[
+            {
+                "Type": "redirect",
+                "RedirectConfig": {"Protocol": "HTTPS", "Port": "443", "StatusCode": "HTTP_301"},
+            }
+        ],
+    )
+    elbv2.create_listener(
+        LoadBalancerArn=arn,
+        Protocol="HTTPS",
+        Port=443,
+        Certificates=[{"CertificateArn": "arn:aws:acm:eu-west-1:123456789012:certificate/x"}],
+        DefaultActions=[
+            {
+                "Type": "fixed-response",
+                "FixedResponseConfig": {
+                    "StatusCode": "200",
+                    "ContentType": "text/plain",
+                    "MessageBody": "the https listener",
+                },
+            }
+        ],
+    )
+    url = f"{emulator_endpoint}/_alb/local-url-listeners/"
+    https = httpx.get(url, headers={"Host": "api.example.com:443"}, timeout=10)
+    assert (https.status_code, https.text) == (200, "the https listener")
+    http = httpx.get(url, headers={"Host": "api.example.com"}, timeout=10)
+    assert http.status_code == 301
+    assert http.headers["location"].startswith("https://api.example.com")
