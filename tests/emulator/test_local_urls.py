@@ -16,8 +16,10 @@ from typing import Any
 
 import boto3
 import httpx
+import pytest
 
-from fargo.local.containers import RECORDS_ONLY
+from fargo.local.containers import RECORDS_ONLY, RESTART, engine_available
+from fargo.local.engine import INSTALL_HINT
 from tests.emulator.helpers import run_fargo
 
 
@@ -144,3 +146,24 @@ def test_the_host_headers_port_picks_the_https_listener(
     http = httpx.get(url, headers={"Host": "api.example.com"}, timeout=10)
     assert http.status_code == 301
     assert http.headers["location"].startswith("https://api.example.com")
+
+
+def test_a_records_only_emulator_says_how_to_get_containers(
+    fullstack: Path, emulator_state_home: Path, emulator_endpoint: str
+) -> None:
+    """Containers are chosen when the emulator starts. The session emulator keeps records
+    only: with an engine on this machine, `--local` says to restart it to run the app, and
+    when containers are required it refuses, saying the same."""
+    if not engine_available():
+        pytest.skip(f"no container engine here: {INSTALL_HINT}")
+    del emulator_endpoint  # the session emulator runs: `--local` must not start another
+    env = {"XDG_STATE_HOME": str(emulator_state_home), "FARGO_LOCAL_CONTAINERS": "auto"}
+    shown = run_fargo("status", "-f", str(fullstack), "--local", env=env)
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stderr.count(f"to run the app, restart it: {RESTART}") == 1
+    required = run_fargo(
+        "status", "-f", str(fullstack), "--local", env={**env, "FARGO_LOCAL_CONTAINERS": "1"}
+    )
+    assert required.returncode == 1
+    assert "keeping records only" in required.stderr
+    assert f"restart it to run containers: {RESTART}" in required.stderr
