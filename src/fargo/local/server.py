@@ -4,6 +4,7 @@ asked to run containers."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -152,10 +153,16 @@ def stop(state_dir: Path | None = None) -> Emulator | None:
         emulator = None
     if emulator is not None:
         # First the emulator, which removes its containers as it shuts down (their
-        # mounts would outlive the engine), then the Podman service (a Docker daemon
-        # is not fargo's to stop).
+        # mounts would outlive the engine), then its network, then the Podman service (a
+        # Docker daemon is not fargo's to stop).
         terminate(emulator.pid)
         state.unlink(missing_ok=True)
+        if emulator.network is not None and emulator.docker_host is not None:
+            # What it left on its network (a database started late, a task mid-stop) goes
+            # first: a network with members cannot be removed.
+            container_network.remove_members(emulator.docker_host, emulator.network)
+            with contextlib.suppress(OSError):
+                container_network.remove(emulator.docker_host, state_dir)
     container_engine.stop(state_dir)
     return emulator
 
