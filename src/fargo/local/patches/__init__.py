@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from . import (
     acm,
+    alb_data_plane,
     app_autoscaling,
     app_tier_replacement,
     change_sets,
@@ -83,6 +84,7 @@ PATCHES: dict[str, Callable[[], None]] = {
     "emulator-on-container-network": container_network.place_emulator_on_network,
     "ecs-pulls-from-emulator-ecr": ecr_pulls.pull_images_from_emulator_ecr,
     "ecs-tasks-trust-emulator-cas": task_ca_bundle.inject_ca_bundle,
+    "alb-data-plane-any-account": alb_data_plane.serve_any_account,
 }
 
 
