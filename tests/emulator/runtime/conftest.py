@@ -25,9 +25,16 @@ PREPARE_DATA_IMAGES = Path(__file__).parents[3] / "scripts" / "prepare-data-imag
 
 
 @pytest.fixture(scope="session")
-def runtime_state(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def emulator_state_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An XDG_STATE_HOME whose fargo emulator is this directory's: `--local` run with it
+    finds the container emulator instead of starting one."""
+    return tmp_path_factory.mktemp("runtime-home")
+
+
+@pytest.fixture(scope="session")
+def runtime_state(emulator_state_home: Path) -> Path:
     """The state dir of the session's container emulator (and of its Podman service)."""
-    return tmp_path_factory.mktemp("runtime-state")
+    return emulator_state_home / "fargo" / "emulator"
 
 
 @pytest.fixture(scope="session")
