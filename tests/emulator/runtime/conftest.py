@@ -9,6 +9,8 @@ other emulator test, which is faster.
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +19,10 @@ import pytest
 from fargo import local
 from fargo.local import engine as container_engine
 from fargo.local.server import Emulator
+
+ROOT = Path(__file__).resolve().parents[3]
+# Debian's python3.11 (scripts/make-python-base.py), named for what it is.
+PYTHON_IMAGE = "localhost/fargo-python:3.11"
 
 
 @pytest.fixture(scope="session")
@@ -35,3 +41,40 @@ def emulator(runtime_state: Path) -> Iterator[Emulator]:
     assert started.docker_host is not None, "the emulator got no container engine"
     yield started
     local.stop(state_dir=runtime_state)
+
+
+@pytest.fixture(scope="session")
+def python_image(emulator: Emulator, runtime_state: Path) -> str:
+    """The offline python base in the container engine's storage, for tasks that serve HTTP
+    (`python3 -m http.server`) without network access. The layout is built once into
+    build/python-base (its .debs stay in the user cache) and reused by later sessions."""
+    layout = ROOT / "build" / "python-base"
+    if not (layout / "index.json").is_file():
+        built = subprocess.run(
+            [sys.executable, str(ROOT / "scripts" / "make-python-base.py"), str(layout), "--force"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if built.returncode != 0:
+            pytest.fail(f"make-python-base.py failed:\n{built.stderr}")
+    if emulator.docker_host != f"unix://{runtime_state / 'podman.sock'}":
+        pytest.skip("the emulator uses a Docker daemon: the image is loaded into fargo's Podman")
+    env = container_engine.podman_env(runtime_state) | {"PATH": "/usr/bin:/bin"}
+    pulled = subprocess.run(
+        ["podman", "pull", "--quiet", f"oci:{layout}:3.11"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert pulled.returncode == 0, pulled.stderr
+    tagged = subprocess.run(
+        ["podman", "tag", pulled.stdout.strip(), PYTHON_IMAGE],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert tagged.returncode == 0, tagged.stderr
+    return PYTHON_IMAGE

@@ -21,7 +21,10 @@ from . import (
     ecr_images,
     ecr_registry,
     ecs,
+    ecs_service_stabilization,
+    ecs_task_health,
     elasticache,
+    elb_target_health,
     generated_secrets,
     rds,
     route53,
@@ -70,6 +73,17 @@ PATCHES: dict[str, Callable[[], None]] = {
     "codebuild-runs-builds": codebuild.run_builds,
     "cloudfront-etag-if-match": cloudfront.refuse_stale_if_match,
     "route53-cname-alone": route53.refuse_cname_beside_other_sets,
+    "elb-target-health-checks": elb_target_health.check_target_health,
+    "ecs-container-health-checks": ecs_task_health.run_container_health_checks,
+    "ecs-rollout-waits-for-health": ecs_task_health.complete_rollouts_on_health,
+    "ecs-essential-container-reason": ecs_task_health.say_essential_container_in_task_exited,
+    "ecs-removed-container-stops-task": ecs_task_health.stop_tasks_whose_container_is_gone,
+    "ecs-first-deployment-in-progress": (
+        ecs_service_stabilization.start_first_deployments_in_progress
+    ),
+    "ecs-service-grace-period": ecs_service_stabilization.keep_health_check_grace_period,
+    # After ecs-service-grace-period, whose create provisioner it wraps.
+    "ecs-service-waits-for-stability": ecs_service_stabilization.wait_for_stable_services,
 }
 
 
