@@ -427,3 +427,45 @@ def test_a_crash_loop_trips_the_circuit_breaker_and_fails_the_stack(
         cluster=web.cluster, serviceName="crash", desiredStatus="STOPPED"
     )["taskArns"]
     assert len(stopped) == 3  # the breaker's threshold for one task: at least 3 failures
+
+
+def test_a_task_failing_its_container_health_check_is_replaced(web: Web, python_image: str) -> None:
+    ecs = web.clients("ecs")
+    failing = {"command": ["CMD-SHELL", "exit 1"], "interval": 5, "timeout": 2, "retries": 2}
+    ecs.register_task_definition(
+        **task_definition(
+            python_image,
+            "sick",
+            command=["python3", "-c", "import time; time.sleep(600)"],
+            healthCheck=failing,
+        )
+    )
+    ecs.create_service(
+        cluster=web.cluster,
+        serviceName="sick",
+        taskDefinition="sick",
+        desiredCount=1,
+        launchType="FARGATE",
+        networkConfiguration=NETWORK,
+        deploymentConfiguration={"deploymentCircuitBreaker": {"enable": False, "rollback": False}},
+    )
+    try:
+
+        def first_stopped() -> dict[str, Any] | None:
+            arns = ecs.list_tasks(cluster=web.cluster, serviceName="sick", desiredStatus="STOPPED")
+            if not arns["taskArns"]:
+                return None
+            return ecs.describe_tasks(cluster=web.cluster, tasks=arns["taskArns"][:1])["tasks"][0]
+
+        stopped = wait_for("the unhealthy task to be stopped", first_stopped, timeout=90)
+        assert stopped["stoppedReason"] == "Task failed container health checks"
+        assert stopped["stopCode"] == "ServiceSchedulerInitiated"
+        assert stopped["healthStatus"] == "UNHEALTHY"
+        assert [c["healthStatus"] for c in stopped["containers"]] == ["UNHEALTHY"]
+        replacement = wait_for(
+            "a replacement task",
+            lambda: ecs.list_tasks(cluster=web.cluster, serviceName="sick")["taskArns"],
+        )
+        assert stopped["taskArn"] not in replacement
+    finally:
+        ecs.delete_service(cluster=web.cluster, service="sick", force=True)
