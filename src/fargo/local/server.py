@@ -16,7 +16,9 @@ from pathlib import Path
 import platformdirs
 
 from fargo.errors import FargoError
+from fargo.local import data_images
 from fargo.local import engine as container_engine
+from fargo.local import network as container_network
 from fargo.local.processes import alive, spawn, terminate
 from fargo.local.venv import ensure_venv
 
@@ -32,6 +34,9 @@ class Emulator:
     log: str
     # The Docker API the emulator runs containers through; None: it keeps records only.
     docker_host: str | None = None
+    # The engine network its containers join, and the emulator's address on it.
+    network: str | None = None
+    gateway: str | None = None
 
     @property
     def endpoint_url(self) -> str:
@@ -91,20 +96,39 @@ def start(
     scratch.mkdir(exist_ok=True)
     log = state_dir / f"emulator-{port}.log"
     engine = container_engine.start(state_dir) if containers else None
+    (state_dir / data_images.SUBSTITUTIONS_FILE).unlink(missing_ok=True)
+    network = container_network.ensure(engine.docker_host, state_dir) if engine else None
     # A DOCKER_HOST that never answers keeps a records-only emulator from running containers
     # on a Docker daemon the user happens to have.
     docker_host = engine.docker_host if engine else f"unix://{state_dir / 'no-engine.sock'}"
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "GATEWAY_"))},
+        **{
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("AWS_", "GATEWAY_", "DOCKER_NETWORK", "FARGO_EMULATOR_"))
+        },
         "BIND_HOST": "127.0.0.1",
         "GATEWAY_PORT": str(port),
         "TMPDIR": str(scratch),
         "S3_DATA_DIR": str(scratch / "s3"),
         "LOG_LEVEL": "WARNING",
         "DOCKER_HOST": docker_host,
+        # Where the emulator's patches record what the user must hear of (data_images.notes).
+        "FARGO_LOCAL_STATE_DIR": str(state_dir),
     }
+    if network is not None:
+        # ministack puts the containers it runs on DOCKER_NETWORK; the launcher also listens
+        # on the gateway, and a patch hands that address to tasks as the emulator's.
+        env |= {"DOCKER_NETWORK": network.name, "FARGO_EMULATOR_GATEWAY": network.gateway}
     process = spawn([str(python), str(LAUNCHER)], log, env)
-    emulator = Emulator(process.pid, port, str(log), engine.docker_host if engine else None)
+    emulator = Emulator(
+        process.pid,
+        port,
+        str(log),
+        engine.docker_host if engine else None,
+        network.name if network else None,
+        network.gateway if network else None,
+    )
     _wait_healthy(emulator, process, log)
     (state_dir / "emulator.json").write_text(json.dumps(asdict(emulator)))
     return emulator
@@ -112,15 +136,18 @@ def start(
 
 def stop(state_dir: Path | None = None) -> Emulator | None:
     state_dir = state_dir or default_state_dir()
-    # The Podman service goes with the emulator (a Docker daemon is not fargo's to stop).
-    container_engine.stop(state_dir)
     state = state_dir / "emulator.json"
     try:
-        emulator = Emulator(**json.loads(state.read_text()))
+        emulator: Emulator | None = Emulator(**json.loads(state.read_text()))
     except (OSError, ValueError, TypeError):
-        return None
-    terminate(emulator.pid)
-    state.unlink(missing_ok=True)
+        emulator = None
+    if emulator is not None:
+        # First the emulator, which removes its containers as it shuts down (their
+        # mounts would outlive the engine), then the Podman service (a Docker daemon
+        # is not fargo's to stop).
+        terminate(emulator.pid)
+        state.unlink(missing_ok=True)
+    container_engine.stop(state_dir)
     return emulator
 
 

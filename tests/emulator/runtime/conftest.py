@@ -19,8 +19,10 @@ import pytest
 from fargo import local
 from fargo.local import engine as container_engine
 from fargo.local.server import Emulator
+from tests.integration.build_helpers import make_base_layout
 
 ROOT = Path(__file__).resolve().parents[3]
+PREPARE_DATA_IMAGES = ROOT / "scripts" / "prepare-data-images.py"
 # Debian's python3.11 (scripts/make-python-base.py), named for what it is.
 PYTHON_IMAGE = "localhost/fargo-python:3.11"
 
@@ -44,10 +46,35 @@ def emulator(runtime_state: Path) -> Iterator[Emulator]:
 
 
 @pytest.fixture(scope="session")
+def data_images(emulator: Emulator, runtime_state: Path) -> list[str]:
+    """The local postgres and redis images, in the engine the emulator runs containers with:
+    built from Debian packages under build/data-images (kept between runs) and loaded once,
+    as `make demo` does, since no registry can be pulled from here."""
+    result = subprocess.run(
+        [sys.executable, str(PREPARE_DATA_IMAGES), str(runtime_state)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        pytest.fail(f"prepare-data-images.py failed:\n{result.stderr}")
+    return result.stdout.strip().removesuffix(" ready").split(", ")
+
+
+@pytest.fixture(scope="session")
+def busybox_layout(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The offline busybox base (`sh`, `wget`, `grep`) as an OCI layout, for tasks to run."""
+    layout = tmp_path_factory.mktemp("busybox") / "layout"
+    make_base_layout(layout)
+    return layout
+
+
+@pytest.fixture(scope="session")
 def python_image(emulator: Emulator, runtime_state: Path) -> str:
     """The offline python base in the container engine's storage, for tasks that serve HTTP
     (`python3 -m http.server`) without network access. The layout is built once into
-    build/python-base (its .debs stay in the user cache) and reused by later sessions."""
+    build/python-base (its .debs stay in the user cache) and reused by later sessions. It
+    has python3 and a shell, no coreutils."""
     layout = ROOT / "build" / "python-base"
     if not (layout / "index.json").is_file():
         built = subprocess.run(
@@ -60,21 +87,14 @@ def python_image(emulator: Emulator, runtime_state: Path) -> str:
             pytest.fail(f"make-python-base.py failed:\n{built.stderr}")
     if emulator.docker_host != f"unix://{runtime_state / 'podman.sock'}":
         pytest.skip("the emulator uses a Docker daemon: the image is loaded into fargo's Podman")
-    env = container_engine.podman_env(runtime_state) | {"PATH": "/usr/bin:/bin"}
-    pulled = subprocess.run(
-        ["podman", "pull", "--quiet", f"oci:{layout}:3.11"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert pulled.returncode == 0, pulled.stderr
-    tagged = subprocess.run(
-        ["podman", "tag", pulled.stdout.strip(), PYTHON_IMAGE],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert tagged.returncode == 0, tagged.stderr
+    env = container_engine.podman_env(runtime_state) | {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
+
+    def podman(*argv: str) -> str:
+        done = subprocess.run(
+            ["podman", *argv], env=env, capture_output=True, text=True, check=False
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    podman("tag", podman("pull", "--quiet", f"oci:{layout}:3.11"), PYTHON_IMAGE)
     return PYTHON_IMAGE
