@@ -68,3 +68,13 @@ def test_deploy_waits_for_healthy_tasks_and_status_reports_them(
     assert report["notes"] == []
     human = run_fargo("status", "-f", str(manifest), *endpoint)
     assert "api: 1/1 running, 1 healthy" in human.stdout
+
+    # A release whose container crashes: the circuit breaker trips (fargo's templates enable
+    # it with rollback), the stack update fails and rolls back, the running task stays.
+    manifest.write_text(manifest.read_text().replace(f'"{SERVER}"', '"raise SystemExit(1)"'))
+    crashed = run_fargo("deploy", "-f", str(manifest), *endpoint)
+    assert crashed.returncode == 1, crashed.stdout
+    assert "ECS Deployment Circuit Breaker was triggered" in crashed.stdout + crashed.stderr
+    (after,) = ecs.describe_services(cluster=cluster, services=["api"])["services"]
+    assert after["taskDefinition"] == svc["taskDefinition"]
+    assert ecs.list_tasks(cluster=cluster, serviceName="api")["taskArns"] == [task_arn]
