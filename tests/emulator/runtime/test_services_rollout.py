@@ -59,6 +59,15 @@ def test_deploy_waits_for_healthy_tasks_and_status_reports_them(
     (task,) = ecs.describe_tasks(cluster=cluster, tasks=[task_arn])["tasks"]
     assert task["healthStatus"] == "HEALTHY"
 
+    # The app's stderr (the server's access log: the health checks) is in the log group the
+    # services stack made, in the stream awslogs names `<prefix>/<container>/<task id>`.
+    definition = ecs.describe_task_definition(taskDefinition=task["taskDefinitionArn"])
+    (container,) = definition["taskDefinition"]["containerDefinitions"]
+    options = container["logConfiguration"]["options"]
+    stream = f"{options['awslogs-stream-prefix']}/api/{task_arn.rsplit('/', 1)[-1]}"
+    events = aws("logs").get_log_events(logGroupName=options["awslogs-group"], logStreamName=stream)
+    assert any("GET /api/health" in e["message"] for e in events["events"])
+
     status = run_fargo("status", "-f", str(manifest), "--json", *endpoint)
     assert status.returncode == 0, status.stderr
     report = json.loads(status.stdout)
