@@ -469,3 +469,27 @@ def test_a_task_failing_its_container_health_check_is_replaced(web: Web, python_
         assert stopped["taskArn"] not in replacement
     finally:
         ecs.delete_service(cluster=web.cluster, service="sick", force=True)
+
+
+def test_a_task_whose_log_group_does_not_exist_fails_to_start(web: Web, python_image: str) -> None:
+    ecs = web.clients("ecs")
+    definition = task_definition(python_image, "unlogged", command=["sh", "-c", "exit 0"])
+    definition["containerDefinitions"][0]["logConfiguration"]["options"]["awslogs-group"] = (
+        "/fargo/lifecycle/missing"
+    )
+    ecs.register_task_definition(**definition)
+    (task,) = ecs.run_task(
+        cluster=web.cluster,
+        taskDefinition="unlogged",
+        launchType="FARGATE",
+        networkConfiguration=NETWORK,
+    )["tasks"]
+
+    def stopped() -> dict[str, Any] | None:
+        (found,) = ecs.describe_tasks(cluster=web.cluster, tasks=[task["taskArn"]])["tasks"]
+        return found if found["lastStatus"] == "STOPPED" else None
+
+    failed = wait_for("the task to fail", stopped, timeout=60)
+    assert failed["stopCode"] == "TaskFailedToStart"
+    assert failed["stoppedReason"].startswith("ResourceInitializationError: ")
+    assert "The specified log group does not exist" in failed["stoppedReason"]

@@ -24,6 +24,7 @@ from . import (
     ecr_pulls,
     ecr_registry,
     ecs,
+    ecs_awslogs,
     ecs_service_stabilization,
     ecs_task_health,
     elasticache,
@@ -92,6 +93,7 @@ PATCHES: dict[str, Callable[[], None]] = {
     "ecs-service-grace-period": ecs_service_stabilization.keep_health_check_grace_period,
     # After ecs-service-grace-period, whose create provisioner it wraps.
     "ecs-service-waits-for-stability": ecs_service_stabilization.wait_for_stable_services,
+    "ecs-awslogs-group-must-exist": ecs_awslogs.fail_tasks_without_their_log_group,
 }
 
 
