@@ -324,13 +324,18 @@ def test_a_container_stopped_by_hand_stops_its_task_and_the_service_replaces_it(
     # python3 runs as PID 1, which SIGTERM does not end: `podman stop` kills it, 128 + 9.
     assert [c["exitCode"] for c in gone["containers"]] == [137]
 
+    counts: list[int] = []
+
     def replaced() -> dict[str, Any] | None:
         (svc,) = ecs.describe_services(cluster=web.cluster, services=[web.service])["services"]
+        counts.append(svc["runningCount"])
         fresh = running_task(web) if svc["runningCount"] == 1 else None
         return fresh if fresh and fresh["taskArn"] != task["taskArn"] else None
 
     replacement = wait_for("the scheduler's replacement task", replaced)
     assert replacement["taskDefinitionArn"] == task["taskDefinitionArn"]
+    # Until the replacement runs, the service counts what runs: none.
+    assert counts[0] == 0
 
 
 def test_a_one_off_task_reports_its_exit(web: Web, python_image: str) -> None:
