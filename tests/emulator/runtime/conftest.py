@@ -28,9 +28,16 @@ PYTHON_IMAGE = "localhost/fargo-python:3.11"
 
 
 @pytest.fixture(scope="session")
-def runtime_state(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def emulator_state_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An XDG_STATE_HOME whose fargo emulator is this directory's: `--local` run with it
+    finds the container emulator instead of starting one."""
+    return tmp_path_factory.mktemp("runtime-home")
+
+
+@pytest.fixture(scope="session")
+def runtime_state(emulator_state_home: Path) -> Path:
     """The state dir of the session's container emulator (and of its Podman service)."""
-    return tmp_path_factory.mktemp("runtime-state")
+    return emulator_state_home / "fargo" / "emulator"
 
 
 @pytest.fixture(scope="session")
@@ -67,6 +74,14 @@ def busybox_layout(tmp_path_factory: pytest.TempPathFactory) -> Path:
     layout = tmp_path_factory.mktemp("busybox") / "layout"
     make_base_layout(layout)
     return layout
+
+
+@pytest.fixture(scope="session")
+def emulator_endpoint(emulator: Emulator) -> str:
+    """This directory's endpoint. Overridden here, not inherited: a session fixture keeps one
+    value per definition, and the parent's would otherwise serve this emulator's endpoint to
+    every records-only test that runs after these."""
+    return emulator.endpoint_url
 
 
 @pytest.fixture(scope="session")
