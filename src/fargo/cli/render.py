@@ -157,6 +157,8 @@ def _service_line(report: StatusReport, service: ServiceStatus) -> str:
         if report.containers_running is False
         else f"{service.running}/{service.desired} running"
     )
+    if service.healthy is not None:
+        counts += f", {service.healthy} healthy"
     return f"{service.name}: {counts} ({service.task_definition}){url}"
 
 

@@ -21,7 +21,10 @@ from fargo.local import engine as container_engine
 from fargo.local.server import Emulator
 from tests.integration.build_helpers import make_base_layout
 
-PREPARE_DATA_IMAGES = Path(__file__).parents[3] / "scripts" / "prepare-data-images.py"
+ROOT = Path(__file__).resolve().parents[3]
+PREPARE_DATA_IMAGES = ROOT / "scripts" / "prepare-data-images.py"
+# Debian's python3.11 (scripts/make-python-base.py), named for what it is.
+PYTHON_IMAGE = "localhost/fargo-python:3.11"
 
 
 @pytest.fixture(scope="session")
@@ -79,3 +82,34 @@ def emulator_endpoint(emulator: Emulator) -> str:
     value per definition, and the parent's would otherwise serve this emulator's endpoint to
     every records-only test that runs after these."""
     return emulator.endpoint_url
+
+
+@pytest.fixture(scope="session")
+def python_image(emulator: Emulator, runtime_state: Path) -> str:
+    """The offline python base in the container engine's storage, for tasks that serve HTTP
+    (`python3 -m http.server`) without network access. The layout is built once into
+    build/python-base (its .debs stay in the user cache) and reused by later sessions. It
+    has python3 and a shell, no coreutils."""
+    layout = ROOT / "build" / "python-base"
+    if not (layout / "index.json").is_file():
+        built = subprocess.run(
+            [sys.executable, str(ROOT / "scripts" / "make-python-base.py"), str(layout), "--force"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if built.returncode != 0:
+            pytest.fail(f"make-python-base.py failed:\n{built.stderr}")
+    if emulator.docker_host != f"unix://{runtime_state / 'podman.sock'}":
+        pytest.skip("the emulator uses a Docker daemon: the image is loaded into fargo's Podman")
+    env = container_engine.podman_env(runtime_state) | {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
+
+    def podman(*argv: str) -> str:
+        done = subprocess.run(
+            ["podman", *argv], env=env, capture_output=True, text=True, check=False
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    podman("tag", podman("pull", "--quiet", f"oci:{layout}:3.11"), PYTHON_IMAGE)
+    return PYTHON_IMAGE

@@ -25,7 +25,11 @@ from . import (
     ecr_pulls,
     ecr_registry,
     ecs,
+    ecs_awslogs,
+    ecs_service_stabilization,
+    ecs_task_health,
     elasticache,
+    elb_target_health,
     generated_secrets,
     queue_scaling,
     rds,
@@ -87,6 +91,18 @@ PATCHES: dict[str, Callable[[], None]] = {
     "ecs-pulls-from-emulator-ecr": ecr_pulls.pull_images_from_emulator_ecr,
     "ecs-tasks-trust-emulator-cas": task_ca_bundle.inject_ca_bundle,
     "alb-data-plane-any-account": alb_data_plane.serve_any_account,
+    "elb-target-health-checks": elb_target_health.check_target_health,
+    "ecs-container-health-checks": ecs_task_health.run_container_health_checks,
+    "ecs-rollout-waits-for-health": ecs_task_health.complete_rollouts_on_health,
+    "ecs-essential-container-reason": ecs_task_health.say_essential_container_in_task_exited,
+    "ecs-removed-container-stops-task": ecs_task_health.stop_tasks_whose_container_is_gone,
+    "ecs-first-deployment-in-progress": (
+        ecs_service_stabilization.start_first_deployments_in_progress
+    ),
+    "ecs-service-grace-period": ecs_service_stabilization.keep_health_check_grace_period,
+    # After ecs-service-grace-period, whose create provisioner it wraps.
+    "ecs-service-waits-for-stability": ecs_service_stabilization.wait_for_stable_services,
+    "ecs-awslogs-group-must-exist": ecs_awslogs.fail_tasks_without_their_log_group,
 }
 
 
