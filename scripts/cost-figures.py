@@ -29,9 +29,10 @@ import sys
 from pathlib import Path
 from typing import cast
 
-from fargo.cost.estimate import PROFILES, Profile, as_profile, estimate_app
+from fargo.cost.estimate import as_profile, estimate_app
 from fargo.cost.lines import Estimate, money
 from fargo.cost.prices import load_prices
+from fargo.cost.profiles import PROFILES, Profile
 from fargo.cost.render import render_markdown
 from fargo.manifest.load import load_manifest
 from fargo.model import build_app

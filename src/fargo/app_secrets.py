@@ -10,11 +10,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from fargo.aws.facade import Aws
 from fargo.errors import AwsError, InputError
-from fargo.model.app import App
+
+if TYPE_CHECKING:  # `fargo secrets --help` reads RECOVERY_DAYS without loading boto3
+    from fargo.aws.facade import Aws
+    from fargo.model.app import App
 
 # Secrets Manager allows `/_+=.@-` too; no `/`, so NAME stays one level under the prefix.
 _NAME = re.compile(r"^[A-Za-z0-9_+=.@-]{1,256}$")

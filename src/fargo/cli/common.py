@@ -9,18 +9,18 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
-from rich.console import Console
 
-from fargo import local
-from fargo.cli.output import LiveReporter, PlainReporter
-from fargo.deployer import Deployer, Target, open_deployer
 from fargo.errors import FargoError, InputError
-from fargo.local import containers as local_containers
-from fargo.local import data_images
-from fargo.progress import Reporter, SilentReporter
+
+if TYPE_CHECKING:
+    # The deployer, the emulator and rich are imported where a command uses them, so that
+    # `fargo --help` and the commands that never call AWS do not load boto3 and the rest.
+    from fargo import local
+    from fargo.deployer import Deployer, Target
+    from fargo.progress import Reporter
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -135,6 +135,8 @@ def wait_option(command: F) -> F:
 
 
 def target(use_local: bool, endpoint_url: str | None) -> Target:
+    from fargo.deployer import Target  # noqa: PLC0415
+
     if use_local and endpoint_url:
         raise InputError("--local and --endpoint-url both choose the endpoint; pass one")
     if use_local:
@@ -146,6 +148,8 @@ def local_emulator() -> local.Emulator:
     """The emulator for `--local`, started when none runs, with containers as
     FARGO_LOCAL_CONTAINERS chooses. What it says about them (that the app is not running
     for want of an engine) is said by the command that starts it, once."""
+    from fargo.local import containers as local_containers  # noqa: PLC0415
+
     started = local_containers.ensure(local_containers.chosen(None))
     for note in started.notes:
         click.echo(f"fargo: {note}", err=True)
@@ -156,11 +160,18 @@ def print_local_notes(use_local: bool) -> None:
     """Say, on stderr, what the local emulator ran in place of what the app asked for (e.g.
     "postgres 16 requested, local 15"), so the user never mistakes one for the other."""
     if use_local:
-        for note in data_images.notes(local.server.default_state_dir()):
+        from fargo.local import data_images, server  # noqa: PLC0415
+
+        for note in data_images.notes(server.default_state_dir()):
             click.echo(f"local: {note}", err=True)
 
 
 def reporter(as_json: bool) -> Reporter:
+    from rich.console import Console  # noqa: PLC0415
+
+    from fargo.cli.output import LiveReporter, PlainReporter  # noqa: PLC0415
+    from fargo.progress import SilentReporter  # noqa: PLC0415
+
     if as_json:
         return SilentReporter()
     console = Console(stderr=True)
@@ -177,6 +188,8 @@ def deployer_for(
     allow_data_loss: bool = False,
     lock_wait: float = 0.0,
 ) -> Deployer:
+    from fargo.deployer import open_deployer  # noqa: PLC0415
+
     chosen = target(use_local, endpoint_url)
     return open_deployer(
         file,

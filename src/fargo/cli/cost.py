@@ -9,11 +9,7 @@ from pathlib import Path
 import click
 
 from fargo.cli.common import handle_errors, manifest_options
-from fargo.cost.estimate import PROFILES, Profile, as_profile, estimate_app
-from fargo.cost.render import render_estimate
-from fargo.cost.usage import Usage, parse_count, parse_gb
-from fargo.manifest.load import load_manifest
-from fargo.model import build_app
+from fargo.cost.profiles import PROFILES, Profile
 
 
 @click.command(name="cost")
@@ -42,6 +38,12 @@ def cost_command(
     profile: Profile | None,
 ) -> None:
     """Estimate the monthly cost, per line item, from the templates. Calls no AWS API."""
+    from fargo.cost.estimate import as_profile, estimate_app  # noqa: PLC0415
+    from fargo.cost.render import render_estimate  # noqa: PLC0415
+    from fargo.cost.usage import Usage, parse_count, parse_gb  # noqa: PLC0415
+    from fargo.manifest.load import load_manifest  # noqa: PLC0415
+    from fargo.model import build_app  # noqa: PLC0415
+
     usage = Usage()
     if requests is not None:
         usage = replace(usage, requests=parse_count(requests, "--requests"))

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from fargo import __version__, local
+from fargo import __version__
 from fargo.cli.common import (
     deployer_for,
     handle_errors,
@@ -24,17 +24,14 @@ from fargo.cli.common import (
 from fargo.cli.cost import cost_command
 from fargo.cli.images import build_command, image_group, push_command
 from fargo.cli.previews import previews_group
-from fargo.cli.render import local_urls_of, print_deploy, print_destroy, print_status
 from fargo.cli.secrets import secrets_group
 from fargo.errors import UnsafeChange
-from fargo.execute.executor import refuse_unsafe
-from fargo.execute.purge import refuse_purge
-from fargo.local import containers as local_containers
-from fargo.manifest.load import load_manifest
-from fargo.manifest.models import Manifest
-from fargo.model import build_app
-from fargo.plan.render import plan_json, render_plan
-from fargo.synth import synth
+
+if TYPE_CHECKING:
+    from fargo import local
+
+# Each command imports what it runs inside its function: boto3, pydantic, troposphere and
+# rich cost more to import than most commands take to run, and `--help` needs none of them.
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -48,6 +45,8 @@ def cli() -> None:
 def schema(as_json: bool) -> None:
     """Print the JSON Schema of fargo.yml."""
     del as_json
+    from fargo.manifest.models import Manifest  # noqa: PLC0415
+
     click.echo(json.dumps(Manifest.model_json_schema(by_alias=True), indent=2))
 
 
@@ -62,6 +61,10 @@ def schema(as_json: bool) -> None:
 @handle_errors
 def render(file: Path, env: str | None, as_json: bool, out: Path | None) -> None:
     """Synthesize the CloudFormation templates, without calling AWS."""
+    from fargo.manifest.load import load_manifest  # noqa: PLC0415
+    from fargo.model import build_app  # noqa: PLC0415
+    from fargo.synth import synth  # noqa: PLC0415
+
     templates = synth(build_app(load_manifest(file, env)))
     if out is None:
         click.echo(json.dumps({t.name: t.body for t in templates}, indent=2))
@@ -89,6 +92,9 @@ def plan(
     allow_data_loss: bool,
 ) -> None:
     """Show what deploy would change, stack by stack. Changes nothing."""
+    from fargo.execute.executor import refuse_unsafe  # noqa: PLC0415
+    from fargo.plan.render import plan_json, render_plan  # noqa: PLC0415
+
     deployer = deployer_for(
         file, env, use_local, endpoint_url, as_json, allow_data_loss=allow_data_loss
     )
@@ -127,6 +133,8 @@ def deploy(
 ) -> None:
     """Create or update the environment's stacks, in order: network, data, services."""
     del yes  # deploy never prompts; the data-loss guard is what protects
+    from fargo.cli.render import local_urls_of, print_deploy  # noqa: PLC0415
+
     deployer = deployer_for(
         file,
         env,
@@ -157,6 +165,12 @@ def status(
     resources: bool,
 ) -> None:
     """Show stacks, services (desired/running), endpoints and outputs."""
+    from dataclasses import replace  # noqa: PLC0415
+
+    from fargo import local  # noqa: PLC0415
+    from fargo.cli.render import local_urls_of, print_status  # noqa: PLC0415
+    from fargo.local import containers as local_containers  # noqa: PLC0415
+
     deployer = deployer_for(file, env, use_local, endpoint_url, as_json)
     report = deployer.status(resources=resources)
     if use_local:
@@ -197,6 +211,9 @@ def destroy(
     lock_wait: float,
 ) -> None:
     """Delete the environment's stacks. The database leaves a final snapshot."""
+    from fargo.cli.render import print_destroy  # noqa: PLC0415
+    from fargo.execute.purge import refuse_purge  # noqa: PLC0415
+
     deployer = deployer_for(
         file,
         env,
@@ -236,6 +253,8 @@ def local_group() -> None:
 @handle_errors
 def local_start(port: int | None, containers: bool | None, as_json: bool) -> None:
     """Start the emulator in the background and print its endpoint URL."""
+    from fargo.local import containers as local_containers  # noqa: PLC0415
+
     started = local_containers.ensure(local_containers.chosen(containers), port)
     for note in started.notes:
         click.echo(f"fargo: {note}", err=True)
@@ -260,6 +279,8 @@ def _emulator_json(emulator: local.Emulator) -> dict[str, object]:
 @handle_errors
 def local_stop(as_json: bool) -> None:
     """Stop the emulator (and the Podman service fargo started for it)."""
+    from fargo import local  # noqa: PLC0415
+
     emulator = local.stop()
     if as_json:
         click.echo(json.dumps({"stopped": emulator.endpoint_url if emulator else None}))
@@ -272,6 +293,9 @@ def local_stop(as_json: bool) -> None:
 @handle_errors
 def local_status(as_json: bool) -> None:
     """Say whether the emulator runs, where, and whether it runs containers."""
+    from fargo import local  # noqa: PLC0415
+    from fargo.local import containers as local_containers  # noqa: PLC0415
+
     emulator = local.status()
     if as_json:
         shown = _emulator_json(emulator) if emulator else {"endpoint_url": None}

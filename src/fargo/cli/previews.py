@@ -7,7 +7,7 @@ import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -19,16 +19,10 @@ from fargo.cli.common import (
     target_options,
     wait_option,
 )
-from fargo.deployer import open_aws, open_deployer
 from fargo.errors import FargoError, UnsafeChange
-from fargo.manifest.load import load_manifest
-from fargo.preview_stacks import (
-    PreviewEnvironment,
-    deployed_previews,
-    describe_age,
-    parse_age,
-    previews_older_than,
-)
+
+if TYPE_CHECKING:
+    from fargo.preview_stacks import PreviewEnvironment
 
 
 @click.group(name="previews")
@@ -39,12 +33,18 @@ def previews_group() -> None:
 def _previews(
     file: Path, use_local: bool, endpoint_url: str | None
 ) -> tuple[tuple[PreviewEnvironment, ...], datetime]:
+    from fargo.deployer import open_aws  # noqa: PLC0415
+    from fargo.manifest.load import load_manifest  # noqa: PLC0415
+    from fargo.preview_stacks import deployed_previews  # noqa: PLC0415
+
     manifest = load_manifest(file).manifest
     aws = open_aws(manifest.region, target(use_local, endpoint_url))
     return deployed_previews(aws, manifest.app), datetime.now(UTC)
 
 
 def _entry(preview: PreviewEnvironment, now: datetime) -> dict[str, Any]:
+    from fargo.preview_stacks import describe_age  # noqa: PLC0415
+
     age = preview.age(now)
     return {
         "env": preview.env,
@@ -61,6 +61,8 @@ def _entry(preview: PreviewEnvironment, now: datetime) -> dict[str, Any]:
 @handle_errors
 def list_command(file: Path, as_json: bool, use_local: bool, endpoint_url: str | None) -> None:
     """Show the previews that exist, oldest first, with their age."""
+    from fargo.preview_stacks import describe_age  # noqa: PLC0415
+
     previews, now = _previews(file, use_local, endpoint_url)
     if as_json:
         click.echo(json.dumps({"previews": [_entry(p, now) for p in previews]}, indent=2))
@@ -90,6 +92,9 @@ def prune_command(
     lock_wait: float,
 ) -> None:
     """Destroy and purge every preview older than --older-than."""
+    from fargo.deployer import open_deployer  # noqa: PLC0415
+    from fargo.preview_stacks import describe_age, parse_age, previews_older_than  # noqa: PLC0415
+
     threshold = parse_age(older_than)
     previews, now = _previews(file, use_local, endpoint_url)
     old = previews_older_than(previews, threshold, now)

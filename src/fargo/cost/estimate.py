@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
-from typing import Literal
 
 from fargo.cost.inputs import StackInput, from_templates
 from fargo.cost.lines import Estimate, Line, Unpriced
 from fargo.cost.pricers import FREE, PRICERS, Context, MissingPriceError, insights_enabled
 from fargo.cost.prices import load_prices
+from fargo.cost.profiles import Profile
 from fargo.cost.usage import Usage
 from fargo.manifest.load import LoadedManifest
 from fargo.model.app import App
@@ -65,10 +65,6 @@ def estimate_app(app: App, usage: Usage | None = None) -> Estimate:
     site's distribution, which serves the bucket only."""
     in_front = app.cdn is not None and (app.cdn.existing is not None or app.cdn.app)
     return estimate(from_templates(synth(app)), app.region, usage, has_cdn=in_front)
-
-
-Profile = Literal["lean", "standard", "production"]
-PROFILES: tuple[Profile, ...] = ("lean", "standard", "production")
 
 
 def as_profile(loaded: LoadedManifest, profile: Profile) -> LoadedManifest:
