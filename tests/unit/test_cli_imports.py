@@ -1,0 +1,68 @@
+"""The command line imports what a command runs, when it runs: `fargo --help` and `fargo
+render` must not pay for boto3, httpx or rich (bench/cli.py times them; these tests only
+say which modules a fresh interpreter loaded, so an eager import anywhere fails them)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import EXAMPLES
+
+# Costly to import, and needed by some commands only.
+AWS_AND_TERMINAL = {"boto3", "botocore", "s3transfer", "urllib3", "httpx", "httpcore", "rich"}
+# What reading and synthesizing the manifest needs, and `--help` does not.
+MANIFEST_AND_TEMPLATES = {"pydantic", "pydantic_core", "yaml", "troposphere", "cfn_flip"}
+
+
+def loaded_by(argv: list[str]) -> set[str]:
+    """The top-level packages a fresh interpreter has loaded after running `fargo ARGV`."""
+    script = (
+        "import json, sys\n"
+        "from fargo.cli.main import cli\n"
+        "try:\n"
+        f"    cli({argv!r}, prog_name='fargo')\n"
+        "except SystemExit as done:\n"
+        "    assert not done.code, done.code\n"
+        "print(json.dumps(sorted({name.split('.')[0] for name in sys.modules})))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    return set(json.loads(done.stdout.splitlines()[-1]))
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        [],
+        ["render"],
+        ["plan"],
+        ["deploy"],
+        ["status"],
+        ["destroy"],
+        ["cost"],
+        ["push"],
+        ["build"],
+        ["image", "push"],
+        ["previews", "prune"],
+        ["secrets", "delete"],
+        ["local", "start"],
+    ],
+    ids=lambda command: " ".join(command) or "fargo",
+)
+def test_help_loads_neither_aws_nor_the_manifest_models(command: list[str]) -> None:
+    loaded = loaded_by([*command, "--help"])
+    assert "click" in loaded  # the probe ran the command line
+    assert loaded.isdisjoint(AWS_AND_TERMINAL | MANIFEST_AND_TEMPLATES), sorted(
+        loaded & (AWS_AND_TERMINAL | MANIFEST_AND_TEMPLATES)
+    )
+
+
+def test_render_reads_and_synthesizes_without_loading_aws_clients() -> None:
+    loaded = loaded_by(["render", "-f", str(EXAMPLES / "fullstack" / "fargo.yml")])
+    assert {"pydantic", "troposphere"} <= loaded  # it did render
+    assert loaded.isdisjoint(AWS_AND_TERMINAL), sorted(loaded & AWS_AND_TERMINAL)
