@@ -20,9 +20,16 @@ from fargo.local.server import Emulator
 
 
 @pytest.fixture(scope="session")
-def runtime_state(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The state dir of the session's container emulator (and of its Podman service)."""
-    return tmp_path_factory.mktemp("runtime-state")
+def state_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An XDG_STATE_HOME under which `fargo ... --local` finds the session's emulator."""
+    return tmp_path_factory.mktemp("state-home")
+
+
+@pytest.fixture(scope="session")
+def runtime_state(state_home: Path) -> Path:
+    """The state dir of the session's container emulator (and of its Podman service): the
+    one `fargo` run with XDG_STATE_HOME=`state_home` uses (platformdirs' user state dir)."""
+    return state_home / "fargo" / "emulator"
 
 
 @pytest.fixture(scope="session")
