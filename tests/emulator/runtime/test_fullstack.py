@@ -163,7 +163,10 @@ def deployed(
         docker_host=emulator.docker_host,
     )
     done = result.fargo("deploy", "--local", timeout=DEPLOY_TIMEOUT_S)
-    assert done.returncode == 0, f"deploy --local failed:\n{done.stderr[-4000:]}\n{done.stdout}"
+    errors = [line for line in done.stderr.splitlines() if "error" in line.lower()]
+    assert done.returncode == 0, "deploy --local failed:\n" + "\n".join(
+        [*errors[:20], done.stderr[-2000:], done.stdout[-2000:]]
+    )
     return Deployed(**{**result.__dict__, "deploy_output": done.stdout + done.stderr})
 
 
