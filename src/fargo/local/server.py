@@ -112,15 +112,18 @@ def start(
 
 def stop(state_dir: Path | None = None) -> Emulator | None:
     state_dir = state_dir or default_state_dir()
-    # The Podman service goes with the emulator (a Docker daemon is not fargo's to stop).
-    container_engine.stop(state_dir)
     state = state_dir / "emulator.json"
     try:
-        emulator = Emulator(**json.loads(state.read_text()))
+        emulator: Emulator | None = Emulator(**json.loads(state.read_text()))
     except (OSError, ValueError, TypeError):
-        return None
-    terminate(emulator.pid)
-    state.unlink(missing_ok=True)
+        emulator = None
+    if emulator is not None:
+        # First, so that it starts no replacement for the containers stopped next.
+        terminate(emulator.pid)
+        state.unlink(missing_ok=True)
+    # The Podman service and its containers go with the emulator (a Docker daemon is not
+    # fargo's to stop).
+    container_engine.stop(state_dir)
     return emulator
 
 
