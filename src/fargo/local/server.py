@@ -102,6 +102,10 @@ def start(
         "S3_DATA_DIR": str(scratch / "s3"),
         "LOG_LEVEL": "WARNING",
         "DOCKER_HOST": docker_host,
+        # The host ports databases and caches are published on count up from these bases;
+        # ministack's fixed defaults (15432, 16379) collide with any other emulator here.
+        "RDS_BASE_PORT": str(free_port()),
+        "ELASTICACHE_BASE_PORT": str(free_port()),
     }
     process = spawn([str(python), str(LAUNCHER)], log, env)
     emulator = Emulator(process.pid, port, str(log), engine.docker_host if engine else None)
