@@ -133,10 +133,15 @@ def e2e_manifest(directory: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def deployed(
-    emulator: Emulator, state_home: Path, tmp_path_factory: pytest.TempPathFactory
+    emulator: Emulator,
+    state_home: Path,
+    data_images: list[str],
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Deployed:
-    """One `fargo deploy --local --env e2e` of the example for the whole module."""
+    """One `fargo deploy --local --env e2e` of the example for the whole module, with the
+    local postgres and redis images in the engine (`data_images`)."""
     assert emulator.docker_host is not None
+    assert data_images
     prepared = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "prepare-demo-base.py")],
         cwd=ROOT,
