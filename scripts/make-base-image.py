@@ -24,7 +24,7 @@ import tarfile
 from pathlib import Path
 
 import oci_layout
-from oci_layout import GROUPS, PATH_ENV, USERS, ScriptError, clear, tar_entry
+from oci_layout import GROUPS, PATH_ENV, USERS, ScriptError, tar_entry
 
 
 def find_busybox() -> Path:
@@ -98,16 +98,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--busybox", type=Path, help="a static busybox (default: Debian's)")
     parser.add_argument("--force", action="store_true", help="replace OUT_DIR if it exists")
     args = parser.parse_args(argv)
-    out_dir: Path = args.out_dir
-    try:
-        clear(out_dir, force=args.force)
-        busybox = args.busybox or find_busybox()
-        digest = write_layout(out_dir, args.tag, busybox)
-    except ScriptError as error:
-        sys.stderr.write(f"make-base-image: {error}\n  hint: {error.hint}\n")
-        return 1
-    sys.stdout.write(f"{out_dir}:{args.tag} {digest}\n")
-    return 0
+    return oci_layout.write_and_report(
+        "make-base-image",
+        args.out_dir,
+        args.tag,
+        lambda: write_layout(args.out_dir, args.tag, args.busybox or find_busybox()),
+        force=args.force,
+    )
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ import tempfile
 from pathlib import Path
 from types import ModuleType
 
+import debian_rootfs
 import oci_layout
 from oci_layout import PATH_ENV, ScriptError, clear
 
@@ -172,14 +173,14 @@ def add_app(root: Path) -> None:
 
 def write_layout(out_dir: Path, cache: Path) -> str:
     base = python_base()
-    debs = base.fetch(base.resolve(base.SEEDS), cache)
+    debs = base.debs(cache)
     with tempfile.TemporaryDirectory(prefix="fargo-example-image-") as scratch:
         root = Path(scratch) / "rootfs"
         root.mkdir()
         base.assemble(debs, root, [])
         install_requirements(root, image_python_version(debs))
         add_app(root)
-        tar = base.layer_tar(root)
+        tar = debian_rootfs.layer_tar(root)
     return oci_layout.write_layout(
         out_dir,
         "latest",

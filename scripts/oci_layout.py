@@ -12,7 +12,9 @@ import hashlib
 import json
 import shutil
 import subprocess
+import sys
 import tarfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -154,3 +156,18 @@ def clear(out_dir: Path, *, force: bool) -> None:
         if not force:
             raise ScriptError(f"{out_dir} exists and is not empty", "pass --force to replace it")
         shutil.rmtree(out_dir)
+
+
+def write_and_report(
+    script: str, out_dir: Path, tag: str, write: Callable[[], str], *, force: bool
+) -> int:
+    """A script's main: clear `out_dir`, `write` the layout, print `OUT_DIR:TAG DIGEST`; a
+    ScriptError is printed with its hint, and the exit status is 1."""
+    try:
+        clear(out_dir, force=force)
+        digest = write()
+    except ScriptError as error:
+        sys.stderr.write(f"{script}: {error}\n  hint: {error.hint}\n")
+        return 1
+    sys.stdout.write(f"{out_dir}:{tag} {digest}\n")
+    return 0

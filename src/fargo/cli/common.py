@@ -18,6 +18,7 @@ from fargo import local
 from fargo.cli.output import LiveReporter, PlainReporter
 from fargo.deployer import Deployer, Target, open_deployer
 from fargo.errors import FargoError, InputError
+from fargo.local import data_images
 from fargo.progress import Reporter, SilentReporter
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -138,6 +139,14 @@ def target(use_local: bool, endpoint_url: str | None) -> Target:
     if use_local:
         return Target(local.start().endpoint_url)
     return Target.from_environment(endpoint_url)
+
+
+def print_local_notes(use_local: bool) -> None:
+    """Say, on stderr, what the local emulator ran in place of what the app asked for (e.g.
+    "postgres 16 requested, local 15"), so the user never mistakes one for the other."""
+    if use_local:
+        for note in data_images.notes(local.server.default_state_dir()):
+            click.echo(f"local: {note}", err=True)
 
 
 def reporter(as_json: bool) -> Reporter:

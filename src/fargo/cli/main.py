@@ -16,6 +16,7 @@ from fargo.cli.common import (
     deployer_for,
     handle_errors,
     manifest_options,
+    print_local_notes,
     target_options,
     wait_option,
 )
@@ -136,6 +137,7 @@ def deploy(
     )
     planned, result = deployer.deploy()
     print_deploy(deployer, planned, result, as_json=as_json)
+    print_local_notes(use_local)
 
 
 @cli.command()
@@ -154,6 +156,7 @@ def status(
     """Show stacks, services (desired/running), endpoints and outputs."""
     deployer = deployer_for(file, env, use_local, endpoint_url, as_json)
     print_status(deployer.status(resources=resources), as_json=as_json)
+    print_local_notes(use_local)
 
 
 @cli.command()

@@ -21,7 +21,7 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 from fargo.errors import FargoError
 from fargo.local.processes import alive, spawn, terminate
@@ -67,8 +67,17 @@ def podman_env(state_dir: Path) -> dict[str, str]:
             f"graphroot = {json.dumps(str(storage / 'root'))}\n"
             f"runroot = {json.dumps(str(runroot))}\n"
         )
+    # fargo's settings, plus the network configuration kept in the state dir (Podman's
+    # default is /etc/cni/net.d): each emulator's network stays its own.
+    containers_conf = storage / "containers.conf"
+    settings = (CONFIG_DIR / "containers.conf").read_text() + (
+        f"\n[network]\nnetwork_config_dir = {json.dumps(str(storage / 'networks'))}\n"
+    )
+    if not containers_conf.exists() or containers_conf.read_text() != settings:
+        containers_conf.write_text(settings)
+    (storage / "networks").mkdir(exist_ok=True)
     return {
-        "CONTAINERS_CONF": str(CONFIG_DIR / "containers.conf"),
+        "CONTAINERS_CONF": str(containers_conf),
         "CONTAINERS_REGISTRIES_CONF": str(CONFIG_DIR / "registries.conf"),
         "CONTAINERS_STORAGE_CONF": str(storage_conf),
     }
@@ -76,21 +85,42 @@ def podman_env(state_dir: Path) -> dict[str, str]:
 
 def ping(docker_host: str, timeout: float = 1.0) -> bool:
     """Whether a Docker-API engine answers `GET /_ping` at `docker_host`."""
-    connection: http.client.HTTPConnection
-    if docker_host.startswith("unix://"):
-        connection = _UnixConnection(docker_host.removeprefix("unix://"), timeout)
-    elif docker_host.startswith("tcp://"):
-        host, _, port = docker_host.removeprefix("tcp://").partition(":")
-        connection = http.client.HTTPConnection(host, int(port or 2375), timeout=timeout)
-    else:
-        return False
     try:
-        connection.request("GET", "/_ping")
-        return connection.getresponse().status == 200
+        status, _ = call(docker_host, "GET", "/_ping", timeout=timeout)
     except OSError:
         return False
+    return status == 200
+
+
+def call(
+    docker_host: str, method: str, path: str, body: object = None, *, timeout: float = 30.0
+) -> tuple[int, Any]:
+    """One Docker API request: the status and the JSON answer (or its text)."""
+    connection = connection_to(docker_host, timeout)
+    if connection is None:
+        raise OSError(f"unsupported DOCKER_HOST {docker_host}")
+    try:
+        payload = None if body is None else json.dumps(body).encode()
+        headers = {"Content-Type": "application/json"} if payload is not None else {}
+        connection.request(method, path, body=payload, headers=headers)
+        response = connection.getresponse()
+        data = response.read().decode(errors="replace")
     finally:
         connection.close()
+    try:
+        return response.status, json.loads(data)
+    except ValueError:
+        return response.status, data
+
+
+def connection_to(docker_host: str, timeout: float) -> http.client.HTTPConnection | None:
+    """An HTTP connection to the Docker API at `docker_host`; None for a scheme it has not."""
+    if docker_host.startswith("unix://"):
+        return _UnixConnection(docker_host.removeprefix("unix://"), timeout)
+    if docker_host.startswith("tcp://"):
+        host, _, port = docker_host.removeprefix("tcp://").partition(":")
+        return http.client.HTTPConnection(host, int(port or 2375), timeout=timeout)
+    return None
 
 
 def find_docker() -> Engine | None:

@@ -16,7 +16,9 @@ from pathlib import Path
 import platformdirs
 
 from fargo.errors import FargoError
+from fargo.local import data_images
 from fargo.local import engine as container_engine
+from fargo.local import network as container_network
 from fargo.local.processes import alive, spawn, terminate
 from fargo.local.venv import ensure_venv
 
@@ -32,6 +34,9 @@ class Emulator:
     log: str
     # The Docker API the emulator runs containers through; None: it keeps records only.
     docker_host: str | None = None
+    # The engine network its containers join, and the emulator's address on it.
+    network: str | None = None
+    gateway: str | None = None
 
     @property
     def endpoint_url(self) -> str:
@@ -91,11 +96,17 @@ def start(
     scratch.mkdir(exist_ok=True)
     log = state_dir / f"emulator-{port}.log"
     engine = container_engine.start(state_dir) if containers else None
+    (state_dir / data_images.SUBSTITUTIONS_FILE).unlink(missing_ok=True)
+    network = container_network.ensure(engine.docker_host, state_dir) if engine else None
     # A DOCKER_HOST that never answers keeps a records-only emulator from running containers
     # on a Docker daemon the user happens to have.
     docker_host = engine.docker_host if engine else f"unix://{state_dir / 'no-engine.sock'}"
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "GATEWAY_"))},
+        **{
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("AWS_", "GATEWAY_", "DOCKER_NETWORK", "FARGO_EMULATOR_"))
+        },
         "BIND_HOST": "127.0.0.1",
         "GATEWAY_PORT": str(port),
         "TMPDIR": str(scratch),
@@ -106,9 +117,22 @@ def start(
         # ministack's fixed defaults (15432, 16379) collide with any other emulator here.
         "RDS_BASE_PORT": str(free_port()),
         "ELASTICACHE_BASE_PORT": str(free_port()),
+        # Where the emulator's patches record what the user must hear of (data_images.notes).
+        "FARGO_LOCAL_STATE_DIR": str(state_dir),
     }
+    if network is not None:
+        # ministack puts the containers it runs on DOCKER_NETWORK; the launcher also listens
+        # on the gateway, and a patch hands that address to tasks as the emulator's.
+        env |= {"DOCKER_NETWORK": network.name, "FARGO_EMULATOR_GATEWAY": network.gateway}
     process = spawn([str(python), str(LAUNCHER)], log, env)
-    emulator = Emulator(process.pid, port, str(log), engine.docker_host if engine else None)
+    emulator = Emulator(
+        process.pid,
+        port,
+        str(log),
+        engine.docker_host if engine else None,
+        network.name if network else None,
+        network.gateway if network else None,
+    )
     _wait_healthy(emulator, process, log)
     (state_dir / "emulator.json").write_text(json.dumps(asdict(emulator)))
     return emulator
@@ -122,11 +146,14 @@ def stop(state_dir: Path | None = None) -> Emulator | None:
     except (OSError, ValueError, TypeError):
         emulator = None
     if emulator is not None:
-        # First, so that it starts no replacement for the containers stopped next.
+        # First the emulator, which removes its containers as it shuts down (their
+        # mounts would outlive the engine), then the Podman service (a Docker daemon
+        # is not fargo's to stop).
         terminate(emulator.pid)
         state.unlink(missing_ok=True)
-    # The Podman service and its containers go with the emulator (a Docker daemon is not
-    # fargo's to stop).
+        # What it left on its network (a database started late, a task mid-stop) goes too.
+        if emulator.docker_host and emulator.network:
+            container_network.remove_members(emulator.docker_host, emulator.network)
     container_engine.stop(state_dir)
     return emulator
 

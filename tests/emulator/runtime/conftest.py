@@ -9,6 +9,8 @@ other emulator test, which is faster.
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +19,9 @@ import pytest
 from fargo import local
 from fargo.local import engine as container_engine
 from fargo.local.server import Emulator
+from tests.integration.build_helpers import make_base_layout
+
+PREPARE_DATA_IMAGES = Path(__file__).parents[3] / "scripts" / "prepare-data-images.py"
 
 
 @pytest.fixture(scope="session")
@@ -42,3 +47,27 @@ def emulator(runtime_state: Path) -> Iterator[Emulator]:
     assert started.docker_host is not None, "the emulator got no container engine"
     yield started
     local.stop(state_dir=runtime_state)
+
+
+@pytest.fixture(scope="session")
+def data_images(emulator: Emulator, runtime_state: Path) -> list[str]:
+    """The local postgres and redis images, in the engine the emulator runs containers with:
+    built from Debian packages under build/data-images (kept between runs) and loaded once,
+    as `make demo` does, since no registry can be pulled from here."""
+    result = subprocess.run(
+        [sys.executable, str(PREPARE_DATA_IMAGES), str(runtime_state)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        pytest.fail(f"prepare-data-images.py failed:\n{result.stderr}")
+    return result.stdout.strip().removesuffix(" ready").split(", ")
+
+
+@pytest.fixture(scope="session")
+def busybox_layout(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The offline busybox base (`sh`, `wget`, `grep`) as an OCI layout, for tasks to run."""
+    layout = tmp_path_factory.mktemp("busybox") / "layout"
+    make_base_layout(layout)
+    return layout

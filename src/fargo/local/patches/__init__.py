@@ -17,8 +17,11 @@ from . import (
     cloudfront,
     cloudwatch,
     codebuild,
+    container_network,
+    data_images,
     ec2_network,
     ecr_images,
+    ecr_pulls,
     ecr_registry,
     ecs,
     elasticache,
@@ -31,6 +34,7 @@ from . import (
     ses,
     sns,
     stack_policy,
+    task_ca_bundle,
     templates,
 )
 from ._ministack import SUPPORTED_VERSION, PatchError, check_version
@@ -70,6 +74,10 @@ PATCHES: dict[str, Callable[[], None]] = {
     "codebuild-runs-builds": codebuild.run_builds,
     "cloudfront-etag-if-match": cloudfront.refuse_stale_if_match,
     "route53-cname-alone": route53.refuse_cname_beside_other_sets,
+    "data-image-substitutions": data_images.run_local_data_images,
+    "emulator-on-container-network": container_network.place_emulator_on_network,
+    "ecs-pulls-from-emulator-ecr": ecr_pulls.pull_images_from_emulator_ecr,
+    "ecs-tasks-trust-emulator-cas": task_ca_bundle.inject_ca_bundle,
 }
 
 
