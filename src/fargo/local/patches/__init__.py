@@ -34,6 +34,7 @@ from . import (
     ses,
     sns,
     stack_policy,
+    task_aws_env,
     task_ca_bundle,
     templates,
 )
@@ -78,6 +79,7 @@ PATCHES: dict[str, Callable[[], None]] = {
     "emulator-on-container-network": container_network.place_emulator_on_network,
     "ecs-pulls-from-emulator-ecr": ecr_pulls.pull_images_from_emulator_ecr,
     "ecs-tasks-trust-emulator-cas": task_ca_bundle.inject_ca_bundle,
+    "ecs-task-aws-settings": task_aws_env.give_tasks_aws_settings,
 }
 
 
