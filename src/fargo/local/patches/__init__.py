@@ -27,6 +27,7 @@ from . import (
     elasticache,
     generated_secrets,
     rds,
+    rds_containers,
     route53,
     s3,
     scheduler,
@@ -80,6 +81,7 @@ PATCHES: dict[str, Callable[[], None]] = {
     "ecs-pulls-from-emulator-ecr": ecr_pulls.pull_images_from_emulator_ecr,
     "ecs-tasks-trust-emulator-cas": task_ca_bundle.inject_ca_bundle,
     "ecs-task-aws-settings": task_aws_env.give_tasks_aws_settings,
+    "rds-stack-databases-run": rds_containers.run_stack_databases,
 }
 
 
