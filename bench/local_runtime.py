@@ -187,7 +187,7 @@ def stack_memory(state_dir: Path) -> dict[str, Memory]:
                 pid = int(inspected["State"].get("Pid") or 0)
                 if not pid:
                     continue
-                name = str(inspected["Name"]).lstrip("/")
+                name = str(inspected["Name"]).lstrip("/").removeprefix("ministack-")
                 add(f"container {name}", tree(pid, parents))
                 # conmon, the container's monitor, is the parent of its first process.
                 monitor = parents.get(pid, 0)
@@ -269,10 +269,10 @@ def report(runs: list[Run]) -> None:
     last = runs[-1].memory
     print("memory of the local stack (last run; PSS splits shared pages, RSS counts them in each):")
     for name, used in sorted(last.items(), key=lambda item: -item[1].pss_kib):
-        print(f"  {name:<58} PSS {mib(used.pss_kib)}  RSS {mib(used.rss_kib)}  ({used.processes})")
+        print(f"  {name:<52} PSS {mib(used.pss_kib)}  RSS {mib(used.rss_kib)}  ({used.processes})")
     total = sum(last.values(), Memory(0, 0, 0))
     print(
-        f"  {'total':<58} PSS {mib(total.pss_kib)}  RSS {mib(total.rss_kib)}  ({total.processes})"
+        f"  {'total':<52} PSS {mib(total.pss_kib)}  RSS {mib(total.rss_kib)}  ({total.processes})"
     )
 
 
