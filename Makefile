@@ -28,9 +28,11 @@ system-deps:
 ## Deploy examples/fullstack to the embedded emulator and print what it made.
 demo: $(INSTALLED)
 	@# buildah builds the example's Dockerfile; without it (no root to install it), the demo
-	@# deploys the same image assembled as an OCI layout by the project's scripts.
+	@# deploys the same image assembled as an OCI layout by the project's scripts. Podman runs
+	@# the app; without it (nor Docker), the stacks are made and the demo says the app is not
+	@# running.
 	sh scripts/install-system-deps.sh scripts/demo-packages.txt \
-		|| echo "continuing without buildah: the image comes from an OCI layout"
+		|| echo "continuing without some packages: the demo says what it skips"
 	$(BIN)/python scripts/demo.py
 
 lint: $(INSTALLED)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from fargo.aws.cloudformation import CloudFormation
@@ -42,6 +42,9 @@ class ServiceStatus:
     pending: int
     task_definition: str
     url: str | None
+    # Running tasks whose container health checks pass (ECS's task healthStatus HEALTHY), read
+    # where the counts are the containers' own (an emulator that runs them); else None.
+    healthy: int | None = None
 
 
 @dataclass(frozen=True)
@@ -110,11 +113,14 @@ def read_status(
         )
     services = _services(aws, app, outputs)
     cluster = outputs.get(StackKind.NETWORK, {}).get("ClusterName")
-    running = (
-        containers_running(aws, cluster)
+    tasks = (
+        running_tasks(aws, cluster)
         if emulator and cluster and any(s.running for s in services)
         else None
     )
+    running = None if tasks is None else any(_private_address(t) for t in tasks)
+    if running:
+        services = tuple(replace(s, healthy=_healthy(tasks or [], s.name)) for s in services)
     return StatusReport(
         app.name,
         app.env,
@@ -137,14 +143,30 @@ NO_CONTAINERS = "the emulator runs no containers: the services' tasks are not ru
 def containers_running(aws: Aws, cluster: str) -> bool:
     """Whether any task ECS counts as running has a container. A Fargate task (awsvpc) that
     runs has an elastic network interface with a private address; an emulator that runs no
-    container reports the task RUNNING with none, and one that runs it attaches one."""
+    container reports the task RUNNING with none, and one that runs it attaches one. (The
+    endpoint's own tasks say so, whichever emulator it is, not fargo's record of the one it
+    started.)"""
+    return any(_private_address(task) for task in running_tasks(aws, cluster))
+
+
+def running_tasks(aws: Aws, cluster: str) -> list[dict[str, Any]]:
     arns = aws.call("ecs", "list_tasks", cluster=cluster, desiredStatus="RUNNING")["taskArns"]
+    tasks: list[dict[str, Any]] = []
     for start in range(0, len(arns), 100):  # DescribeTasks takes at most 100 tasks
         batch = arns[start : start + 100]
-        for task in aws.call("ecs", "describe_tasks", cluster=cluster, tasks=batch)["tasks"]:
-            if task.get("lastStatus") == "RUNNING" and _private_address(task):
-                return True
-    return False
+        described = aws.call("ecs", "describe_tasks", cluster=cluster, tasks=batch)["tasks"]
+        tasks += [t for t in described if t.get("lastStatus") == "RUNNING"]
+    return tasks
+
+
+def _healthy(tasks: list[dict[str, Any]], service: str) -> int:
+    """A service's tasks carry the group ECS gives them, `service:NAME` (fargo names the ECS
+    service after the manifest's)."""
+    return sum(
+        1
+        for task in tasks
+        if task.get("group") == f"service:{service}" and task.get("healthStatus") == "HEALTHY"
+    )
 
 
 def _private_address(task: dict[str, Any]) -> str | None:

@@ -24,9 +24,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
-    state = tmp_path_factory.mktemp("emulator-state")
-    started = local.start(state_dir=state)
+def emulator_state_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An XDG_STATE_HOME whose fargo emulator is the session's: `--local` run with it
+    finds that emulator instead of starting one."""
+    return tmp_path_factory.mktemp("emulator-home")
+
+
+@pytest.fixture(scope="session")
+def emulator(emulator_state_home: Path) -> Iterator[Emulator]:
+    # Where platformdirs puts fargo's emulator state under that XDG_STATE_HOME. Records
+    # only (containers=False), which keeps the suite fast.
+    state = emulator_state_home / "fargo" / "emulator"
+    started = local.start(state_dir=state, containers=False)
     yield started
     local.stop(state_dir=state)
 

@@ -159,15 +159,22 @@ def test_every_manifest_problem_is_in_one_json_answer(tmp_path: Path) -> None:
 
 def test_local_start_status_stop(tmp_path: Path) -> None:
     env = {"XDG_STATE_HOME": str(tmp_path)}  # keep clear of the user's own emulator
-    started = run_fargo("local", "start", "--json", env=env)
+    # Records only: this is about the emulator's life, not containers (test_local_urls.py).
+    started = run_fargo("local", "start", "--no-containers", "--json", env=env)
     assert started.returncode == 0, started.stderr
     endpoint = json.loads(started.stdout)["endpoint_url"]
     assert endpoint.startswith("http://127.0.0.1:")
     try:
-        again = run_fargo("local", "start", "--json", env=env)
+        again = run_fargo("local", "start", "--no-containers", "--json", env=env)
         assert json.loads(again.stdout)["endpoint_url"] == endpoint  # idempotent
         status = run_fargo("local", "status", "--json", env=env)
-        assert json.loads(status.stdout) == {"running": True, "endpoint_url": endpoint}
+        assert json.loads(status.stdout) == {
+            "running": True,
+            "endpoint_url": endpoint,
+            "containers": False,
+            "engine": None,
+            "docker_host": None,
+        }
     finally:
         stopped = run_fargo("local", "stop", env=env)
     assert stopped.returncode == 0

@@ -82,17 +82,24 @@ def create_note(note: NoteIn) -> Note:
     return migrate.with_schema(work)
 
 
+# Says where a note came from: `hit`, the cache; `miss`, Postgres (no cache, a cache that
+# failed, or one that did not hold it), so a client can see the cache work.
+CACHE_HEADER = "X-Cache"
+
+
 @app.get("/api/notes/{note_id}")
-def get_note(note_id: int) -> Note:
+def get_note(note_id: int, response: Response) -> Note:
     """Return one note: from the cache when it holds it, else from Postgres (cache-aside)."""
     key = _note_key(note_id)
     cached = cache.get(key)
     if cached is not None:
+        response.headers[CACHE_HEADER] = "hit"
         return Note.model_validate_json(cached)
     found = migrate.with_schema(lambda conn: notes.get(conn, note_id))
     if found is None:
         raise HTTPException(status_code=404, detail="note not found")
     cache.put(key, found.model_dump_json(), NOTE_TTL_S)
+    response.headers[CACHE_HEADER] = "miss"
     return found
 
 

@@ -201,6 +201,7 @@ def test_note_read_is_cached(
     first = client.get(f"/api/notes/{note_id}")  # a miss: read from Postgres, then cached
     assert first.status_code == HTTP_OK
     assert first.json() == created
+    assert first.headers["X-Cache"] == "miss"
     with redis.Redis.from_url(app_env["REDIS_URL"]) as cache:
         ttl = cache.ttl(f"note:v1:{note_id}")
     assert 0 < ttl <= main.NOTE_TTL_S
@@ -212,6 +213,24 @@ def test_note_read_is_cached(
         hit = client.get(f"/api/notes/{note_id}")
     assert hit.status_code == HTTP_OK
     assert hit.json() == created
+    assert hit.headers["X-Cache"] == "hit"
+
+
+@pytest.mark.integration
+def test_the_second_read_says_it_came_from_the_cache(
+    client: TestClient, app_env: dict[str, str]
+) -> None:
+    """`X-Cache` tells a client where the note came from: the first read misses and fills
+    the cache, the second is served from it; the key is the one Redis holds."""
+    created = client.post("/api/notes", json={"body": "read me twice"}).json()
+    with redis.Redis.from_url(app_env["REDIS_URL"]) as cache:
+        assert cache.exists(f"note:v1:{created['id']}") == 0
+        first = client.get(f"/api/notes/{created['id']}")
+        assert cache.exists(f"note:v1:{created['id']}") == 1
+    second = client.get(f"/api/notes/{created['id']}")
+    assert (first.status_code, second.status_code) == (HTTP_OK, HTTP_OK)
+    assert first.json() == second.json() == created
+    assert (first.headers["X-Cache"], second.headers["X-Cache"]) == ("miss", "hit")
 
 
 @pytest.mark.integration
@@ -224,6 +243,7 @@ def test_cache_outage_reads_through(
         response = client.get(f"/api/notes/{created['id']}")
     assert response.status_code == HTTP_OK
     assert response.json() == created
+    assert response.headers["X-Cache"] == "miss"  # from Postgres, honestly
 
 
 @pytest.mark.integration

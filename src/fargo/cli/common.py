@@ -18,6 +18,7 @@ from fargo import local
 from fargo.cli.output import LiveReporter, PlainReporter
 from fargo.deployer import Deployer, Target, open_deployer
 from fargo.errors import FargoError, InputError
+from fargo.local import containers as local_containers
 from fargo.local import data_images
 from fargo.progress import Reporter, SilentReporter
 
@@ -137,8 +138,18 @@ def target(use_local: bool, endpoint_url: str | None) -> Target:
     if use_local and endpoint_url:
         raise InputError("--local and --endpoint-url both choose the endpoint; pass one")
     if use_local:
-        return Target(local.start().endpoint_url)
+        return Target(local_emulator().endpoint_url)
     return Target.from_environment(endpoint_url)
+
+
+def local_emulator() -> local.Emulator:
+    """The emulator for `--local`, started when none runs, with containers as
+    FARGO_LOCAL_CONTAINERS chooses. What it says about them (that the app is not running
+    for want of an engine) is said by the command that starts it, once."""
+    started = local_containers.ensure(local_containers.chosen(None))
+    for note in started.notes:
+        click.echo(f"fargo: {note}", err=True)
+    return started.emulator
 
 
 def print_local_notes(use_local: bool) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -23,12 +24,12 @@ from fargo.cli.common import (
 from fargo.cli.cost import cost_command
 from fargo.cli.images import build_command, image_group, push_command
 from fargo.cli.previews import previews_group
-from fargo.cli.render import print_deploy, print_destroy, print_status
+from fargo.cli.render import local_urls_of, print_deploy, print_destroy, print_status
 from fargo.cli.secrets import secrets_group
 from fargo.errors import UnsafeChange
 from fargo.execute.executor import refuse_unsafe
 from fargo.execute.purge import refuse_purge
-from fargo.local.engine import INSTALL_HINT as ENGINE_HINT
+from fargo.local import containers as local_containers
 from fargo.manifest.load import load_manifest
 from fargo.manifest.models import Manifest
 from fargo.model import build_app
@@ -136,7 +137,9 @@ def deploy(
         lock_wait=lock_wait,
     )
     planned, result = deployer.deploy()
-    print_deploy(deployer, planned, result, as_json=as_json)
+    stacks = ((s.name, s.outputs) for s in result.stacks)
+    found = local_urls_of(deployer, stacks) if use_local else ()
+    print_deploy(deployer, planned, result, as_json=as_json, local=found)
     print_local_notes(use_local)
 
 
@@ -155,7 +158,15 @@ def status(
 ) -> None:
     """Show stacks, services (desired/running), endpoints and outputs."""
     deployer = deployer_for(file, env, use_local, endpoint_url, as_json)
-    print_status(deployer.status(resources=resources), as_json=as_json)
+    report = deployer.status(resources=resources)
+    if use_local:
+        # Why the app is not running, when it is not.
+        emulator = local.status()
+        note = local_containers.status_note(emulator) if emulator else None
+        report = replace(report, notes=(*report.notes, note)) if note else report
+    stacks = ((s.name, s.outputs) for s in report.stacks)
+    found = local_urls_of(deployer, stacks) if use_local else ()
+    print_status(report, as_json=as_json, local=found)
     print_local_notes(use_local)
 
 
@@ -215,32 +226,33 @@ def local_group() -> None:
 @local_group.command(name="start")
 @click.option("--port", type=int, default=None, help="port on 127.0.0.1 (default: a free one)")
 @click.option(
-    "--containers",
-    is_flag=True,
-    help="run containers through Docker, or a Podman service fargo starts (experimental)",
+    "--containers/--no-containers",
+    default=None,
+    help="run the app's containers (through Docker, or a Podman service fargo starts), "
+    "failing without an engine; or keep records only. Default: containers when an engine "
+    "is available; FARGO_LOCAL_CONTAINERS=0 or 1 sets it for every command",
 )
 @click.option("--json", "as_json", is_flag=True)
 @handle_errors
-def local_start(port: int | None, containers: bool, as_json: bool) -> None:
+def local_start(port: int | None, containers: bool | None, as_json: bool) -> None:
     """Start the emulator in the background and print its endpoint URL."""
-    emulator = local.start(port, containers=containers)
-    if containers and emulator.docker_host is None:
-        click.echo(
-            f"fargo: no container engine, so the app is not running; to run it, {ENGINE_HINT}",
-            err=True,
-        )
+    started = local_containers.ensure(local_containers.chosen(containers), port)
+    for note in started.notes:
+        click.echo(f"fargo: {note}", err=True)
+    emulator = started.emulator
     if as_json:
-        click.echo(
-            json.dumps(
-                {
-                    "endpoint_url": emulator.endpoint_url,
-                    "pid": emulator.pid,
-                    "docker_host": emulator.docker_host,
-                }
-            )
-        )
+        click.echo(json.dumps({**_emulator_json(emulator), "pid": emulator.pid}))
     else:
         click.echo(emulator.endpoint_url)
+
+
+def _emulator_json(emulator: local.Emulator) -> dict[str, object]:
+    return {
+        "endpoint_url": emulator.endpoint_url,
+        "containers": emulator.docker_host is not None,
+        "engine": emulator.engine,
+        "docker_host": emulator.docker_host,
+    }
 
 
 @local_group.command(name="stop")
@@ -259,19 +271,19 @@ def local_stop(as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 @handle_errors
 def local_status(as_json: bool) -> None:
-    """Say whether the emulator runs, and where."""
+    """Say whether the emulator runs, where, and whether it runs containers."""
     emulator = local.status()
     if as_json:
-        click.echo(
-            json.dumps(
-                {
-                    "running": emulator is not None,
-                    "endpoint_url": emulator.endpoint_url if emulator else None,
-                }
-            )
-        )
+        shown = _emulator_json(emulator) if emulator else {"endpoint_url": None}
+        click.echo(json.dumps({"running": emulator is not None, **shown}))
+    elif emulator is None:
+        click.echo("not running")
     else:
-        click.echo(f"running at {emulator.endpoint_url}" if emulator else "not running")
+        click.echo(f"running at {emulator.endpoint_url}")
+        if emulator.engine is not None:
+            click.echo(f"containers: running through {emulator.engine} ({emulator.docker_host})")
+        else:
+            click.echo(f"containers: none; {local_containers.status_note(emulator)}")
 
 
 cli.add_command(cost_command)

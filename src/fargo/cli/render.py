@@ -11,12 +11,21 @@ import click
 from fargo.deployer import Deployer
 from fargo.execute import DeployResult, DestroyResult
 from fargo.execute.leftovers import Retained
+from fargo.local.urls import LocalUrl, local_urls
 from fargo.plan import Plan
 from fargo.plan.render import plan_json
 from fargo.status import ServiceStatus, StatusReport
 
 
-def print_deploy(deployer: Deployer, plan: Plan, result: DeployResult, *, as_json: bool) -> None:
+def print_deploy(
+    deployer: Deployer,
+    plan: Plan,
+    result: DeployResult,
+    *,
+    as_json: bool,
+    local: tuple[LocalUrl, ...] = (),
+) -> None:
+    """`local`: on `--local`, where the HTTP services answer on this machine."""
     outputs = {k: v for stack in result.stacks for k, v in stack.outputs.items()}
     urls = result.urls
     if as_json:
@@ -30,6 +39,7 @@ def print_deploy(deployer: Deployer, plan: Plan, result: DeployResult, *, as_jso
                 for s in result.stacks
             ],
             "endpoints": urls,
+            **_local_json(local),
             "edge": list(result.edge),
             "leftovers": [r.to_json() for r in result.leftovers],
         }
@@ -47,6 +57,30 @@ def print_deploy(deployer: Deployer, plan: Plan, result: DeployResult, *, as_jso
         click.echo(f"  {name}: {url}")
     for line in _cdn_lines(deployer, outputs):
         click.echo(f"  {line}")
+    _print_local(local)
+
+
+def local_urls_of(
+    deployer: Deployer, stacks: Iterable[tuple[str, dict[str, str]]]
+) -> tuple[LocalUrl, ...]:
+    """The local URLs of the deployed HTTP services, from the stacks' (name, outputs)."""
+    endpoint = deployer.aws.config.endpoint_url
+    if endpoint is None:
+        return ()
+    by_name = dict(stacks)
+    outputs = {t.kind: by_name[t.name] for t in deployer.templates if t.name in by_name}
+    return local_urls(deployer.app, outputs, endpoint)
+
+
+def _local_json(local: tuple[LocalUrl, ...]) -> dict[str, Any]:
+    return {"local_urls": {u.service: u.to_json() for u in local}} if local else {}
+
+
+def _print_local(local: tuple[LocalUrl, ...]) -> None:
+    if local:
+        click.echo("on this machine, through the emulated load balancer:")
+    for found in local:
+        click.echo(f"  {found.service}: {found.describe()}")
 
 
 def _cdn_lines(deployer: Deployer, outputs: dict[str, str]) -> list[str]:
@@ -123,18 +157,21 @@ def _service_line(report: StatusReport, service: ServiceStatus) -> str:
         if report.containers_running is False
         else f"{service.running}/{service.desired} running"
     )
+    if service.healthy is not None:
+        counts += f", {service.healthy} healthy"
     return f"{service.name}: {counts} ({service.task_definition}){url}"
 
 
-def print_status(report: StatusReport, *, as_json: bool) -> None:
+def print_status(report: StatusReport, *, as_json: bool, local: tuple[LocalUrl, ...] = ()) -> None:
     if as_json:
-        click.echo(json.dumps(report.to_json(), indent=2))
+        click.echo(json.dumps({**report.to_json(), **_local_json(local)}, indent=2))
         return
     click.echo(f"{report.app}/{report.env} in {report.region}")
     for stack in report.stacks:
         updated = f"  (updated {stack.last_updated})" if stack.last_updated else ""
         click.echo(f"  {stack.name}: {stack.status}{updated}")
     _print_services(report)
+    _print_local(local)
     if report.dns_records:
         click.echo("DNS records to publish:")
         for record in report.dns_records:

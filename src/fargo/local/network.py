@@ -2,9 +2,11 @@
 emulator listens on its gateway address so that they reach its AWS endpoints.
 
 Several emulators may share a machine (the test suite's beside a user's) and even an engine
-(one Docker daemon), so the network's name, bridge and subnet derive from the state dir:
-`fargo-<digest>` on the bridge `fargo<digest>`, in 10.213.0.0/16, a private range that home
-and office networks rarely use. A subnet the host already routes elsewhere is skipped.
+(one Docker daemon), so the network's name and subnet derive from the state dir:
+`fargo-<digest>`, a /24 of 10.213.0.0/16 (a private range home and office networks rarely
+use), on a bridge named after both. A subnet the host already routes is skipped: another
+emulator's, or the bridge of one that did not stop cleanly, which keeps its address until
+it is deleted and which the engine refuses to give another.
 """
 
 from __future__ import annotations
@@ -34,10 +36,14 @@ class Network:
     gateway: str
 
 
-def names(state_dir: Path) -> tuple[str, str]:
-    """The network's name and its bridge's (an interface name: at most 15 characters)."""
-    digest = _digest(state_dir)[:8]
-    return f"fargo-{digest}", f"fargo{digest}"
+def network_name(state_dir: Path) -> str:
+    return f"fargo-{_digest(state_dir)[:8]}"
+
+
+def bridge_name(state_dir: Path, subnet: ipaddress.IPv4Network) -> str:
+    """`fargo` + 6 hex digits of the state dir + the subnet's third octet in hex: an
+    interface name (at most 15 characters) no other state dir or subnet uses."""
+    return f"fargo{_digest(state_dir)[:6]}{subnet.network_address.packed[2]:02x}"
 
 
 def candidate_subnets(state_dir: Path) -> list[ipaddress.IPv4Network]:
@@ -49,11 +55,11 @@ def candidate_subnets(state_dir: Path) -> list[ipaddress.IPv4Network]:
 
 def ensure(docker_host: str, state_dir: Path) -> Network:
     """The engine network of `state_dir`, created if it does not exist yet."""
-    name, bridge = names(state_dir)
+    name = network_name(state_dir)
     existing = _inspect(docker_host, name)
     if existing is not None:
         return existing
-    routed = _routed_subnets(bridge)
+    routed = _routed_subnets()
     errors: list[str] = []
     for subnet in candidate_subnets(state_dir):
         if any(subnet.overlaps(other) for other in routed):
@@ -71,7 +77,7 @@ def ensure(docker_host: str, state_dir: Path) -> Network:
                     "Driver": "default",
                     "Config": [{"Subnet": str(subnet), "Gateway": gateway}],
                 },
-                "Options": {"com.docker.network.bridge.name": bridge},
+                "Options": {"com.docker.network.bridge.name": bridge_name(state_dir, subnet)},
                 "Labels": {"fargo.state-dir": str(state_dir.resolve())},
             },
         )
@@ -127,9 +133,15 @@ def _inspect(docker_host: str, name: str) -> Network | None:
     )
 
 
-def _routed_subnets(own_bridge: str) -> list[ipaddress.IPv4Network]:
-    """The IPv4 subnets the host routes through an interface other than `own_bridge`
-    (a network of another emulator, a VPN, the LAN): a bridge there would shadow them."""
+def remove(docker_host: str, state_dir: Path) -> None:
+    """Remove the network of `state_dir` (its containers are gone); the engine deletes its
+    bridge with it, so the subnet is free again."""
+    call(docker_host, "DELETE", f"/networks/{network_name(state_dir)}")
+
+
+def _routed_subnets() -> list[ipaddress.IPv4Network]:
+    """The IPv4 subnets the host routes (the LAN, a VPN, other emulators' networks): a
+    bridge there would shadow them."""
     try:
         lines = _ROUTES.read_text().splitlines()[1:]
     except OSError:
@@ -137,7 +149,7 @@ def _routed_subnets(own_bridge: str) -> list[ipaddress.IPv4Network]:
     routed = []
     for line in lines:
         fields = line.split()
-        if len(fields) < 8 or fields[0] == own_bridge:
+        if len(fields) < 8:
             continue
         destination, mask = (_little_endian_ip(fields[i]) for i in (1, 7))
         route = ipaddress.IPv4Network(f"{destination}/{mask}", strict=False)

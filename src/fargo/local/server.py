@@ -4,6 +4,7 @@ asked to run containers."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -37,6 +38,11 @@ class Emulator:
     # The engine network its containers join, and the emulator's address on it.
     network: str | None = None
     gateway: str | None = None
+    # Which engine answers there: "docker" or "podman" (None: records only).
+    engine: str | None = None
+    # Whether containers were asked for: records only with this True means no engine was
+    # found when the emulator started (what `--local` says once, and `status` notes).
+    containers_wanted: bool = False
 
     @property
     def endpoint_url(self) -> str:
@@ -78,7 +84,9 @@ def start(
 
     With `containers`, it runs tasks, databases and caches through a Docker daemon or a
     Podman service fargo starts (`engine.py`); without one, or without `containers`, it
-    keeps records only and `docker_host` is None.
+    keeps records only and `docker_host` is None. Records only is this function's default,
+    so library callers and the test suite stay fast; the CLI's default is containers
+    whenever an engine is available (`fargo.local.containers`).
     """
     state_dir = state_dir or default_state_dir()
     running = status(state_dir)
@@ -132,6 +140,8 @@ def start(
         engine.docker_host if engine else None,
         network.name if network else None,
         network.gateway if network else None,
+        engine.kind if engine else None,
+        containers_wanted=containers,
     )
     _wait_healthy(emulator, process, log)
     (state_dir / "emulator.json").write_text(json.dumps(asdict(emulator)))
@@ -147,13 +157,16 @@ def stop(state_dir: Path | None = None) -> Emulator | None:
         emulator = None
     if emulator is not None:
         # First the emulator, which removes its containers as it shuts down (their
-        # mounts would outlive the engine), then the Podman service (a Docker daemon
-        # is not fargo's to stop).
+        # mounts would outlive the engine), then its network, then the Podman service (a
+        # Docker daemon is not fargo's to stop).
         terminate(emulator.pid)
         state.unlink(missing_ok=True)
-        # What it left on its network (a database started late, a task mid-stop) goes too.
-        if emulator.docker_host and emulator.network:
+        if emulator.network is not None and emulator.docker_host is not None:
+            # What it left on its network (a database started late, a task mid-stop) goes
+            # first: a network with members cannot be removed.
             container_network.remove_members(emulator.docker_host, emulator.network)
+            with contextlib.suppress(OSError):
+                container_network.remove(emulator.docker_host, state_dir)
     container_engine.stop(state_dir)
     return emulator
 

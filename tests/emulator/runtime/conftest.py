@@ -21,20 +21,23 @@ from fargo.local import engine as container_engine
 from fargo.local.server import Emulator
 from tests.integration.build_helpers import make_base_layout
 
-PREPARE_DATA_IMAGES = Path(__file__).parents[3] / "scripts" / "prepare-data-images.py"
+ROOT = Path(__file__).resolve().parents[3]
+PREPARE_DATA_IMAGES = ROOT / "scripts" / "prepare-data-images.py"
+# Debian's python3.11 (scripts/make-python-base.py), named for what it is.
+PYTHON_IMAGE = "localhost/fargo-python:3.11"
 
 
 @pytest.fixture(scope="session")
-def state_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An XDG_STATE_HOME under which `fargo ... --local` finds the session's emulator."""
-    return tmp_path_factory.mktemp("state-home")
+def emulator_state_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An XDG_STATE_HOME whose fargo emulator is this directory's: `--local` run with it
+    finds the container emulator instead of starting one."""
+    return tmp_path_factory.mktemp("runtime-home")
 
 
 @pytest.fixture(scope="session")
-def runtime_state(state_home: Path) -> Path:
-    """The state dir of the session's container emulator (and of its Podman service): the
-    one `fargo` run with XDG_STATE_HOME=`state_home` uses (platformdirs' user state dir)."""
-    return state_home / "fargo" / "emulator"
+def runtime_state(emulator_state_home: Path) -> Path:
+    """The state dir of the session's container emulator (and of its Podman service)."""
+    return emulator_state_home / "fargo" / "emulator"
 
 
 @pytest.fixture(scope="session")
@@ -71,3 +74,42 @@ def busybox_layout(tmp_path_factory: pytest.TempPathFactory) -> Path:
     layout = tmp_path_factory.mktemp("busybox") / "layout"
     make_base_layout(layout)
     return layout
+
+
+@pytest.fixture(scope="session")
+def emulator_endpoint(emulator: Emulator) -> str:
+    """This directory's endpoint. Overridden here, not inherited: a session fixture keeps one
+    value per definition, and the parent's would otherwise serve this emulator's endpoint to
+    every records-only test that runs after these."""
+    return emulator.endpoint_url
+
+
+@pytest.fixture(scope="session")
+def python_image(emulator: Emulator, runtime_state: Path) -> str:
+    """The offline python base in the container engine's storage, for tasks that serve HTTP
+    (`python3 -m http.server`) without network access. The layout is built once into
+    build/python-base (its .debs stay in the user cache) and reused by later sessions. It
+    has python3 and a shell, no coreutils."""
+    layout = ROOT / "build" / "python-base"
+    if not (layout / "index.json").is_file():
+        built = subprocess.run(
+            [sys.executable, str(ROOT / "scripts" / "make-python-base.py"), str(layout), "--force"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if built.returncode != 0:
+            pytest.fail(f"make-python-base.py failed:\n{built.stderr}")
+    if emulator.docker_host != f"unix://{runtime_state / 'podman.sock'}":
+        pytest.skip("the emulator uses a Docker daemon: the image is loaded into fargo's Podman")
+    env = container_engine.podman_env(runtime_state) | {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
+
+    def podman(*argv: str) -> str:
+        done = subprocess.run(
+            ["podman", *argv], env=env, capture_output=True, text=True, check=False
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    podman("tag", podman("pull", "--quiet", f"oci:{layout}:3.11"), PYTHON_IMAGE)
+    return PYTHON_IMAGE

@@ -134,7 +134,7 @@ def e2e_manifest(directory: Path) -> Path:
 @pytest.fixture(scope="module")
 def deployed(
     emulator: Emulator,
-    state_home: Path,
+    emulator_state_home: Path,
     data_images: list[str],
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Deployed:
@@ -155,7 +155,7 @@ def deployed(
         # fargo's own emulator credentials (`--local`), not a test account's.
         **{k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "FARGO_"))},
         # `--local` finds the session's container emulator in its state dir.
-        "XDG_STATE_HOME": str(state_home),
+        "XDG_STATE_HOME": str(emulator_state_home),
         "FULLSTACK_BASE": BASE,
         # The base is in buildah's storage: auto-detection could pick podman.
         "FULLSTACK_BUILDER": "buildah",

@@ -10,8 +10,10 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 
+from fargo import local
 from fargo.local import engine as container_engine
 from fargo.local import network as container_network
 from fargo.local.server import Emulator
@@ -26,11 +28,12 @@ def engine_get(emulator: Emulator, path: str) -> Any:
 
 
 def test_the_emulator_gets_a_network_of_its_own(emulator: Emulator, runtime_state: Path) -> None:
-    name, bridge = container_network.names(runtime_state)
-    assert (emulator.network, emulator.gateway) == (name, emulator.gateway)
+    name = container_network.network_name(runtime_state)
+    assert emulator.network == name
     inspected = engine_get(emulator, f"/networks/{name}")
     (config,) = inspected["IPAM"]["Config"]
-    subnet = ipaddress.ip_network(config["Subnet"])
+    subnet = ipaddress.IPv4Network(config["Subnet"])
+    bridge = container_network.bridge_name(runtime_state, subnet)
     assert subnet.subnet_of(ipaddress.ip_network("10.213.0.0/16"))
     assert config["Gateway"] == emulator.gateway
     assert ipaddress.ip_address(emulator.gateway) in subnet
@@ -42,7 +45,12 @@ def test_the_emulator_gets_a_network_of_its_own(emulator: Emulator, runtime_stat
 
 def test_each_state_dir_has_its_own_network(tmp_path: Path) -> None:
     first, second = tmp_path / "a", tmp_path / "b"
-    assert container_network.names(first) != container_network.names(second)
+    assert container_network.network_name(first) != container_network.network_name(second)
+    subnet = ipaddress.IPv4Network("10.213.7.0/24")
+    assert container_network.bridge_name(first, subnet) != (
+        container_network.bridge_name(second, subnet)
+    )
+    assert len(container_network.bridge_name(first, subnet)) <= 15  # an interface name
     assert (
         container_network.candidate_subnets(first)[0]
         != (container_network.candidate_subnets(second)[0])
@@ -105,3 +113,38 @@ def _host_addresses() -> list[str]:
         ["ip", "-o", "-4", "addr", "show"], capture_output=True, text=True, check=True
     )
     return [line.split()[3].split("/")[0] for line in done.stdout.splitlines()]
+
+
+def test_stop_removes_the_network_and_its_bridge(
+    tmp_path_factory: pytest.TempPathFactory, busybox_layout: Path
+) -> None:
+    """An emulator of its own: the session's must keep running."""
+    state_dir = tmp_path_factory.mktemp("network-stop")
+    started = local.start(state_dir=state_dir, containers=True)
+    try:
+        assert started.docker_host is not None
+        assert started.network is not None
+        # A container makes Podman create the bridge (it does so on first use).
+        stopped = run_to_completion(
+            boto3.client(
+                "ecs",
+                endpoint_url=started.endpoint_url,
+                region_name="us-east-1",
+                aws_access_key_id="111111111111",
+                aws_secret_access_key="test",
+            ),
+            push_to_ecr(busybox_layout, started.endpoint_url, "111111111111", "network/stop"),
+            "exit 0",
+        )
+        assert exit_codes(stopped) == [0]
+        network = container_network.ensure(started.docker_host, state_dir)
+        bridge = container_network.bridge_name(state_dir, ipaddress.IPv4Network(network.subnet))
+        assert bridge in _routed_interfaces()
+    finally:
+        local.stop(state_dir=state_dir)
+    assert bridge not in _routed_interfaces()
+
+
+def _routed_interfaces() -> set[str]:
+    lines = Path("/proc/net/route").read_text().splitlines()[1:]
+    return {line.split()[0] for line in lines if line.strip()}

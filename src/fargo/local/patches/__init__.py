@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from . import (
     acm,
+    alb_data_plane,
     app_autoscaling,
     app_tier_replacement,
     change_sets,
@@ -24,13 +25,19 @@ from . import (
     ecr_pulls,
     ecr_registry,
     ecs,
+    ecs_awslogs,
+    ecs_service_stabilization,
+    ecs_task_health,
     elasticache,
+    elb_target_health,
     generated_secrets,
+    queue_scaling,
     rds,
     rds_containers,
     route53,
     s3,
     scheduler,
+    scheduler_runner,
     secrets_manager,
     ses,
     sns,
@@ -64,7 +71,10 @@ PATCHES: dict[str, Callable[[], None]] = {
     "elasticache-snapshots": elasticache.snapshot_node_based_caches,
     "application-autoscaling": app_autoscaling.serve_application_autoscaling,
     "cloudwatch-metric-math-alarms": cloudwatch.allow_metric_math_alarms,
+    # After application-autoscaling, whose policies its alarms invoke.
+    "alarms-scale-services": queue_scaling.scale_on_alarms,
     "scheduler-schedule-shapes": scheduler.provision_schedules,
+    "scheduler-runs-schedules": scheduler_runner.run_schedules,
     "ses-dkim-tokens": ses.publish_dkim_tokens,
     "s3-bucket-configuration": s3.apply_bucket_configuration,
     "s3-bucket-policy-ref": s3.ref_bucket_policy_as_bucket,
@@ -77,11 +87,24 @@ PATCHES: dict[str, Callable[[], None]] = {
     "cloudfront-etag-if-match": cloudfront.refuse_stale_if_match,
     "route53-cname-alone": route53.refuse_cname_beside_other_sets,
     "data-image-substitutions": data_images.run_local_data_images,
+    "rds-stack-databases-run": rds_containers.run_stack_databases,
     "emulator-on-container-network": container_network.place_emulator_on_network,
     "ecs-pulls-from-emulator-ecr": ecr_pulls.pull_images_from_emulator_ecr,
     "ecs-tasks-trust-emulator-cas": task_ca_bundle.inject_ca_bundle,
+    "alb-data-plane-any-account": alb_data_plane.serve_any_account,
+    "elb-target-health-checks": elb_target_health.check_target_health,
+    "ecs-container-health-checks": ecs_task_health.run_container_health_checks,
+    "ecs-rollout-waits-for-health": ecs_task_health.complete_rollouts_on_health,
+    "ecs-essential-container-reason": ecs_task_health.say_essential_container_in_task_exited,
+    "ecs-removed-container-stops-task": ecs_task_health.stop_tasks_whose_container_is_gone,
+    "ecs-first-deployment-in-progress": (
+        ecs_service_stabilization.start_first_deployments_in_progress
+    ),
+    "ecs-service-grace-period": ecs_service_stabilization.keep_health_check_grace_period,
+    # After ecs-service-grace-period, whose create provisioner it wraps.
+    "ecs-service-waits-for-stability": ecs_service_stabilization.wait_for_stable_services,
+    "ecs-awslogs-group-must-exist": ecs_awslogs.fail_tasks_without_their_log_group,
     "ecs-task-aws-settings": task_aws_env.give_tasks_aws_settings,
-    "rds-stack-databases-run": rds_containers.run_stack_databases,
 }
 
 

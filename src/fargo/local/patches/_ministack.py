@@ -74,3 +74,14 @@ def registered(resource_type: str) -> dict[str, Any]:
             f"ministack {SUPPORTED_VERSION} internals moved: no provisioner for {resource_type}"
         )
     return entry
+
+
+_engine_found: list[bool] = []
+
+
+def containers_run() -> bool:
+    """Whether the emulator runs containers (ECS reaches a container engine). A records-only
+    emulator keeps ministack's instant answers; once an engine answered it stays the answer."""
+    if not _engine_found and attr(module("ministack.services.ecs"), "_get_docker")() is not None:
+        _engine_found.append(True)
+    return bool(_engine_found)

@@ -10,7 +10,7 @@ validation with "Unrecognized resource types".
 This module adds a minimal service, kept per account and region like
 ministack's own: RegisterScalableTarget, DeregisterScalableTarget,
 DescribeScalableTargets, PutScalingPolicy, DeleteScalingPolicy,
-DescribeScalingPolicies and an always-empty DescribeScalingActivities. It
+DescribeScalingPolicies and DescribeScalingActivities. It
 validates what AWS validates up front (a registered ECS service must exist, a
 policy needs a registered target, min <= max, a target-tracking policy names
 exactly one metric, ALBRequestCountPerTarget needs a ResourceLabel) and, as
@@ -18,8 +18,8 @@ AWS does, creates the two CloudWatch alarms of a target-tracking policy
 (``TargetTracking-<resource>-AlarmHigh-<uuid>`` and ``-AlarmLow-``, none for
 scale-in when DisableScaleIn is set). Registering an ECS target whose service
 runs outside [MinCapacity, MaxCapacity] sets its desired count into that range
-through UpdateService, as AWS scales it at once; beyond that nothing scales:
-no alarm ever changes a desired count.
+through UpdateService, as AWS scales it at once. The alarms' evaluation and
+the policies' scaling activities are queue_scaling.py's.
 
 The provisioners call the same functions: a ScalableTarget's Ref and Id are
 ``ResourceId|ScalableDimension|ServiceNamespace``, a ScalingPolicy's Ref and
@@ -153,6 +153,8 @@ class _Store:
         scoped = attr(module("ministack.core.responses"), "AccountRegionScopedDict")
         self.targets: Any = scoped()
         self.policies: Any = scoped()
+        # "namespace|resource|dimension" -> scaling activities, newest first.
+        self.activities: Any = scoped()
 
 
 _STORE: list[_Store] = []
@@ -162,6 +164,11 @@ def _store() -> _Store:
     if not _STORE:
         raise PatchError("the application-autoscaling patch was not applied")
     return _STORE[0]
+
+
+def store() -> _Store:
+    """The targets, policies and activities of the current account and region."""
+    return _store()
 
 
 def _context() -> tuple[str, str]:
@@ -545,7 +552,19 @@ def describe_scaling_policies(request: Json) -> Json:
 
 def describe_scaling_activities(request: Json) -> Json:
     _required(request, "ServiceNamespace")
-    return {"ScalingActivities": []}
+    found = [
+        dict(activity)
+        for activities in _store().activities.values()
+        for activity in activities
+        if activity["ServiceNamespace"] == request["ServiceNamespace"]
+        and (not request.get("ResourceId") or activity["ResourceId"] == request["ResourceId"])
+        and (
+            not request.get("ScalableDimension")
+            or activity["ScalableDimension"] == request["ScalableDimension"]
+        )
+    ]
+    found.sort(key=lambda activity: -float(activity["StartTime"]))
+    return _page(found, request, "ScalingActivities")
 
 
 _ACTIONS: dict[str, Callable[[Json], Json]] = {

@@ -1,78 +1,75 @@
-"""A database a stack creates runs, as one created through the API does.
+"""AWS::RDS::DBInstance: a database the stack creates runs, as one CreateDBInstance makes does.
 
-Gap (ministack 1.5.33): the AWS::RDS::DBInstance provisioner writes the instance record
-only ("CFN provisioning is metadata-only"): no database container starts, and the endpoint
-is a made-up `<id>.<hex>.<region>.rds.amazonaws.com` that resolves nowhere. An app whose
-stack made its database (every fargo app with `database:`) found nothing at DB_HOST, while
-CreateDBInstance through the API starts the engine's container.
+Gap (ministack 1.5.33): the CloudFormation provisioner writes the instance's record and
+nothing else ("CFN provisioning is metadata-only"), so a stack's database has an endpoint
+that no server answers: the app's tasks got `database unavailable` for ever. ministack's API
+path starts a container for the same record, and its restore path
+(``rds._start_rds_container_for_instance``) starts one from a record alone: engine, version,
+master credentials (the template's, its Secrets Manager reference already resolved), the
+database name, and a host port it keeps.
 
-Now, when the emulator runs containers, the instance a stack creates is made by
-CreateDBInstance's own code, from the template's engine, version, class, credentials and
-database name, so its container starts (with the local image the data-image patch chooses
-where the official one cannot be pulled). Its endpoint is the container's address on the
-emulator's network and the engine's port, which both the tasks on that network and the host
-reach; the stack's GetAtts (Endpoint.Address, Endpoint.Port) give that address.
+Here, with a container engine, the stack's create starts that container and the endpoint the
+stack hands on (``Fn::GetAtt Endpoint.Address``, the tasks' DB_HOST) is the container's
+address on fargo's network, port 5432; the stack's delete removes the container. A
+records-only emulator is unchanged.
 """
 
 from collections.abc import Callable
 from typing import Any
 
-from ._ministack import attr, module, registered
+from ._ministack import attr, module, registered, replace
 
-_TYPE = "AWS::RDS::DBInstance"
-# Template properties CreateDBInstance takes under the same name.
-_PASSED = (
-    "Engine",
-    "EngineVersion",
-    "DBInstanceClass",
-    "AllocatedStorage",
-    "Port",
-    "StorageEncrypted",
-    "MultiAZ",
-    "BackupRetentionPeriod",
-)
+_RESOURCE_TYPE = "AWS::RDS::DBInstance"
+
+
+def _running(create: Callable[..., Any]) -> Callable[..., Any]:
+    rds = module("ministack.services.rds")
+    provisioners = module("ministack.services.cloudformation.provisioners")
+    start = attr(rds, "_start_rds_container_for_instance")
+    docker = attr(rds, "_get_docker")
+    attributes = attr(provisioners, "_rds_db_instance_attrs")
+    instances = attr(rds, "_instances")
+
+    def created(logical_id: str, props: dict[str, Any], stack_name: str) -> Any:
+        db_id, attrs = create(logical_id, props, stack_name)
+        instance = instances.get(db_id)
+        if instance is None or docker() is None:
+            return db_id, attrs
+        start(db_id, instance)
+        if instance.get("DBInstanceStatus") == "failed":
+            raise RuntimeError(
+                f"the container of database {db_id} did not start: see the emulator's log"
+            )
+        return db_id, attributes(instance)
+
+    return created
+
+
+def _removing(delete: Callable[..., None]) -> Callable[..., None]:
+    rds = module("ministack.services.rds")
+    docker = attr(rds, "_get_docker")
+    container_name = attr(rds, "_rds_docker_name")
+
+    def deleted(physical_id: str, props: dict[str, Any], *args: Any) -> None:
+        delete(physical_id, props, *args)
+        client = docker()
+        if client is None:
+            return
+        try:
+            client.containers.get(container_name(physical_id)).remove(force=True, v=True)
+        except Exception:  # noqa: BLE001 - no container (never started, or already gone)
+            return
+
+    return deleted
 
 
 def run_stack_databases() -> None:
-    rds = module("ministack.services.rds")
+    """Start (and remove) the container of each database a stack creates (and deletes).
+    Replacements create and delete through the module functions, the rest through the
+    registry, so both are wrapped."""
     provisioners = module("ministack.services.cloudformation.provisioners")
-    create_instance: Callable[[dict[str, Any]], Any] = attr(rds, "_create_db_instance")
-    get_docker: Callable[[], Any] = attr(rds, "_get_docker")
-    instances: Any = attr(rds, "_instances")
-    attrs_of: Callable[[dict[str, Any]], dict[str, str]] = attr(
-        provisioners, "_rds_db_instance_attrs"
-    )
-    entry = registered(_TYPE)
-    original: Callable[..., tuple[str, dict[str, str]]] = entry["create"]
-
-    def create(logical_id: str, props: dict[str, Any], stack_name: str) -> Any:
-        physical_id, attrs = original(logical_id, props, stack_name)
-        record = instances.get(physical_id)
-        # Aurora members share their cluster's container; records only without an engine.
-        if record is None or record.get("DBClusterIdentifier") or get_docker() is None:
-            return physical_id, attrs
-        params = {k: [str(props[k])] for k in _PASSED if props.get(k) is not None}
-        params |= {
-            "DBInstanceIdentifier": [physical_id],
-            "MasterUsername": [record["MasterUsername"]],
-            "MasterUserPassword": [record["_MasterUserPassword"]],
-            "DBName": [record["DBName"]],
-        }
-        del instances[physical_id]
-        create_instance(params)
-        started = instances.get(physical_id)
-        if started is None:
-            # CreateDBInstance refused: keep the stack's record, as before.
-            instances[physical_id] = record
-            return physical_id, attrs
-        # The stack's view (ARN, tags, subnet group, ...) over the running instance's.
-        kept = {k: v for k, v in record.items() if k not in ("Endpoint", "DBInstanceStatus")}
-        started.update(kept)
-        internal = started.get("_internal_address")
-        if internal:
-            port = started.get("_internal_port") or started["Endpoint"]["Port"]
-            started["Endpoint"] = {**started["Endpoint"], "Address": internal, "Port": int(port)}
-        instances[physical_id] = started
-        return physical_id, attrs_of(started)
-
-    entry["create"] = create
+    entry = registered(_RESOURCE_TYPE)
+    entry["create"] = _running(entry["create"])
+    replace(provisioners, "_rds_db_instance_create", entry["create"])
+    entry["delete"] = _removing(entry["delete"])
+    replace(provisioners, "_rds_db_instance_delete", entry["delete"])

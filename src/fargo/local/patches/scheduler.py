@@ -22,7 +22,7 @@ on create, UpdateSchedule, which replaces the whole schedule as on AWS, on
 update), fails the resource on a refusal, and checks the expression is
 ``rate(...)``, ``cron(...)`` or ``at(...)``. Ref is the schedule name and
 GetAtt Arn its ARN, as on AWS. Name replaces the schedule; a GroupName change
-moves it. Nothing ever runs on the schedule.
+moves it. scheduler_runner.py runs the schedules.
 """
 
 import json
