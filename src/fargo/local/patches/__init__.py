@@ -45,6 +45,7 @@ from . import (
     task_aws_env,
     task_ca_bundle,
     templates,
+    waiting_provisioners,
 )
 from ._ministack import SUPPORTED_VERSION, PatchError, check_version
 
@@ -105,6 +106,7 @@ PATCHES: dict[str, Callable[[], None]] = {
     "ecs-service-waits-for-stability": ecs_service_stabilization.wait_for_stable_services,
     "ecs-awslogs-group-must-exist": ecs_awslogs.fail_tasks_without_their_log_group,
     "ecs-task-aws-settings": task_aws_env.give_tasks_aws_settings,
+    "cloudformation-waits-off-the-loop": waiting_provisioners.provision_waiting_types_off_the_loop,
 }
 
 
