@@ -159,14 +159,15 @@ def running_tasks(aws: Aws, cluster: str) -> list[dict[str, Any]]:
     return tasks
 
 
-def _healthy(tasks: list[dict[str, Any]], service: str) -> int:
-    """A service's tasks carry the group ECS gives them, `service:NAME` (fargo names the ECS
+def _healthy(tasks: list[dict[str, Any]], service: str) -> int | None:
+    """How many of a service's tasks ECS reports HEALTHY; None when none of them has a health
+    to report (no container health check: ECS says UNKNOWN), as for a queue worker. A
+    service's tasks carry the group ECS gives them, `service:NAME` (fargo names the ECS
     service after the manifest's)."""
-    return sum(
-        1
-        for task in tasks
-        if task.get("group") == f"service:{service}" and task.get("healthStatus") == "HEALTHY"
-    )
+    health = [t.get("healthStatus") for t in tasks if t.get("group") == f"service:{service}"]
+    if all(status in (None, "UNKNOWN") for status in health):
+        return None
+    return health.count("HEALTHY")
 
 
 def _private_address(task: dict[str, Any]) -> str | None:

@@ -36,6 +36,7 @@ from fargo.edge.splice import ApiOrigin
 from fargo.edge.wanted import wanted_records
 from fargo.model.app import ORIGIN_VERIFY_HEADER, App, StackKind
 from fargo.progress import Reporter
+from fargo.status import containers_running
 from fargo.synth import origin_verify
 from fargo.synth.listeners import HTTPS_LISTENER_ARN
 from fargo.synth.network import DOMAIN_ZONE_OUTPUT
@@ -249,7 +250,8 @@ class EdgeStage:
             self.ledger.write(ledger)
         if cdn is None or wanted is None:
             return
-        if self.emulator:
+        cluster = outputs.get(StackKind.NETWORK, {}).get("ClusterName")
+        if self.emulator and not (cluster and containers_running(self.aws, cluster)):
             self.reporter.note(
                 "the emulator runs no containers: not waiting for the API's health check "
                 "before the CloudFront splice"

@@ -127,6 +127,10 @@ def start(
         "ELASTICACHE_BASE_PORT": str(free_port()),
         # Where the emulator's patches record what the user must hear of (data_images.notes).
         "FARGO_LOCAL_STATE_DIR": str(state_dir),
+        # ministack's IoT MQTT listener binds every interface (port 8883); fargo uses no IoT
+        # and the emulator listens on loopback and its network's gateway only: port 0 is
+        # ministack's "listener disabled".
+        "IOT_MTLS_PORT": "0",
     }
     if network is not None:
         # ministack puts the containers it runs on DOCKER_NETWORK; the launcher also listens

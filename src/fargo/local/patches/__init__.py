@@ -31,6 +31,7 @@ from . import (
     elasticache,
     elb_target_health,
     generated_secrets,
+    provisioner_threads,
     queue_scaling,
     rds,
     rds_containers,
@@ -44,6 +45,7 @@ from . import (
     stack_policy,
     task_aws_env,
     task_ca_bundle,
+    task_credentials,
     templates,
     waiting_provisioners,
 )
@@ -89,9 +91,13 @@ PATCHES: dict[str, Callable[[], None]] = {
     "route53-cname-alone": route53.refuse_cname_beside_other_sets,
     "data-image-substitutions": data_images.run_local_data_images,
     "rds-stack-databases-run": rds_containers.run_stack_databases,
+    "blocking-provisioners-on-threads": (
+        provisioner_threads.keep_blocking_provisioners_off_the_loop
+    ),
     "emulator-on-container-network": container_network.place_emulator_on_network,
     "ecs-pulls-from-emulator-ecr": ecr_pulls.pull_images_from_emulator_ecr,
     "ecs-tasks-trust-emulator-cas": task_ca_bundle.inject_ca_bundle,
+    "ecs-task-credentials": task_credentials.give_tasks_credentials,
     "alb-data-plane-any-account": alb_data_plane.serve_any_account,
     "elb-target-health-checks": elb_target_health.check_target_health,
     "ecs-container-health-checks": ecs_task_health.run_container_health_checks,
