@@ -43,11 +43,9 @@ from . import (
     ses,
     sns,
     stack_policy,
-    task_aws_env,
     task_ca_bundle,
     task_credentials,
     templates,
-    waiting_provisioners,
 )
 from ._ministack import SUPPORTED_VERSION, PatchError, check_version
 
@@ -111,8 +109,6 @@ PATCHES: dict[str, Callable[[], None]] = {
     # After ecs-service-grace-period, whose create provisioner it wraps.
     "ecs-service-waits-for-stability": ecs_service_stabilization.wait_for_stable_services,
     "ecs-awslogs-group-must-exist": ecs_awslogs.fail_tasks_without_their_log_group,
-    "ecs-task-aws-settings": task_aws_env.give_tasks_aws_settings,
-    "cloudformation-waits-off-the-loop": waiting_provisioners.provision_waiting_types_off_the_loop,
 }
 
 
