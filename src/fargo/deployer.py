@@ -124,9 +124,15 @@ class Deployer:
 
     def publish(self, services: tuple[str, ...] = ()) -> dict[str, str]:
         """Build and push the app's images; digest-pinned references by service."""
-        from fargo.images.publish import Publisher  # noqa: PLC0415 - builders load on demand
+        from fargo.images.ecr import Ecr  # noqa: PLC0415 - builders load on demand
+        from fargo.images.publish import Publisher  # noqa: PLC0415
+        from fargo.local.architectures import architecture_notes  # noqa: PLC0415
 
-        return Publisher(self.aws, self.reporter).publish(self.app, services)
+        images = Publisher(self.aws, self.reporter).publish(self.app, services)
+        if self.aws.config.endpoint_url:  # the emulator runs tasks on this machine's CPU
+            for note in architecture_notes(Ecr(self.aws), self.app, images):
+                self.reporter.note(note)
+        return images
 
     def deploy(self) -> tuple[Plan, DeployResult]:
         # The checks before anything is written: a zone, secret or distribution that is

@@ -12,6 +12,7 @@ from fargo.aws.facade import Aws
 from fargo.aws.settle import settle
 from fargo.errors import AwsError
 from fargo.images.auth import BasicCredentials
+from fargo.images.oci import INDEX_TYPES, MANIFEST_TYPES
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,20 @@ class Ecr:
             raise
         details = found.get("imageDetails", [])
         return str(details[0]["imageDigest"]) if details else None
+
+    def image_manifest(self, repository: str, digest: str) -> dict[str, Any] | None:
+        """The manifest or index pushed as `digest`, parsed; None when ECR does not hold it."""
+        found = self._aws.call(
+            "ecr",
+            "batch_get_image",
+            repositoryName=repository,
+            imageIds=[{"imageDigest": digest}],
+            acceptedMediaTypes=sorted(MANIFEST_TYPES | INDEX_TYPES),
+        )
+        for image in found.get("images", []):
+            manifest = json.loads(image.get("imageManifest") or "null")
+            return manifest if isinstance(manifest, dict) else None
+        return None
 
     def push_target(self) -> PushTarget:
         """Credentials from get_authorization_token: no docker login, no AWS CLI."""

@@ -34,16 +34,28 @@ def push_to_ecr(layout: Path, endpoint_url: str, account: str, repository: str) 
     return f"{created.uri}@{pushed.digest}"
 
 
-def run_to_completion(ecs: ECSClient, image: str, script: str, **container: Any) -> dict[str, Any]:
-    """RunTask a one-container Fargate task running `sh -c script`; the task once STOPPED
-    (or as it is after 90 s). `container`: more of the container definition."""
+def run_to_completion(
+    ecs: ECSClient,
+    image: str,
+    script: str,
+    *,
+    cpu_architecture: str | None = None,
+    **container: Any,
+) -> dict[str, Any]:
+    """RunTask a one-container Fargate task running `sh -c script`, on `cpu_architecture`
+    (X86_64 or ARM64, as a runtimePlatform) when given; the task once STOPPED (or as it is
+    after 90 s). `container`: more of the container definition."""
     ecs.create_cluster(clusterName="runtime")
+    platform: dict[str, Any] = (
+        {"runtimePlatform": {"cpuArchitecture": cpu_architecture}} if cpu_architecture else {}
+    )
     family = ecs.register_task_definition(
         family="runtime",
         networkMode="awsvpc",
         requiresCompatibilities=["FARGATE"],
         cpu="256",
         memory="512",
+        **platform,
         containerDefinitions=[
             {"name": "main", "image": image, "command": ["sh", "-c", script], **container}
         ],

@@ -45,6 +45,7 @@ from . import (
     stack_policy,
     task_ca_bundle,
     task_credentials,
+    task_platforms,
     templates,
 )
 from ._ministack import SUPPORTED_VERSION, PatchError, check_version
@@ -94,6 +95,8 @@ PATCHES: dict[str, Callable[[], None]] = {
     ),
     "emulator-on-container-network": container_network.place_emulator_on_network,
     "ecs-pulls-from-emulator-ecr": ecr_pulls.pull_images_from_emulator_ecr,
+    # After ecs-pulls-from-emulator-ecr, whose container start it wraps: it sees the ECR name.
+    "ecs-tasks-run-host-arch-variant": task_platforms.run_host_variants,
     "ecs-tasks-trust-emulator-cas": task_ca_bundle.inject_ca_bundle,
     "ecs-task-credentials": task_credentials.give_tasks_credentials,
     "alb-data-plane-any-account": alb_data_plane.serve_any_account,
