@@ -50,6 +50,7 @@ test: $(INSTALLED) $(CHECKOV_INSTALLED) system-deps lint typecheck
 bench: $(INSTALLED)
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/mutations.py
+	$(BIN)/python bench/local_runtime.py
 	$(BIN)/python bench/cli.py
 
 clean:
