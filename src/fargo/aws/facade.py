@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import boto3
+import botocore.session
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -71,20 +71,22 @@ class Aws:
         self.counter = counter or CallCounter()
         self._clients: dict[str, Any] = {}
         self._lock = threading.Lock()
-        session_args: dict[str, Any] = {"region_name": config.region}
-        if config.static_credentials is not None:
-            session_args["aws_access_key_id"] = config.static_credentials[0]
-            session_args["aws_secret_access_key"] = config.static_credentials[1]
-        elif config.profile:
-            session_args["profile_name"] = config.profile
-        self._session = boto3.session.Session(**session_args)
+        # botocore's own session, not boto3's: the same clients and credential chain,
+        # without importing boto3's resource layer and s3transfer on every command.
+        static = config.static_credentials
+        self._session = botocore.session.Session(
+            profile=config.profile if static is None and config.profile else None
+        )
+        self._session.set_config_variable("region", config.region)
+        if static is not None:
+            self._session.set_credentials(static[0], static[1])
 
     def client(self, service: str) -> Any:
         with self._lock:
             client = self._clients.get(service)
             if client is None:
-                client = self._session.client(
-                    service,  # type: ignore[call-overload]
+                client = self._session.create_client(
+                    service,
                     endpoint_url=self.config.endpoint_url,
                     config=Config(
                         retries={

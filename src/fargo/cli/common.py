@@ -167,13 +167,17 @@ def print_local_notes(use_local: bool) -> None:
 
 
 def reporter(as_json: bool) -> Reporter:
+    from fargo.cli.deferred import DeferredReporter  # noqa: PLC0415
+    from fargo.progress import SilentReporter  # noqa: PLC0415
+
+    return SilentReporter() if as_json else DeferredReporter(_terminal_reporter)
+
+
+def _terminal_reporter() -> Reporter:
     from rich.console import Console  # noqa: PLC0415
 
     from fargo.cli.output import LiveReporter, PlainReporter  # noqa: PLC0415
-    from fargo.progress import SilentReporter  # noqa: PLC0415
 
-    if as_json:
-        return SilentReporter()
     console = Console(stderr=True)
     return LiveReporter(console) if console.is_terminal else PlainReporter()
 
