@@ -4,35 +4,15 @@ say which modules a fresh interpreter loaded, so an eager import anywhere fails 
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 import pytest
 
 from tests.conftest import EXAMPLES
+from tests.module_probe import loaded_by
 
 # Costly to import, and needed by some commands only.
 AWS_AND_TERMINAL = {"boto3", "botocore", "s3transfer", "urllib3", "httpx", "httpcore", "rich"}
 # What reading and synthesizing the manifest needs, and `--help` does not.
 MANIFEST_AND_TEMPLATES = {"pydantic", "pydantic_core", "yaml", "troposphere", "cfn_flip"}
-
-
-def loaded_by(argv: list[str]) -> set[str]:
-    """The top-level packages a fresh interpreter has loaded after running `fargo ARGV`."""
-    script = (
-        "import json, sys\n"
-        "from fargo.cli.main import cli\n"
-        "try:\n"
-        f"    cli({argv!r}, prog_name='fargo')\n"
-        "except SystemExit as done:\n"
-        "    assert not done.code, done.code\n"
-        "print(json.dumps(sorted({name.split('.')[0] for name in sys.modules})))\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=True
-    )
-    return set(json.loads(done.stdout.splitlines()[-1]))
 
 
 @pytest.mark.parametrize(
