@@ -72,6 +72,7 @@ PATCHES: dict[str, Callable[[], None]] = {
     # After rds-update-replace-snapshot, whose policy recorder it reads.
     "elasticache-serverless-cache": elasticache.provision_serverless_caches,
     "elasticache-snapshots": elasticache.snapshot_node_based_caches,
+    "elasticache-start-timeout": elasticache.wait_longer_for_cache_starts,
     "application-autoscaling": app_autoscaling.serve_application_autoscaling,
     "cloudwatch-metric-math-alarms": cloudwatch.allow_metric_math_alarms,
     # After application-autoscaling, whose policies its alarms invoke.
