@@ -14,8 +14,9 @@ registry under another repository: each tool first pushes a new image once (farg
 blob-locations record of the bench's own, skopeo with its blob-info cache), then both push
 it to a fresh repository per pair, the order alternating. The ratio fargo/skopeo of each
 pair is printed as a median with its spread. fargo is timed in-process (`push()`, what
-deploy runs); skopeo as the process it is. skopeo comes from Debian: `apt-get install -y
-skopeo`; without it the comparisons are skipped, saying so.
+deploy runs); skopeo as the process it is. `fargo image push` as a process (interpreter
+start and imports included) is timed beside them, for reference. skopeo comes from Debian:
+`apt-get install -y skopeo`; without it the comparisons are skipped, saying so.
 """
 
 from __future__ import annotations
@@ -69,6 +70,16 @@ def skopeo_push(layout: Path, reference: str) -> float:
     return time.perf_counter() - start
 
 
+def cli_push(layout: Path, reference: str, cache_home: Path) -> float:
+    """`fargo image push` as a user runs it, with a user cache dir of the bench's own."""
+    start = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "fargo", "image", "push", str(layout), reference],
+        check=True, capture_output=True, env={**os.environ, "XDG_CACHE_HOME": str(cache_home)},
+    )  # fmt: skip
+    return time.perf_counter() - start
+
+
 def skopeo_digest(reference: str) -> str:
     return subprocess.run(
         ["skopeo", "inspect", "--tls-verify=false", "--format", "{{.Digest}}",
@@ -112,9 +123,11 @@ def bench_mount_pairs(
     locations = BlobLocations(scratch / "blob-locations.json")
     fargo_push(layout, f"{address}/bench-mount-fargo-source:v1", options, locations)
     skopeo_push(layout, f"{address}/bench-mount-skopeo-source:v1")
+    cli_push(layout, f"{address}/bench-mount-cli-source:v1", scratch / "cache")
     ratios: list[float] = []
     fargo_times: list[float] = []
     skopeo_times: list[float] = []
+    cli_times: list[float] = []
     sent = mounted = 0
     for number in range(pairs):
         fargo_ref = f"{address}/bench-mount-fargo-{number}:v1"
@@ -127,6 +140,9 @@ def bench_mount_pairs(
         if fargo_first:
             skopeo_times.append(skopeo_push(layout, skopeo_ref))
         ratios.append(fargo_times[-1] / skopeo_times[-1])
+        cli_times.append(
+            cli_push(layout, f"{address}/bench-mount-cli-{number}:v1", scratch / "cache")
+        )
         sent += result.stats.bytes_uploaded
         mounted += result.stats.blobs_mounted
     quartiles = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else ratios * 3
@@ -139,6 +155,10 @@ def bench_mount_pairs(
         f"sent {sent / MIB:.1f} MiB, mounted {mounted} of {pairs * (len(layers) + 1)} blobs"
     )
     print(f"  skopeo copy:               {statistics.median(skopeo_times) * 1000:.0f} ms median")
+    print(
+        f"  fargo image push, process: {statistics.median(cli_times) * 1000:.0f} ms median "
+        "(interpreter start and imports included)"
+    )
     print(
         f"  fargo / skopeo:            {statistics.median(ratios):.2f}x median "
         f"(quartiles {quartiles[0]:.2f}-{quartiles[2]:.2f}, range "
