@@ -50,6 +50,7 @@ test: $(INSTALLED) $(CHECKOV_INSTALLED) system-deps lint typecheck
 bench: $(INSTALLED)
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/mutations.py
+	$(BIN)/python bench/local_runtime.py
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -142,12 +142,25 @@ def test_a_one_off_task_reports_its_exit_code(
     assert [c["exitCode"] for c in stopped["containers"]] == [3]
 
 
-def test_stop_ends_the_podman_service(state_dir: Path, running: Emulator) -> None:
+def test_stop_ends_the_podman_service_and_its_containers(
+    state_dir: Path, running: Emulator, base_image: str
+) -> None:
     assert running.docker_host is not None
+    with api(running.docker_host) as client:
+        created = client.post(
+            "/containers/create", json={"Image": base_image, "Cmd": ["sleep", "600"]}
+        )
+        assert created.status_code == 201, created.text
+        container = created.json()["Id"]
+        assert client.post(f"/containers/{container}/start").status_code == 204
+        pid = client.get(f"/containers/{container}/json").json()["State"]["Pid"]
+    assert Path(f"/proc/{pid}").exists()
     engine_state = json.loads((state_dir / "engine.json").read_text())
     local.stop(state_dir=state_dir)
     assert not container_engine.ping(running.docker_host)
     assert not Path(f"/proc/{engine_state['pid']}").exists()
+    # A container would otherwise run on, unreachable, after its engine is gone.
+    assert not Path(f"/proc/{pid}").exists()
     assert local.status(state_dir=state_dir) is None
 
 

@@ -9,12 +9,14 @@ the emulator keeps records only.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http.client
 import json
 import os
 import shutil
 import socket
+import subprocess
 import tempfile
 import time
 from dataclasses import asdict, dataclass
@@ -154,16 +156,33 @@ def status(state_dir: Path) -> Engine | None:
 
 
 def stop(state_dir: Path) -> Engine | None:
-    """Stop the Podman service fargo started in `state_dir` (its containers stay stopped)."""
+    """Stop the Podman service fargo started in `state_dir`, and its containers with it."""
     state = state_dir / _STATE_FILE
     try:
         engine = Engine(**json.loads(state.read_text()))
     except (OSError, ValueError, TypeError):
         return None
     if engine.pid is not None:
+        # Containers outlive the API service (conmon keeps each one): without this, the
+        # tasks, databases and caches would run on, unreachable, after `local stop`.
+        _remove_containers(state_dir)
         terminate(engine.pid)
     state.unlink(missing_ok=True)
     return engine
+
+
+def _remove_containers(state_dir: Path) -> None:
+    podman = shutil.which("podman")
+    if podman is None:
+        return
+    with contextlib.suppress(OSError, subprocess.TimeoutExpired):
+        subprocess.run(
+            [podman, "rm", "--force", "--all", "--time", "5"],
+            env={**os.environ, **podman_env(state_dir)},
+            capture_output=True,
+            check=False,
+            timeout=120,
+        )
 
 
 def _start_podman(podman: str, state_dir: Path) -> Engine:

@@ -121,6 +121,10 @@ def start(
         "S3_DATA_DIR": str(scratch / "s3"),
         "LOG_LEVEL": "WARNING",
         "DOCKER_HOST": docker_host,
+        # The host ports databases and caches are published on count up from these bases;
+        # ministack's fixed defaults (15432, 16379) collide with any other emulator here.
+        "RDS_BASE_PORT": str(free_port()),
+        "ELASTICACHE_BASE_PORT": str(free_port()),
         # Where the emulator's patches record what the user must hear of (data_images.notes).
         "FARGO_LOCAL_STATE_DIR": str(state_dir),
         # ministack's IoT MQTT listener binds every interface (port 8883); fargo uses no IoT

@@ -24,6 +24,7 @@ import psycopg
 import pytest
 
 from fargo.local import data_images as local_data_images
+from fargo.local import engine as container_engine
 from fargo.local.server import Emulator
 
 MASTER_USER = "appmaster"
@@ -152,3 +153,23 @@ def test_each_substitution_is_recorded_for_fargo_to_say(
     notes = local_data_images.notes(runtime_state)
     assert "postgres 16 requested, local 15 (localhost/fargo-postgres:15)" in notes
     assert "valkey 8.1 requested, local redis 7 (localhost/fargo-redis:7)" in notes
+
+
+def test_their_host_ports_listen_on_loopback_only(
+    started: dict[str, Any], emulator: Emulator
+) -> None:
+    """ministack publishes each database's and cache's port on the host; the engine would bind
+    it on every interface, and a local database must not be reachable from the network."""
+    del started
+    assert emulator.docker_host is not None
+    status, listed = container_engine.call(emulator.docker_host, "GET", "/containers/json")
+    assert status == 200
+    published = {
+        container["Names"][0]: {(p.get("IP"), p.get("PublicPort")) for p in container["Ports"]}
+        for container in listed
+        if container["Image"].startswith(("localhost/fargo-postgres", "localhost/fargo-redis"))
+    }
+    assert len(published) >= 2, f"no database and cache containers among {listed}"
+    for name, ports in published.items():
+        assert ports, f"{name} publishes no port"
+        assert {address for address, _ in ports} == {"127.0.0.1"}, (name, ports)

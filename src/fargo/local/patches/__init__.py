@@ -31,6 +31,7 @@ from . import (
     elasticache,
     elb_target_health,
     generated_secrets,
+    loopback_ports,
     provisioner_threads,
     queue_scaling,
     rds,
@@ -91,6 +92,7 @@ PATCHES: dict[str, Callable[[], None]] = {
     "cloudfront-etag-if-match": cloudfront.refuse_stale_if_match,
     "route53-cname-alone": route53.refuse_cname_beside_other_sets,
     "data-image-substitutions": data_images.run_local_data_images,
+    "published-ports-on-loopback": loopback_ports.publish_on_loopback,
     "rds-stack-databases-run": rds_containers.run_stack_databases,
     "blocking-provisioners-on-threads": (
         provisioner_threads.keep_blocking_provisioners_off_the_loop
