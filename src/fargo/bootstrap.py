@@ -14,6 +14,7 @@ from fargo.aws.cloudformation import CloudFormation, DeployedStack
 from fargo.aws.facade import Aws
 from fargo.errors import AwsError, DeployFailed
 from fargo.execute.watch import StackWatcher, delete_stack, root_cause
+from fargo.synth import outputs as out
 from fargo.synth.bootstrap import STACK_NAME, TAGS, VERSION, bootstrap_template
 
 # A create that never finished holds nothing; it is deleted and made again.
@@ -32,12 +33,12 @@ class Bootstrap:
     @classmethod
     def of(cls, stack: DeployedStack) -> Bootstrap | None:
         outputs = stack.outputs
-        if stack.status not in _USABLE or "LockTable" not in outputs:
+        if stack.status not in _USABLE or out.LOCK_TABLE not in outputs:
             return None
         return cls(
-            outputs["LockTable"],
-            outputs.get("ArtifactBucket", ""),
-            int(outputs.get("BootstrapVersion", "0") or 0),
+            outputs[out.LOCK_TABLE],
+            outputs.get(out.ARTIFACT_BUCKET, ""),
+            int(outputs.get(out.BOOTSTRAP_VERSION, "0") or 0),
         )
 
 

@@ -11,7 +11,7 @@ from fargo.aws.cloudformation import CloudFormation
 from fargo.aws.facade import EMULATOR_ACCESS_KEY, Aws, AwsConfig, CallCounter
 from fargo.bootstrap import ensure_bootstrap
 from fargo.cost.delta import price_plan
-from fargo.edge.stage import EDGE_OUTPUTS, EdgeStage
+from fargo.edge.stage import EdgeStage
 from fargo.edge.urls import service_urls
 from fargo.execute import DeployResult, Destroyer, DestroyResult, DisplayOnlyExecutor, Executor
 from fargo.execute.leftovers import LeftoverStore
@@ -21,7 +21,8 @@ from fargo.execute.watch import StackWatcher
 from fargo.lock import DeployLock
 from fargo.manifest.load import LoadedManifest, load_manifest
 from fargo.model import App, build_app
-from fargo.model.app import DEPLOY_ORDER, StackKind
+from fargo.model.app import DEPLOY_ORDER
+from fargo.outputs import DeployedOutputs
 from fargo.plan import Plan, Planner
 from fargo.plan.checks import Findings, PreflightFailed
 from fargo.preflight import Preflight, run_checks
@@ -113,7 +114,8 @@ class Deployer:
         plan = self.planner.plan(self.templates, self.retired)
         DisplayOnlyExecutor(self.cloudformation).apply(plan)
         if self.edge.needed:
-            plan = replace(plan, edge=tuple(self.edge.preview(plan.deployed_outputs)))
+            deployed = DeployedOutputs(self.app, plan.deployed_outputs)
+            plan = replace(plan, edge=tuple(self.edge.preview(deployed)))
         opened = open_policy_warnings(self.cloudformation, self.templates)
         cost, priced = price_plan(
             plan, self.templates, self.planner.deployed_body, self.app.region, self.app.profile
@@ -174,13 +176,10 @@ class Deployer:
             record_leftovers=LeftoverStore(self.aws, self.app).add,
         )
         # Read before the update: outputs a domain or a cdn left on the network stack.
-        before = plan.deployed_outputs.get(StackKind.NETWORK, {})
-        used_before = bool(EDGE_OUTPUTS & before.keys())
+        used_before = DeployedOutputs(self.app, plan.deployed_outputs).network.had_edge
         result = executor.apply(plan)
         # DNS, the splice and the site's files, once the stacks hold what they point at.
-        outputs = {
-            t.kind: o.outputs for t in self.templates for o in result.stacks if o.name == t.name
-        }
+        outputs = DeployedOutputs.by_name(self.app, ((o.name, o.outputs) for o in result.stacks))
         edge = self.edge.publish(outputs, used_before=used_before)
         urls = service_urls(self.aws, self.app, outputs)
         return plan, replace(result, edge=edge.lines(), urls=urls)

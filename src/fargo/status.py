@@ -12,7 +12,7 @@ from fargo.edge.urls import service_urls
 from fargo.execute.leftovers import LeftoverStore, Retained
 from fargo.execute.stack_policy import open_policy_warnings
 from fargo.model.app import App, StackKind
-from fargo.synth.common import logical_id
+from fargo.outputs import DataOutputs, DeployedOutputs
 from fargo.synth.stack import StackTemplate
 
 
@@ -111,8 +111,9 @@ def read_status(
         stacks.append(
             StackStatus(template.name, deployed.status, updated, deployed.outputs, listed)
         )
-    services = _services(aws, app, outputs)
-    cluster = outputs.get(StackKind.NETWORK, {}).get("ClusterName")
+    deployed_outputs = DeployedOutputs(app, outputs)
+    services = _services(aws, app, deployed_outputs)
+    cluster = deployed_outputs.network.cluster_name
     tasks = (
         running_tasks(aws, cluster)
         if emulator and cluster and any(s.running for s in services)
@@ -128,7 +129,7 @@ def read_status(
         tuple(stacks),
         services,
         # With a domain, fargo writes these itself: the ledger lists them.
-        () if app.domain else mail_records(outputs.get(StackKind.DATA, {})),
+        () if app.domain else mail_records(deployed_outputs.data),
         _edge(aws, app),
         containers_running=running,
         notes=(NO_CONTAINERS,) if running is False else (),
@@ -185,15 +186,9 @@ def _edge(aws: Aws, app: App) -> dict[str, Any]:
     return {} if ledger.empty else ledger.to_json()
 
 
-def mail_records(data_outputs: dict[str, str]) -> tuple[DnsRecord, ...]:
+def mail_records(data: DataOutputs) -> tuple[DnsRecord, ...]:
     """SES Easy DKIM: three CNAMEs that verify the domain and sign its mail."""
-    records = []
-    for index in (1, 2, 3):
-        name = data_outputs.get(f"MailDkim{index}Name")
-        value = data_outputs.get(f"MailDkim{index}Value")
-        if name and value:
-            records.append(DnsRecord("CNAME", name, value, "SES DKIM"))
-    return tuple(records)
+    return tuple(DnsRecord("CNAME", name, value, "SES DKIM") for name, value in data.mail_dkim())
 
 
 def _resources(cloudformation: CloudFormation, name: str) -> tuple[ResourceStatus, ...]:
@@ -208,12 +203,9 @@ def _resources(cloudformation: CloudFormation, name: str) -> tuple[ResourceStatu
     )
 
 
-def _services(
-    aws: Aws, app: App, outputs: dict[StackKind, dict[str, str]]
-) -> tuple[ServiceStatus, ...]:
-    cluster = outputs.get(StackKind.NETWORK, {}).get("ClusterName")
-    service_outputs = outputs.get(StackKind.SERVICES, {})
-    names = {s.name: service_outputs.get(f"{logical_id(s.name)}ServiceName") for s in app.services}
+def _services(aws: Aws, app: App, outputs: DeployedOutputs) -> tuple[ServiceStatus, ...]:
+    cluster = outputs.network.cluster_name
+    names = {s.name: outputs.services.service_name(s) for s in app.services}
     deployed = [n for n in names.values() if n]
     if not cluster or not deployed:
         return ()

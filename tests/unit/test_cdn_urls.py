@@ -15,10 +15,11 @@ from fargo.aws.facade import Aws
 from fargo.edge.urls import cdn_urls
 from fargo.manifest.load import parse_manifest
 from fargo.model import build_app
+from fargo.outputs import EdgeOutputs
 from tests.unit.stubbed_aws import stubbed
 from tests.unit.test_synth_cdn_app import MANIFEST, with_cdn
 
-EDGE = {"DistributionDomainName": "d111111abcdef8.cloudfront.net"}
+EDGE = EdgeOutputs("shop-default-edge", {"DistributionDomainName": "d111111abcdef8.cloudfront.net"})
 
 
 @pytest.fixture(autouse=True)
@@ -38,7 +39,7 @@ def test_the_app_behind_fargo_s_distribution_answers_on_its_name(aws: Aws) -> No
 
 def test_nothing_before_the_edge_stack_exists(aws: Aws) -> None:
     app = build_app(parse_manifest(MANIFEST, "fargo.yml", None, {}))
-    assert cdn_urls(aws, app.cdn, app.services, {}) == {}
+    assert cdn_urls(aws, app.cdn, app.services, EdgeOutputs("shop-default-edge", {})) == {}
 
 
 def test_a_service_not_behind_the_distribution_reads_nothing(aws: Aws) -> None:

@@ -7,6 +7,7 @@ from fargo.edge.ledger import EdgeLedger, SplicedOrigin
 from fargo.edge.wanted import SPF, wanted_records
 from fargo.manifest.load import parse_manifest
 from fargo.model import App, StackKind, build_app
+from fargo.outputs import DeployedOutputs
 
 MANIFEST = """\
 app: shop
@@ -42,9 +43,13 @@ def _app(text: str = MANIFEST) -> App:
     return build_app(parse_manifest(text, "fargo.yml", None, {}))
 
 
+def _wanted(app: App, outputs: dict[StackKind, dict[str, str]]) -> list[DnsRecord]:
+    return wanted_records(app, DeployedOutputs(app, outputs))
+
+
 def test_every_record_the_domain_needs() -> None:
     alb = "shop-123.us-east-1.elb.amazonaws.com"
-    assert wanted_records(_app(), OUTPUTS) == [
+    assert _wanted(_app(), OUTPUTS) == [
         DnsRecord("api.example.com", "CNAME", alb),
         # An in-zone host route is the load balancer's too; an out-of-zone one is not ours.
         DnsRecord("admin.example.com", "CNAME", alb),
@@ -60,12 +65,12 @@ def test_every_record_the_domain_needs() -> None:
 
 
 def test_records_wait_for_the_outputs_they_point_at() -> None:
-    assert [r.type for r in wanted_records(_app(), {})] == ["MX", "TXT"]
+    assert [r.type for r in _wanted(_app(), {})] == ["MX", "TXT"]
 
 
 def test_no_domain_no_records_and_mail_outside_the_zone_is_left_alone() -> None:
     assert (
-        wanted_records(
+        _wanted(
             _app(MANIFEST.replace("domain: { name: example.com, dns: cloudflare }\n", "")), OUTPUTS
         )
         == []
@@ -74,7 +79,7 @@ def test_no_domain_no_records_and_mail_outside_the_zone_is_left_alone() -> None:
         "domain: example.com, from: no-reply@example.com",
         "domain: example.net, from: a@example.net",
     )
-    names = {r.name for r in wanted_records(_app(other), OUTPUTS)}
+    names = {r.name for r in _wanted(_app(other), OUTPUTS)}
     assert not any(n.endswith("example.net") for n in names)
     assert _app(other).mail_from_domain is None
 
@@ -111,7 +116,7 @@ def test_route53_points_every_aws_target_by_alias_and_dkim_stays_cname() -> None
     app = _app(MANIFEST.replace("dns: cloudflare", "dns: route53"))
     alb = "shop-123.us-east-1.elb.amazonaws.com"
 
-    records = wanted_records(app, ROUTE53_OUTPUTS)
+    records = _wanted(app, ROUTE53_OUTPUTS)
 
     by_name = {r.name: r for r in records if r.type in ("ALIAS", "CNAME")}
     assert [
@@ -138,7 +143,7 @@ def test_a_distribution_without_ipv6_gets_no_aaaa() -> None:
         },
     }
 
-    (site,) = [r for r in wanted_records(app, outputs) if r.name == "www.example.com"]
+    (site,) = [r for r in _wanted(app, outputs) if r.name == "www.example.com"]
 
     assert site.dual_stack is False
 
@@ -151,7 +156,7 @@ def test_elsewhere_only_the_apex_is_an_alias() -> None:
         )
     )
 
-    types = {r.name: r.type for r in wanted_records(app, OUTPUTS) if r.type in ("ALIAS", "CNAME")}
+    types = {r.name: r.type for r in _wanted(app, OUTPUTS) if r.type in ("ALIAS", "CNAME")}
 
     assert types["example.com"] == "ALIAS"
     assert types["api.example.com"] == "CNAME"

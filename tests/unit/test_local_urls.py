@@ -9,7 +9,8 @@ import textwrap
 from fargo.local.urls import BEHIND_CDN, LocalUrl, load_balancer_name, local_urls
 from fargo.manifest.load import parse_manifest
 from fargo.model import App, StackKind, build_app
-from fargo.synth.common import logical_id
+from fargo.outputs import DeployedOutputs, NetworkOutputs
+from fargo.synth.ids import logical_id
 
 EMULATOR = "http://127.0.0.1:4566"
 # `LoadBalancerFullName` as AWS (and the emulator) give it: app/<name>/<id>.
@@ -39,9 +40,12 @@ def app(text: str, env: str | None = None) -> App:
     return build_app(parse_manifest(textwrap.dedent(text), "fargo.yml", env, {}))
 
 
-def deployed(built: App) -> dict[StackKind, dict[str, str]]:
-    services = {f"{logical_id(s.name)}ServiceName": s.name for s in built.services}
-    return {StackKind.NETWORK: NETWORK, StackKind.SERVICES: services}
+def services(built: App) -> dict[str, str]:
+    return {f"{logical_id(s.name)}ServiceName": s.name for s in built.services}
+
+
+def deployed(built: App) -> DeployedOutputs:
+    return DeployedOutputs(built, {StackKind.NETWORK: NETWORK, StackKind.SERVICES: services(built)})
 
 
 def test_a_path_route_answers_under_the_load_balancers_prefix() -> None:
@@ -95,8 +99,8 @@ def test_a_service_behind_the_cdn_has_no_local_url() -> None:
 
 def test_only_deployed_services_and_only_with_a_load_balancer() -> None:
     built = app(MANIFEST)
-    assert local_urls(built, {StackKind.NETWORK: NETWORK}, EMULATOR) == ()
-    assert (
-        local_urls(built, {StackKind.SERVICES: deployed(built)[StackKind.SERVICES]}, EMULATOR) == ()
-    )
-    assert load_balancer_name({"LoadBalancerFullName": "not-a-full-name"}) is None
+    assert local_urls(built, DeployedOutputs(built, {StackKind.NETWORK: NETWORK}), EMULATOR) == ()
+    only_services = DeployedOutputs(built, {StackKind.SERVICES: services(built)})
+    assert local_urls(built, only_services, EMULATOR) == ()
+    unnamed = NetworkOutputs("shop-default-network", {"LoadBalancerFullName": "not-a-full-name"})
+    assert load_balancer_name(unnamed) is None

@@ -234,13 +234,14 @@ def test_cdn_choices_are_checked(cdn: str, message: str) -> None:
 def test_dns_points_the_origin_host_at_the_load_balancer_and_the_site_at_the_cdn() -> None:
     from fargo.edge.dns.records import DnsRecord  # noqa: PLC0415
     from fargo.edge.wanted import wanted_records  # noqa: PLC0415
+    from fargo.outputs import DeployedOutputs  # noqa: PLC0415
 
     app = build_app(parse_manifest(textwrap.dedent(MANIFEST), "fargo.yml", "domain", {}))
     outputs = {
         StackKind.NETWORK: {"LoadBalancerDnsName": "shop-123.us-east-1.elb.amazonaws.com"},
         StackKind.EDGE: {"DistributionDomainName": "d111111abcdef8.cloudfront.net"},
     }
-    assert wanted_records(app, outputs) == [
+    assert wanted_records(app, DeployedOutputs(app, outputs)) == [
         DnsRecord("api.example.com", "CNAME", "shop-123.us-east-1.elb.amazonaws.com"),
         DnsRecord("origin.example.com", "CNAME", "shop-123.us-east-1.elb.amazonaws.com"),
         DnsRecord("www.example.com", "CNAME", "d111111abcdef8.cloudfront.net"),

@@ -12,6 +12,7 @@ from fargo.deployer import Deployer
 from fargo.execute import DeployResult, DestroyResult
 from fargo.execute.leftovers import Retained
 from fargo.local.urls import LocalUrl, local_urls
+from fargo.outputs import DeployedOutputs
 from fargo.plan import Plan
 from fargo.plan.render import plan_json
 from fargo.status import ServiceStatus, StatusReport
@@ -26,7 +27,7 @@ def print_deploy(
     local: tuple[LocalUrl, ...] = (),
 ) -> None:
     """`local`: on `--local`, where the HTTP services answer on this machine."""
-    outputs = {k: v for stack in result.stacks for k, v in stack.outputs.items()}
+    outputs = DeployedOutputs.by_name(deployer.app, ((s.name, s.outputs) for s in result.stacks))
     urls = result.urls
     if as_json:
         body = {
@@ -67,9 +68,7 @@ def local_urls_of(
     endpoint = deployer.aws.config.endpoint_url
     if endpoint is None:
         return ()
-    by_name = dict(stacks)
-    outputs = {t.kind: by_name[t.name] for t in deployer.templates if t.name in by_name}
-    return local_urls(deployer.app, outputs, endpoint)
+    return local_urls(deployer.app, DeployedOutputs.by_name(deployer.app, stacks), endpoint)
 
 
 def _local_json(local: tuple[LocalUrl, ...]) -> dict[str, Any]:
@@ -83,7 +82,7 @@ def _print_local(local: tuple[LocalUrl, ...]) -> None:
         click.echo(f"  {found.service}: {found.describe()}")
 
 
-def _cdn_lines(deployer: Deployer, outputs: dict[str, str]) -> list[str]:
+def _cdn_lines(deployer: Deployer, outputs: DeployedOutputs) -> list[str]:
     """Where users reach the app when CloudFront is in front: the load balancer answers
     only requests that carry CloudFront's secret header."""
     app = deployer.app
@@ -91,7 +90,7 @@ def _cdn_lines(deployer: Deployer, outputs: dict[str, str]) -> list[str]:
         return []
     if app.cdn.existing:
         return [f"cdn: {app.cdn.path} through CloudFront distribution {app.cdn.existing}"]
-    host = app.domain.site if app.domain else outputs.get("DistributionDomainName")
+    host = app.domain.site if app.domain else outputs.edge.distribution_domain_name
     if host is None:
         return []
     if app.cdn.app:

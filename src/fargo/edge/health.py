@@ -5,27 +5,25 @@ from __future__ import annotations
 
 from fargo.aws.facade import Aws
 from fargo.errors import FargoError
-from fargo.model.app import App, StackKind
+from fargo.model.app import App
+from fargo.outputs import DeployedOutputs
 from fargo.progress import Reporter
-from fargo.synth.common import logical_id
 
 
 def wait_for_api(
     aws: Aws,
     app: App,
-    outputs: dict[StackKind, dict[str, str]],
+    outputs: DeployedOutputs,
     reporter: Reporter,
     *,
     poll_seconds: float,
     timeout_seconds: float,
 ) -> None:
-    cluster = outputs.get(StackKind.NETWORK, {}).get("ClusterName")
-    services = outputs.get(StackKind.SERVICES, {})
+    cluster = outputs.network.cluster_name
     names = [
         name
         for service in app.services
-        if service.route is not None
-        and (name := services.get(f"{logical_id(service.name)}ServiceName"))
+        if service.route is not None and (name := outputs.services.service_name(service))
     ]
     if not cluster or not names:
         return

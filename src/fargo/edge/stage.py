@@ -34,18 +34,14 @@ from fargo.edge.site import SiteSource, preview_site, publish_site
 from fargo.edge.spa_function import delete_function, ensure_function, function_name
 from fargo.edge.splice import ApiOrigin
 from fargo.edge.wanted import wanted_records
-from fargo.model.app import ORIGIN_VERIFY_HEADER, App, StackKind
+from fargo.model.app import ORIGIN_VERIFY_HEADER, App
+from fargo.outputs import DeployedOutputs
 from fargo.progress import Reporter
 from fargo.status import containers_running
-from fargo.synth import origin_verify
-from fargo.synth.listeners import HTTPS_LISTENER_ARN
-from fargo.synth.network import DOMAIN_ZONE_OUTPUT
+from fargo.synth import outputs as out
 
 # CloudFront reads certificates only from us-east-1.
 CLOUDFRONT_REGION = "us-east-1"
-# Network stack outputs that exist only with a domain (the HTTPS listener) or a cdn (the
-# origin header secret): a deployed stack with one of them may have edge work to undo.
-EDGE_OUTPUTS = frozenset({HTTPS_LISTENER_ARN, DOMAIN_ZONE_OUTPUT, origin_verify.ARN_OUTPUT})
 
 
 @dataclass
@@ -168,9 +164,7 @@ class EdgeStage:
 
     # -- 2-4. after the stacks -----------------------------------------------------------
 
-    def publish(
-        self, outputs: dict[StackKind, dict[str, str]], *, used_before: bool = True
-    ) -> EdgeResult:
+    def publish(self, outputs: DeployedOutputs, *, used_before: bool = True) -> EdgeResult:
         """`used_before`: whether the deployed stacks showed a domain or a cdn. With neither
         then nor now, there is nothing to publish or undo, and the ledger is not read."""
         result = EdgeResult()
@@ -186,7 +180,7 @@ class EdgeStage:
         return result
 
     def _publish_records(
-        self, outputs: dict[StackKind, dict[str, str]], ledger: EdgeLedger, result: EdgeResult
+        self, outputs: DeployedOutputs, ledger: EdgeLedger, result: EdgeResult
     ) -> None:
         domain = self.app.domain
         wanted = wanted_records(self.app, outputs)
@@ -231,9 +225,7 @@ class EdgeStage:
             self._cloudfront_aws = self.aws_in(CLOUDFRONT_REGION)
         return self._cloudfront_aws
 
-    def _splice(
-        self, outputs: dict[StackKind, dict[str, str]], ledger: EdgeLedger, result: EdgeResult
-    ) -> None:
+    def _splice(self, outputs: DeployedOutputs, ledger: EdgeLedger, result: EdgeResult) -> None:
         cdn = self.app.cdn
         wanted = cdn.existing if cdn is not None else None
         previous = ledger.splice
@@ -250,7 +242,7 @@ class EdgeStage:
             self.ledger.write(ledger)
         if cdn is None or wanted is None:
             return
-        cluster = outputs.get(StackKind.NETWORK, {}).get("ClusterName")
+        cluster = outputs.network.cluster_name
         if self.emulator and not (cluster and containers_running(self.aws, cluster)):
             self.reporter.note(
                 "the emulator runs no containers: not waiting for the API's health check "
@@ -270,17 +262,20 @@ class EdgeStage:
         result.splice_diff.extend(done.diff)
         ledger.splice = SplicedOrigin(wanted, cdn.origin_id, cdn.path)
 
-    def api_origin(self, outputs: dict[StackKind, dict[str, str]]) -> ApiOrigin:
+    def api_origin(self, outputs: DeployedOutputs) -> ApiOrigin:
         """The ALB as CloudFront reaches it: by the API host over HTTPS when a certificate
         names it, else by the load balancer's own name over HTTP."""
         cdn = self.app.cdn
         if cdn is None:
             raise ValueError("no cdn")
-        network = outputs.get(StackKind.NETWORK, {})
+        network = outputs.network
         secret = self.aws.call(
-            "secretsmanager", "get_secret_value", SecretId=network["OriginVerifySecretArn"]
+            "secretsmanager", "get_secret_value", SecretId=network.origin_verify_secret_arn
         )["SecretString"]
-        return self._origin(network["LoadBalancerDnsName"], secret)
+        balancer = network.load_balancer_dns_name
+        if balancer is None:  # a cdn in front of an API implies a load balancer
+            raise network.missing(out.LOAD_BALANCER_DNS_NAME)
+        return self._origin(balancer, secret)
 
     def _origin(self, load_balancer: str, header_value: str) -> ApiOrigin:
         cdn = self.app.cdn
@@ -363,13 +358,13 @@ class EdgeStage:
             return SiteSource(assets.directory, bucket, assets.key_prefix, "cdn.assets.dir")
         return None
 
-    def _publish_site(self, outputs: dict[StackKind, dict[str, str]], result: EdgeResult) -> None:
-        edge = outputs.get(StackKind.EDGE, {})
-        source = self._site_source(edge.get("SiteBucketName", ""))
+    def _publish_site(self, outputs: DeployedOutputs, result: EdgeResult) -> None:
+        edge = outputs.edge
+        source = self._site_source(edge.site_bucket_name or "")
         if source is None:
             return
         site = publish_site(
-            self.aws, source, distribution_id=edge["DistributionId"], reporter=self.reporter
+            self.aws, source, distribution_id=edge.distribution_id, reporter=self.reporter
         )
         result.site_uploaded = list(site.uploaded)
         result.site_deleted = list(site.deleted)
@@ -377,7 +372,7 @@ class EdgeStage:
 
     # -- plan ------------------------------------------------------------------------------
 
-    def preview(self, outputs: dict[StackKind, dict[str, str]]) -> list[str]:
+    def preview(self, outputs: DeployedOutputs) -> list[str]:
         """What deploy would do at the edge, read-only."""
         lines: list[str] = []
         domain = self.app.domain
@@ -397,11 +392,7 @@ class EdgeStage:
             lines.extend(self._preview_records(outputs))
         lines.extend(self._preview_site(outputs))
         cdn = self.app.cdn
-        if (
-            cdn is not None
-            and cdn.existing
-            and "OriginVerifySecretArn" in outputs.get(StackKind.NETWORK, {})
-        ):
+        if cdn is not None and cdn.existing and outputs.network.fronted_by_cdn:
             shown = preview(self.aws, cdn.existing, self.api_origin(outputs))
             lines.extend(f"~ CloudFront {cdn.existing}: {line}" for line in shown.diff)
         elif cdn is not None and cdn.existing:
@@ -412,7 +403,7 @@ class EdgeStage:
             lines.extend(f"~ CloudFront {cdn.existing}: {line}" for line in diff)
         return lines
 
-    def _preview_records(self, outputs: dict[StackKind, dict[str, str]]) -> list[str]:
+    def _preview_records(self, outputs: DeployedOutputs) -> list[str]:
         """The records deploy would write; without the provider's credentials (plan may run
         without them) each one is shown as not checked."""
         domain = self.app.domain
@@ -430,8 +421,8 @@ class EdgeStage:
             if record not in dns.records(domain.name, record.name, record.type)
         ]
 
-    def _preview_site(self, outputs: dict[StackKind, dict[str, str]]) -> list[str]:
-        bucket = outputs.get(StackKind.EDGE, {}).get("SiteBucketName")
+    def _preview_site(self, outputs: DeployedOutputs) -> list[str]:
+        bucket = outputs.edge.site_bucket_name
         source = self._site_source(bucket or "")
         if source is None:
             return []

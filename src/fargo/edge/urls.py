@@ -14,32 +14,25 @@ from collections.abc import Iterable
 
 from fargo.aws.facade import Aws
 from fargo.errors import AwsError
-from fargo.model.app import App, Cdn, Service, StackKind
-from fargo.synth.common import logical_id
-
-URL_SUFFIX = "Url"
+from fargo.model.app import App, Cdn, Service
+from fargo.outputs import DeployedOutputs, EdgeOutputs
 
 
-def service_urls(aws: Aws, app: App, outputs: dict[StackKind, dict[str, str]]) -> dict[str, str]:
+def service_urls(aws: Aws, app: App, outputs: DeployedOutputs) -> dict[str, str]:
     """Where each HTTP service answers, by name: its `<Service>Url` output, else the
     distribution in front of it. What deploy prints and `status` shows."""
-    known = outputs.get(StackKind.SERVICES, {})
-    urls = {
-        s.name: known[key]
-        for s in app.services
-        if (key := f"{logical_id(s.name)}{URL_SUFFIX}") in known
-    }
+    urls = {s.name: url for s in app.services if (url := outputs.services.url(s)) is not None}
     behind = cdn_urls(
         aws,
         app.cdn,
         (s for s in app.services if s.name not in urls),
-        outputs.get(StackKind.EDGE, {}),
+        outputs.edge,
     )
     return {s.name: url for s in app.services if (url := urls.get(s.name) or behind.get(s.name))}
 
 
 def cdn_urls(
-    aws: Aws, cdn: Cdn | None, services: Iterable[Service], edge_outputs: dict[str, str]
+    aws: Aws, cdn: Cdn | None, services: Iterable[Service], edge: EdgeOutputs
 ) -> dict[str, str]:
     """The URL of each of `services` that CloudFront forwards to, by service name. The
     distribution is read only when one of them is behind it."""
@@ -51,9 +44,7 @@ def cdn_urls(
     if cdn is None or not fronted:
         return {}
     host = (
-        edge_outputs.get("DistributionDomainName")
-        if cdn.existing is None
-        else _existing_host(aws, cdn.existing)
+        edge.distribution_domain_name if cdn.existing is None else _existing_host(aws, cdn.existing)
     )
     if host is None:
         return {}

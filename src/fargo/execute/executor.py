@@ -181,10 +181,15 @@ class Executor:
             self._cfn.delete_change_set(change_set.change_set_id)
             return None
         if not create:
-            refuse_unsafe(
-                Plan((stack,), tuple(unsafe_changes(stack.name, change_set.changes))),
-                allow_data_loss=self._allow_data_loss,
-            )
+            try:
+                refuse_unsafe(
+                    Plan((stack,), tuple(unsafe_changes(stack.name, change_set.changes))),
+                    allow_data_loss=self._allow_data_loss,
+                )
+            except UnsafeChange:
+                # Refused as the planned one would have been: nothing left in the account.
+                self._cfn.delete_change_set(change_set.change_set_id)
+                raise
         return change_set
 
     def _guard_settings(

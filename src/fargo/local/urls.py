@@ -20,8 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from fargo.model.app import App, StackKind
-from fargo.synth.common import logical_id
+from fargo.model.app import App
+from fargo.outputs import DeployedOutputs, NetworkOutputs
 
 ALB_PREFIX = "/_alb/"
 BEHIND_CDN = (
@@ -57,26 +57,23 @@ class LocalUrl:
         return {"url": self.url, "host": self.host, "curl": self.curl, "note": self.note}
 
 
-def load_balancer_name(network_outputs: dict[str, str]) -> str | None:
+def load_balancer_name(network: NetworkOutputs) -> str | None:
     """The name in `LoadBalancerFullName`, `app/<name>/<id>` on AWS and the emulator."""
-    parts = network_outputs.get("LoadBalancerFullName", "").split("/")
+    parts = (network.load_balancer_full_name or "").split("/")
     return parts[1] if len(parts) == 3 and parts[1] else None
 
 
-def local_urls(
-    app: App, outputs: dict[StackKind, dict[str, str]], endpoint_url: str
-) -> tuple[LocalUrl, ...]:
+def local_urls(app: App, outputs: DeployedOutputs, endpoint_url: str) -> tuple[LocalUrl, ...]:
     """The local URL of each deployed HTTP service of `app`, on the emulator at
     `endpoint_url`, in manifest order."""
-    name = load_balancer_name(outputs.get(StackKind.NETWORK, {}))
-    deployed = outputs.get(StackKind.SERVICES, {})
+    name = load_balancer_name(outputs.network)
     if name is None:
         return ()
     base = f"{endpoint_url.rstrip('/')}{ALB_PREFIX}{name}"
     found = []
     for service in app.services:
         route = service.route
-        if route is None or f"{logical_id(service.name)}ServiceName" not in deployed:
+        if route is None or outputs.services.service_name(service) is None:
             continue
         if app.cdn is not None and app.cdn.fronts(route):
             found.append(LocalUrl(service.name, None, note=BEHIND_CDN))

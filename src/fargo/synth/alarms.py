@@ -11,8 +11,10 @@ from troposphere import GetAtt, Ref, Sub, Template, cloudwatch, ecs, kms, sns
 from troposphere import elasticloadbalancingv2 as elbv2
 
 from fargo.model.app import App
-from fargo.synth.common import Inputs, add, logical_id
+from fargo.synth import outputs as out
+from fargo.synth.common import Inputs, add
 from fargo.synth.context import Alerting, ServiceContext
+from fargo.synth.ids import logical_id
 
 _MINUTE = 60
 
@@ -113,7 +115,7 @@ def target_group_dimensions(
 ) -> list[cloudwatch.MetricDimension]:
     return [
         cloudwatch.MetricDimension(
-            Name="LoadBalancer", Value=inputs.network("LoadBalancerFullName")
+            Name="LoadBalancer", Value=inputs.network(out.LOAD_BALANCER_FULL_NAME)
         ),
         cloudwatch.MetricDimension(
             Name="TargetGroup", Value=GetAtt(target_group, "TargetGroupFullName")
@@ -167,7 +169,7 @@ def service_alarms(
         return
     template, service, prefix, alerting = ctx.template, ctx.service, ctx.prefix, ctx.alerting
     ecs_dimensions = [
-        cloudwatch.MetricDimension(Name="ClusterName", Value=ctx.inputs.network("ClusterName")),
+        cloudwatch.MetricDimension(Name="ClusterName", Value=ctx.inputs.network(out.CLUSTER_NAME)),
         cloudwatch.MetricDimension(Name="ServiceName", Value=GetAtt(ecs_service, "Name")),
     ]
     for name, metric, limit in (("Cpu", "CPUUtilization", 85), ("Memory", "MemoryUtilization", 90)):
@@ -224,7 +226,7 @@ def load_balancer_alarm(template: Template, app: App, inputs: Inputs, alerting: 
         MetricName="HTTPCode_ELB_5XX_Count",
         Dimensions=[
             cloudwatch.MetricDimension(
-                Name="LoadBalancer", Value=inputs.network("LoadBalancerFullName")
+                Name="LoadBalancer", Value=inputs.network(out.LOAD_BALANCER_FULL_NAME)
             )
         ],
         Statistic="Sum",
@@ -250,7 +252,7 @@ def data_alarms(template: Template, app: App, inputs: Inputs, alerting: Alerting
             Dimensions=[
                 cloudwatch.MetricDimension(
                     Name="QueueName",
-                    Value=inputs.data(f"Queue{logical_id(queue.name)}DeadLetterName"),
+                    Value=inputs.data(out.queue_dead_letter_name(queue.name)),
                 )
             ],
             Statistic="Maximum",
@@ -263,7 +265,9 @@ def data_alarms(template: Template, app: App, inputs: Inputs, alerting: Alerting
     if database is None:
         return
     dimension = "DBClusterIdentifier" if database.kind == "serverless" else "DBInstanceIdentifier"
-    identity = [cloudwatch.MetricDimension(Name=dimension, Value=inputs.data("DatabaseIdentifier"))]
+    identity = [
+        cloudwatch.MetricDimension(Name=dimension, Value=inputs.data(out.DATABASE_IDENTIFIER))
+    ]
     alarm(
         template,
         "DatabaseCpuAlarm",

@@ -15,6 +15,7 @@ from typing import Any
 from troposphere import Output, Ref, Tags, Template, dynamodb, s3
 
 from fargo import __version__
+from fargo.synth import outputs as out
 from fargo.synth.buckets import private_bucket, tls_only
 from fargo.synth.common import STAMP_KEY, add, skip_check
 
@@ -82,10 +83,12 @@ def bootstrap_template() -> dict[str, Any]:
         ),
         "refuses every request to the artifact bucket not made over TLS",
     )
-    template.add_output(Output("LockTable", Value=Ref(table), Description="lock table"))
-    template.add_output(Output("ArtifactBucket", Value=Ref(bucket), Description="artifact bucket"))
+    template.add_output(Output(out.LOCK_TABLE, Value=Ref(table), Description="lock table"))
     template.add_output(
-        Output("BootstrapVersion", Value=str(VERSION), Description="bootstrap template version")
+        Output(out.ARTIFACT_BUCKET, Value=Ref(bucket), Description="artifact bucket")
+    )
+    template.add_output(
+        Output(out.BOOTSTRAP_VERSION, Value=str(VERSION), Description="bootstrap template version")
     )
     body: dict[str, Any] = template.to_dict()
     return body

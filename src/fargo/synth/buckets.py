@@ -5,7 +5,9 @@ from __future__ import annotations
 from troposphere import GetAtt, Ref, Sub, Template, s3
 
 from fargo.model.app import App, Bucket
-from fargo.synth.common import add, logical_id, output, skip_check
+from fargo.synth import outputs as out
+from fargo.synth.common import add, output, skip_check
+from fargo.synth.ids import logical_id
 
 
 def private_bucket(name: str, **extra: object) -> s3.Bucket:
@@ -93,6 +95,6 @@ def add_bucket(template: Template, app: App, bucket: Bucket) -> list[str]:
         ),
         f"refuses plain-HTTP access to {bucket.name}",
     )
-    output(template, f"{prefix}Name", Ref(resource))
-    output(template, f"{prefix}Arn", GetAtt(resource, "Arn"))
+    output(template, out.bucket_name(bucket.name), Ref(resource))
+    output(template, out.bucket_arn(bucket.name), GetAtt(resource, "Arn"))
     return [resource.title]

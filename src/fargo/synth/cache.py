@@ -8,6 +8,7 @@ from __future__ import annotations
 from troposphere import GetAtt, Ref, Template, elasticache
 
 from fargo.model.app import App, Cache
+from fargo.synth import outputs as out
 from fargo.synth.common import Inputs, add, output, skip_check
 from fargo.synth.network_access import data_security_group
 
@@ -26,8 +27,8 @@ def add_cache(template: Template, app: App, cache: Cache, inputs: Inputs) -> lis
         resource = _nodes(template, app, cache, inputs, group)
         host = GetAtt(resource, "PrimaryEndPoint.Address")
         port = GetAtt(resource, "PrimaryEndPoint.Port")
-    output(template, "CacheHost", host)
-    output(template, "CachePort", port)
+    output(template, out.CACHE_HOST, host)
+    output(template, out.CACHE_PORT, port)
     return [resource.title]
 
 
@@ -44,7 +45,7 @@ def _serverless(
         Engine=cache.engine,
         MajorEngineVersion=cache.major_version,
         SecurityGroupIds=[group],
-        SubnetIds=inputs.network("DataSubnetIds"),
+        SubnetIds=inputs.network(out.DATA_SUBNET_IDS),
         **extra,
     )
     # Serverless caches take no DeletionPolicy Snapshot; a replaced or removed cache is
@@ -62,7 +63,7 @@ def _nodes(
         elasticache.SubnetGroup(
             "CacheSubnetGroup",
             Description=f"{app.name}-{app.env} isolated data subnets",
-            SubnetIds=inputs.network("DataSubnetIds"),
+            SubnetIds=inputs.network(out.DATA_SUBNET_IDS),
         ),
         "places the cache in the isolated data subnets",
     )

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any, Literal
 
 from troposphere import AWSObject, Output, Parameter, Ref, Tags, Template
 
 from fargo import __version__
 from fargo.model.app import App, StackKind
+from fargo.synth.ids import logical_id
 from fargo.synth.stack import (
     IssuedCertificate,
     ParameterValue,
@@ -18,13 +18,6 @@ from fargo.synth.stack import (
 )
 
 STAMP_KEY = "fargo"
-
-
-def logical_id(*parts: str) -> str:
-    """`my-api`, `TaskDefinition` → `MyApiTaskDefinition`: CloudFormation ids are alphanumeric."""
-    return "".join(
-        word[:1].upper() + word[1:] for part in parts for word in re.split(r"[^A-Za-z0-9]+", part)
-    )
 
 
 class UncappedTemplate(Template):  # type: ignore[misc] # troposphere ships no types

@@ -9,7 +9,8 @@ from typing import Any
 from troposphere import Join, Ref, Sub, ecs, logs
 
 from fargo.model.app import App, SecretRef, Service
-from fargo.synth.common import Inputs, logical_id
+from fargo.synth import outputs as out
+from fargo.synth.common import Inputs
 
 
 def env_suffix(name: str) -> str:
@@ -66,28 +67,28 @@ def connections(
     uses = service.uses
     if uses.database:
         environment += [
-            ("DB_HOST", inputs.data("DatabaseHost")),
-            ("DB_PORT", inputs.data("DatabasePort")),
-            ("DB_NAME", inputs.data("DatabaseName")),
+            ("DB_HOST", inputs.data(out.DATABASE_HOST)),
+            ("DB_PORT", inputs.data(out.DATABASE_PORT)),
+            ("DB_NAME", inputs.data(out.DATABASE_NAME)),
         ]
-        arn = inputs.data("DatabaseSecretArn")
+        arn = inputs.data(out.DATABASE_SECRET_ARN)
         secrets += [
             ecs.Secret(Name="DB_USER", ValueFrom=Join("", [arn, ":username::"])),
             ecs.Secret(Name="DB_PASSWORD", ValueFrom=Join("", [arn, ":password::"])),
         ]
     if uses.cache:
-        url = ["rediss://", inputs.data("CacheHost"), ":", inputs.data("CachePort")]
+        url = ["rediss://", inputs.data(out.CACHE_HOST), ":", inputs.data(out.CACHE_PORT)]
         environment.append(("REDIS_URL", Join("", url)))
     for name in uses.queues:
-        key = f"Queue{logical_id(name)}Url"
+        key = out.queue_url(name)
         environment.append((f"QUEUE_URL_{env_suffix(name)}", inputs.data(key)))
     for name in uses.buckets:
-        key = f"Bucket{logical_id(name)}Name"
+        key = out.bucket_name(name)
         environment.append((f"BUCKET_{env_suffix(name)}", inputs.data(key)))
     if uses.mail and app.mail is not None:
         environment += [
             ("MAIL_FROM", app.mail.sender),
-            ("MAIL_CONFIGURATION_SET", inputs.data("MailConfigurationSet")),
+            ("MAIL_CONFIGURATION_SET", inputs.data(out.MAIL_CONFIGURATION_SET)),
         ]
     return environment, secrets
 

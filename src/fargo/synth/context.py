@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from troposphere import Ref, Template
 
 from fargo.model.app import App, Service
-from fargo.synth.common import Inputs, logical_id
+from fargo.synth.common import Inputs
+from fargo.synth.ids import logical_id
 
 
 @dataclass(frozen=True)

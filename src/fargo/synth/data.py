@@ -6,6 +6,7 @@ from __future__ import annotations
 from troposphere import GetAtt, Template, sqs
 
 from fargo.model.app import App, StackKind
+from fargo.synth import outputs as out
 from fargo.synth.buckets import add_bucket
 from fargo.synth.cache import add_cache
 from fargo.synth.common import Inputs, add, finish, new_template, output
@@ -51,4 +52,4 @@ def _schedule_dead_letters(template: Template) -> None:
     queue.DeletionPolicy = "Retain"  # failed runs are evidence; kept like every queue
     queue.UpdateReplacePolicy = "Retain"
     skip_sse_false_positive(queue)
-    output(template, "ScheduleDeadLetterArn", GetAtt(queue, "Arn"))
+    output(template, out.SCHEDULE_DEAD_LETTER_ARN, GetAtt(queue, "Arn"))

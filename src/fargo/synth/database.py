@@ -8,6 +8,7 @@ from __future__ import annotations
 from troposphere import GetAtt, Ref, Sub, Template, rds, secretsmanager
 
 from fargo.model.app import App, Database
+from fargo.synth import outputs as out
 from fargo.synth.common import Inputs, add, output, skip_check
 from fargo.synth.network_access import data_security_group
 
@@ -47,7 +48,7 @@ def add_database(template: Template, app: App, database: Database, inputs: Input
         rds.DBSubnetGroup(
             "DatabaseSubnetGroup",
             DBSubnetGroupDescription=f"{app.name}-{app.env} isolated data subnets",
-            SubnetIds=inputs.network("DataSubnetIds"),
+            SubnetIds=inputs.network(out.DATA_SUBNET_IDS),
         ),
         "places the database in the isolated data subnets",
     )
@@ -66,11 +67,11 @@ def add_database(template: Template, app: App, database: Database, inputs: Input
         "adds host and port to the credentials secret",
     )
     for key, value in (
-        ("DatabaseSecretArn", Ref(secret)),
-        ("DatabaseHost", GetAtt(endpoint, "Endpoint.Address")),
-        ("DatabasePort", GetAtt(endpoint, "Endpoint.Port")),
-        ("DatabaseName", database.database_name),
-        ("DatabaseIdentifier", Ref(endpoint)),
+        (out.DATABASE_SECRET_ARN, Ref(secret)),
+        (out.DATABASE_HOST, GetAtt(endpoint, "Endpoint.Address")),
+        (out.DATABASE_PORT, GetAtt(endpoint, "Endpoint.Port")),
+        (out.DATABASE_NAME, database.database_name),
+        (out.DATABASE_IDENTIFIER, Ref(endpoint)),
     ):
         output(template, key, value)
     return protected

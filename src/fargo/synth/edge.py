@@ -26,6 +26,7 @@ from fargo.model.app import (
     StackKind,
 )
 from fargo.synth import origin_verify
+from fargo.synth import outputs as out
 from fargo.synth.buckets import private_bucket, tls_only
 from fargo.synth.common import Inputs, add, finish, new_template, output, skip_check
 from fargo.synth.site_function import RUNTIME, request_function
@@ -71,13 +72,13 @@ def synth_edge(app: App) -> StackTemplate:
     )
     if files is not None:
         _bucket_policy(template, files.bucket)
-    output(template, "DistributionId", Ref(distribution))
-    output(template, "DistributionDomainName", GetAtt(distribution, "DomainName"))
+    output(template, out.DISTRIBUTION_ID, Ref(distribution))
+    output(template, out.DISTRIBUTION_DOMAIN_NAME, GetAtt(distribution, "DomainName"))
     # Whether the distribution answers IPv6: Route 53 then writes an AAAA alias to it too.
-    output(template, "DistributionIpv6Enabled", "true" if IPV6_ENABLED else "false")
-    output(template, "DistributionArn", _distribution_arn())
+    output(template, out.DISTRIBUTION_IPV6_ENABLED, "true" if IPV6_ENABLED else "false")
+    output(template, out.DISTRIBUTION_ARN, _distribution_arn())
     if files is not None:
-        output(template, "SiteBucketName", Ref(files.bucket))
+        output(template, out.SITE_BUCKET_NAME, Ref(files.bucket))
     return finish(template, app, StackKind.EDGE, inputs.values)
 
 
@@ -345,7 +346,7 @@ def _api_origin(app: App, cdn: Cdn, inputs: Inputs) -> cloudfront.Origin:
         )
     else:
         # No domain, no certificate: the ALB's own name over plain HTTP.
-        domain = inputs.network("LoadBalancerDnsName")
+        domain = inputs.network(out.LOAD_BALANCER_DNS_NAME)
         connection = cloudfront.CustomOriginConfig(OriginProtocolPolicy="http-only")
     return cloudfront.Origin(
         Id=cdn.origin_id,

@@ -8,9 +8,11 @@ from typing import Any
 from troposphere import GetAtt, Join, Ref, Sub, Template, iam, logs
 
 from fargo.model.app import App, SecretRef, Service
-from fargo.synth.common import add, logical_id
+from fargo.synth import outputs as out
+from fargo.synth.common import add
 from fargo.synth.containers import secret_arn
 from fargo.synth.context import ServiceContext
+from fargo.synth.ids import logical_id
 
 _ECR_IMAGE = re.compile(r"^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/([^:@]+)")
 Statement = dict[str, Any]
@@ -63,7 +65,7 @@ def execution_role(ctx: ServiceContext, log_group: logs.LogGroup) -> iam.Role:
         _secret_resource(s) for s in service.secrets if s.source == "secretsmanager"
     ]
     if service.uses.database:
-        secret_arns.append(inputs.data("DatabaseSecretArn"))
+        secret_arns.append(inputs.data(out.DATABASE_SECRET_ARN))
     if secret_arns:
         statements.append(_allow("ReadOwnSecrets", ["secretsmanager:GetSecretValue"], secret_arns))
     parameters = [secret_arn(s) for s in service.secrets if s.source == "ssm"]
@@ -89,7 +91,7 @@ def task_role(ctx: ServiceContext) -> iam.Role:
     )
     statements: list[Statement] = []
     for name in service.uses.queues:
-        arn = inputs.data(f"Queue{logical_id(name)}Arn")
+        arn = inputs.data(out.queue_arn(name))
         statements.append(
             _allow(
                 f"UseQueue{logical_id(name)}",
@@ -105,7 +107,7 @@ def task_role(ctx: ServiceContext) -> iam.Role:
             )
         )
     for name in service.uses.buckets:
-        arn = inputs.data(f"Bucket{logical_id(name)}Arn")
+        arn = inputs.data(out.bucket_arn(name))
         statements += [
             _allow(f"ListBucket{logical_id(name)}", ["s3:ListBucket"], [arn]),
             _allow(
@@ -123,12 +125,12 @@ def task_role(ctx: ServiceContext) -> iam.Role:
                     Sub(
                         "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/"
                         "${Domain}",
-                        Domain=inputs.data("MailDomain"),
+                        Domain=inputs.data(out.MAIL_DOMAIN),
                     ),
                     Sub(
                         "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:"
                         "configuration-set/${Set}",
-                        Set=inputs.data("MailConfigurationSet"),
+                        Set=inputs.data(out.MAIL_CONFIGURATION_SET),
                     ),
                 ],
             )

@@ -13,17 +13,16 @@ from troposphere import Ref, Template
 from troposphere import elasticloadbalancingv2 as elbv2
 
 from fargo.model.app import App
+from fargo.synth import outputs as out
 from fargo.synth.common import Inputs, add, skip_check
 
 # TLS 1.3 and 1.2 only, forward-secret ciphers: AWS's recommended policy for new listeners.
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
-HTTP_LISTENER_ARN = "HttpListenerArn"
-HTTPS_LISTENER_ARN = "HttpsListenerArn"
 
 
 def api_listener_arn(app: App) -> str:
     """The network output naming the listener the services' rules attach to."""
-    return HTTPS_LISTENER_ARN if app.domain is not None else HTTP_LISTENER_ARN
+    return out.HTTPS_LISTENER_ARN if app.domain is not None else out.HTTP_LISTENER_ARN
 
 
 def add_listeners(template: Template, app: App, alb: Ref, inputs: Inputs) -> dict[str, Ref]:
@@ -41,7 +40,7 @@ def add_listeners(template: Template, app: App, alb: Ref, inputs: Inputs) -> dic
         if app.domain
         else "HTTP listener; each service adds a rule for its path or host",
     )
-    outputs = {HTTP_LISTENER_ARN: Ref(http)}
+    outputs = {out.HTTP_LISTENER_ARN: Ref(http)}
     if app.domain is None:
         for check in ("CKV_AWS_2", "CKV_AWS_103"):
             skip_check(
@@ -64,7 +63,7 @@ def add_listeners(template: Template, app: App, alb: Ref, inputs: Inputs) -> dic
         ),
         f"HTTPS listener for {app.domain.api}; each service adds a rule for its path or host",
     )
-    outputs[HTTPS_LISTENER_ARN] = Ref(https)
+    outputs[out.HTTPS_LISTENER_ARN] = Ref(https)
     return outputs
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from troposphere import GetAtt, Ref, Template, ses
 
 from fargo.model.app import App, Mail
+from fargo.synth import outputs as out
 from fargo.synth.common import add, output
 
 
@@ -44,10 +45,11 @@ def add_mail(template: Template, app: App, mail: Mail) -> list[str]:
         ),
         f"sends as {mail.domain}, signed with Easy DKIM",
     )
-    output(template, "MailDomain", Ref(identity))
-    output(template, "MailConfigurationSet", Ref(configuration))
+    output(template, out.MAIL_DOMAIN, Ref(identity))
+    output(template, out.MAIL_CONFIGURATION_SET, Ref(configuration))
     # The DNS step (or the user) publishes these three CNAMEs to verify the domain.
-    for index in (1, 2, 3):
-        output(template, f"MailDkim{index}Name", GetAtt(identity, f"DkimDNSTokenName{index}"))
-        output(template, f"MailDkim{index}Value", GetAtt(identity, f"DkimDNSTokenValue{index}"))
+    for index in out.DKIM_TOKENS:
+        name, value = out.mail_dkim_name(index), out.mail_dkim_value(index)
+        output(template, name, GetAtt(identity, f"DkimDNSTokenName{index}"))
+        output(template, value, GetAtt(identity, f"DkimDNSTokenValue{index}"))
     return []

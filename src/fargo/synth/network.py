@@ -9,14 +9,11 @@ from troposphere import GetAtt, GetAZs, Join, Output, Ref, Select, Template, ec2
 from troposphere import elasticloadbalancingv2 as elbv2
 
 from fargo.model.app import App, StackKind
+from fargo.synth import outputs as out
 from fargo.synth.common import Inputs, add, finish, new_template, skip_check
 from fargo.synth.listeners import add_listeners
 from fargo.synth.origin_verify import add_secret
 from fargo.synth.stack import StackTemplate
-
-# With a domain but no load balancer (and so no HTTPS listener), this output shows a later
-# deploy that the app had a domain, whose records fargo may have to remove.
-DOMAIN_ZONE_OUTPUT = "DomainZone"
 
 # /20 slots in the /16: public from 0, private (NAT) from 4, isolated data from 8.
 _PUBLIC_SLOT, _PRIVATE_SLOT, _DATA_SLOT = 0, 4, 8
@@ -78,7 +75,7 @@ def synth_network(app: App) -> StackTemplate:
         assign_public_ip=not net.private_tasks,
     )
     if app.domain is not None and balancer_group is None:
-        template.add_output(Output(DOMAIN_ZONE_OUTPUT, Value=app.domain.name))
+        template.add_output(Output(out.DOMAIN_ZONE, Value=app.domain.name))
     if app.cdn is not None:
         add_secret(template, app)
     return finish(template, app, StackKind.NETWORK, inputs.values)
@@ -249,8 +246,8 @@ def _cluster(template: Template) -> None:
         ),
         "ECS cluster running every service on Fargate (and Fargate Spot where asked)",
     )
-    template.add_output(Output("ClusterName", Value=Ref(cluster)))
-    template.add_output(Output("ClusterArn", Value=GetAtt(cluster, "Arn")))
+    template.add_output(Output(out.CLUSTER_NAME, Value=Ref(cluster)))
+    template.add_output(Output(out.CLUSTER_ARN, Value=GetAtt(cluster, "Arn")))
 
 
 def _load_balancer(
@@ -280,10 +277,10 @@ def _load_balancer(
     )
     listeners = add_listeners(template, app, Ref(alb), inputs)
     for key, value in (
-        ("LoadBalancerArn", Ref(alb)),
-        ("LoadBalancerDnsName", GetAtt(alb, "DNSName")),
-        ("LoadBalancerFullName", GetAtt(alb, "LoadBalancerFullName")),
-        ("LoadBalancerHostedZoneId", GetAtt(alb, "CanonicalHostedZoneID")),
+        (out.LOAD_BALANCER_ARN, Ref(alb)),
+        (out.LOAD_BALANCER_DNS_NAME, GetAtt(alb, "DNSName")),
+        (out.LOAD_BALANCER_FULL_NAME, GetAtt(alb, "LoadBalancerFullName")),
+        (out.LOAD_BALANCER_HOSTED_ZONE_ID, GetAtt(alb, "CanonicalHostedZoneID")),
         *listeners.items(),
     ):
         template.add_output(Output(key, Value=value))
@@ -299,11 +296,11 @@ def _outputs(
 ) -> None:
     balancer, tasks = security
     for key, value in (
-        ("VpcId", Ref("Vpc")),
-        ("TaskSubnetIds", Join(",", task_subnets)),
-        ("DataSubnetIds", Join(",", data_subnets)),
-        ("TaskSecurityGroupId", tasks),
-        *([("LoadBalancerSecurityGroupId", balancer)] if balancer is not None else []),
-        ("AssignPublicIp", "ENABLED" if assign_public_ip else "DISABLED"),
+        (out.VPC_ID, Ref("Vpc")),
+        (out.TASK_SUBNET_IDS, Join(",", task_subnets)),
+        (out.DATA_SUBNET_IDS, Join(",", data_subnets)),
+        (out.TASK_SECURITY_GROUP_ID, tasks),
+        *([(out.LOAD_BALANCER_SECURITY_GROUP_ID, balancer)] if balancer is not None else []),
+        (out.ASSIGN_PUBLIC_IP, "ENABLED" if assign_public_ip else "DISABLED"),
     ):
         template.add_output(Output(key, Value=value))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from troposphere import Ref, Template, ec2
 
 from fargo.model.app import App
+from fargo.synth import outputs as out
 from fargo.synth.common import Inputs, add
 
 
@@ -16,13 +17,13 @@ def data_security_group(
         ec2.SecurityGroup(
             title,
             GroupDescription=f"{app.name}-{app.env} {what}: only the tasks may connect",
-            VpcId=inputs.network("VpcId"),
+            VpcId=inputs.network(out.VPC_ID),
             SecurityGroupIngress=[
                 ec2.SecurityGroupRule(
                     IpProtocol="tcp",
                     FromPort=port,
                     ToPort=port,
-                    SourceSecurityGroupId=inputs.network("TaskSecurityGroupId"),
+                    SourceSecurityGroupId=inputs.network(out.TASK_SECURITY_GROUP_ID),
                     Description=f"{what} from the app's tasks",
                 )
             ],

@@ -10,10 +10,10 @@ from __future__ import annotations
 from troposphere import Ref, Sub, Template, secretsmanager
 
 from fargo.model.app import ORIGIN_VERIFY_HEADER, App
+from fargo.synth import outputs as out
 from fargo.synth.common import Inputs, add, output, skip_check
 
 LOGICAL_ID = "OriginVerifySecret"
-ARN_OUTPUT = "OriginVerifySecretArn"
 # ALB compares header values case-insensitively and reads `*` and `?` as wildcards, so the
 # value is letters and digits only (a valid header value too); 48 of them keep ~240 bits of
 # entropy even case-folded, well inside the rule's 128-character limit per value.
@@ -40,10 +40,18 @@ def add_secret(template: Template, app: App) -> None:
         "encrypted with the AWS-managed key; a customer key costs $1/month and adds nothing "
         "for a value only CloudFormation reads",
     )
-    output(template, ARN_OUTPUT, Ref(secret), "secret holding the origin verify header value")
+    output(
+        template,
+        out.ORIGIN_VERIFY_SECRET_ARN,
+        Ref(secret),
+        "secret holding the origin verify header value",
+    )
 
 
 def header_value(inputs: Inputs) -> Sub:
     """The secret's value as a dynamic reference, resolved by CloudFormation: the value
     itself never appears in a template, a parameter or fargo's output."""
-    return Sub("{{resolve:secretsmanager:${Arn}:SecretString}}", Arn=inputs.network(ARN_OUTPUT))
+    return Sub(
+        "{{resolve:secretsmanager:${Arn}:SecretString}}",
+        Arn=inputs.network(out.ORIGIN_VERIFY_SECRET_ARN),
+    )

@@ -5,7 +5,9 @@ from __future__ import annotations
 from troposphere import GetAtt, Ref, Template, sqs
 
 from fargo.model.app import App, Queue
-from fargo.synth.common import add, logical_id, output, skip_check
+from fargo.synth import outputs as out
+from fargo.synth.common import add, output, skip_check
+from fargo.synth.ids import logical_id
 
 _DLQ_RETENTION_SECONDS = 14 * 86_400  # the most SQS keeps: time to look at what failed
 
@@ -54,11 +56,11 @@ def add_queue(template: Template, app: App, queue: Queue) -> list[str]:
         resource.DeletionPolicy = "Retain"
         resource.UpdateReplacePolicy = "Retain"
         skip_sse_false_positive(resource)
-    output(template, f"{prefix}Url", Ref(main))
-    output(template, f"{prefix}Arn", GetAtt(main, "Arn"))
-    output(template, f"{prefix}Name", GetAtt(main, "QueueName"))
-    output(template, f"{prefix}DeadLetterArn", GetAtt(dead, "Arn"))
-    output(template, f"{prefix}DeadLetterName", GetAtt(dead, "QueueName"))
+    output(template, out.queue_url(queue.name), Ref(main))
+    output(template, out.queue_arn(queue.name), GetAtt(main, "Arn"))
+    output(template, out.queue_name(queue.name), GetAtt(main, "QueueName"))
+    output(template, out.queue_dead_letter_arn(queue.name), GetAtt(dead, "Arn"))
+    output(template, out.queue_dead_letter_name(queue.name), GetAtt(dead, "QueueName"))
     return [main.title, dead.title]
 
 

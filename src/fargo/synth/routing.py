@@ -16,6 +16,7 @@ from troposphere import Ref, Template
 from troposphere import elasticloadbalancingv2 as elbv2
 
 from fargo.model.app import ORIGIN_VERIFY_HEADER, App, Service
+from fargo.synth import outputs as out
 from fargo.synth.common import Inputs, add
 from fargo.synth.listeners import api_listener_arn
 from fargo.synth.origin_verify import header_value
@@ -42,7 +43,7 @@ def http_route(
             TargetType="ip",
             Protocol="HTTP",
             Port=service.port,
-            VpcId=inputs.network("VpcId"),
+            VpcId=inputs.network(out.VPC_ID),
             HealthCheckPath=route.healthcheck,
             HealthCheckIntervalSeconds=HEALTH_INTERVAL_SECONDS,
             HealthCheckTimeoutSeconds=HEALTH_TIMEOUT_SECONDS,

@@ -10,7 +10,8 @@ from troposphere import applicationautoscaling as scaling
 from troposphere import elasticloadbalancingv2 as elbv2
 
 from fargo.model.app import Service
-from fargo.synth.common import Inputs, add, logical_id
+from fargo.synth import outputs as out
+from fargo.synth.common import Inputs, add
 from fargo.synth.context import ServiceContext
 
 _COOLDOWN_OUT_SECONDS = 60
@@ -31,7 +32,7 @@ def add_scaling(
             ServiceNamespace="ecs",
             ScalableDimension="ecs:service:DesiredCount",
             ResourceId=Join(
-                "/", ["service", inputs.network("ClusterName"), GetAtt(ecs_service, "Name")]
+                "/", ["service", inputs.network(out.CLUSTER_NAME), GetAtt(ecs_service, "Name")]
             ),
             MinCapacity=plan.min,
             MaxCapacity=plan.max,
@@ -57,7 +58,10 @@ def add_scaling(
     if plan.requests is not None and target_group is not None:
         label = Join(
             "/",
-            [inputs.network("LoadBalancerFullName"), GetAtt(target_group, "TargetGroupFullName")],
+            [
+                inputs.network(out.LOAD_BALANCER_FULL_NAME),
+                GetAtt(target_group, "TargetGroupFullName"),
+            ],
         )
         _tracking(
             template,
@@ -70,7 +74,7 @@ def add_scaling(
             ),
         )
     if plan.backlog is not None and service.queue is not None:
-        queue_name = inputs.data(f"Queue{logical_id(service.queue)}Name")
+        queue_name = inputs.data(out.queue_name(service.queue))
         _tracking(
             template,
             prefix,
@@ -135,7 +139,7 @@ def _backlog_metric(
                         MetricName="RunningTaskCount",
                         Dimensions=[
                             scaling.TargetTrackingMetricDimension(
-                                Name="ClusterName", Value=inputs.network("ClusterName")
+                                Name="ClusterName", Value=inputs.network(out.CLUSTER_NAME)
                             ),
                             scaling.TargetTrackingMetricDimension(
                                 Name="ServiceName", Value=GetAtt(ecs_service, "Name")

@@ -7,6 +7,7 @@ from typing import Any
 
 from troposphere import GetAtt, Ref, ecs, scheduler
 
+from fargo.synth import outputs as out
 from fargo.synth.common import add
 from fargo.synth.context import ServiceContext
 from fargo.synth.iam import role
@@ -25,7 +26,7 @@ def add_schedule(ctx: ServiceContext, task: ecs.TaskDefinition, roles: tuple[Any
     )
     if service.schedule is None:
         return
-    dead_letter = inputs.data("ScheduleDeadLetterArn")
+    dead_letter = inputs.data(out.SCHEDULE_DEAD_LETTER_ARN)
     invoker = role(
         template,
         f"{prefix}SchedulerRole",
@@ -36,7 +37,7 @@ def add_schedule(ctx: ServiceContext, task: ecs.TaskDefinition, roles: tuple[Any
                 "Effect": "Allow",
                 "Action": ["ecs:RunTask"],
                 "Resource": [Ref(task)],
-                "Condition": {"ArnEquals": {"ecs:cluster": inputs.network("ClusterArn")}},
+                "Condition": {"ArnEquals": {"ecs:cluster": inputs.network(out.CLUSTER_ARN)}},
             },
             {
                 "Sid": "PassOwnRoles",
@@ -64,7 +65,7 @@ def add_schedule(ctx: ServiceContext, task: ecs.TaskDefinition, roles: tuple[Any
             FlexibleTimeWindow=scheduler.FlexibleTimeWindow(Mode="OFF"),
             State="ENABLED",
             Target=scheduler.Target(
-                Arn=inputs.network("ClusterArn"),
+                Arn=inputs.network(out.CLUSTER_ARN),
                 RoleArn=GetAtt(invoker, "Arn"),
                 EcsParameters=scheduler.EcsParameters(
                     TaskDefinitionArn=Ref(task),
@@ -72,9 +73,9 @@ def add_schedule(ctx: ServiceContext, task: ecs.TaskDefinition, roles: tuple[Any
                     **_placement(service.spot_base),
                     NetworkConfiguration=scheduler.NetworkConfiguration(
                         AwsvpcConfiguration=scheduler.AwsVpcConfiguration(
-                            Subnets=inputs.network("TaskSubnetIds"),
-                            SecurityGroups=[inputs.network("TaskSecurityGroupId")],
-                            AssignPublicIp=inputs.network("AssignPublicIp"),
+                            Subnets=inputs.network(out.TASK_SUBNET_IDS),
+                            SecurityGroups=[inputs.network(out.TASK_SECURITY_GROUP_ID)],
+                            AssignPublicIp=inputs.network(out.ASSIGN_PUBLIC_IP),
                         )
                     ),
                     PropagateTags="TASK_DEFINITION",

@@ -9,6 +9,7 @@ from troposphere import GetAtt, Join, Ref, ecs, logs
 from troposphere import elasticloadbalancingv2 as elbv2
 
 from fargo.model.app import App, HttpRoute, Service, StackKind
+from fargo.synth import outputs as out
 from fargo.synth.alarms import (
     add_topic,
     data_alarms,
@@ -82,7 +83,7 @@ def _service(ctx: ServiceContext) -> None:
         ),
         f"{service.name}: {service.cpu} CPU units, {service.memory} MiB, {service.arch}",
     )
-    output(template, f"{prefix}TaskDefinitionArn", Ref(task))
+    output(template, out.task_definition_arn(service.name), Ref(task))
     if service.long_running:
         _ecs_service(ctx, task)
     else:
@@ -120,15 +121,15 @@ def _ecs_service(ctx: ServiceContext, task: ecs.TaskDefinition) -> None:
         template,
         ecs.Service(
             f"{prefix}Service",
-            Cluster=inputs.network("ClusterName"),
+            Cluster=inputs.network(out.CLUSTER_NAME),
             ServiceName=service.name,
             TaskDefinition=Ref(task),
             CapacityProviderStrategy=_capacity(service),
             NetworkConfiguration=ecs.NetworkConfiguration(
                 AwsvpcConfiguration=ecs.AwsvpcConfiguration(
-                    Subnets=inputs.network("TaskSubnetIds"),
-                    SecurityGroups=[inputs.network("TaskSecurityGroupId")],
-                    AssignPublicIp=inputs.network("AssignPublicIp"),
+                    Subnets=inputs.network(out.TASK_SUBNET_IDS),
+                    SecurityGroups=[inputs.network(out.TASK_SECURITY_GROUP_ID)],
+                    AssignPublicIp=inputs.network(out.ASSIGN_PUBLIC_IP),
                 )
             ),
             DeploymentConfiguration=ecs.DeploymentConfiguration(
@@ -144,9 +145,9 @@ def _ecs_service(ctx: ServiceContext, task: ecs.TaskDefinition) -> None:
         f"runs {service.name} ({service.scaling.min}-{service.scaling.max} tasks); "
         "a failed rollout rolls back",
     )
-    output(template, f"{prefix}ServiceName", GetAtt(ecs_service, "Name"))
+    output(template, out.service_name(service.name), GetAtt(ecs_service, "Name"))
     if service.route is not None and (url := _url(ctx.app, service.route, inputs)) is not None:
-        output(template, f"{prefix}Url", url)
+        output(template, out.service_url(service.name), url)
     add_scaling(ctx, ecs_service, target_group)
     service_alarms(ctx, ecs_service, target_group)
 
@@ -168,7 +169,7 @@ def _url(app: App, route: HttpRoute, inputs: Inputs) -> str | Join | None:
         return f"https://{host or domain.api}{base}"
     if host:
         return f"http://{host}{base}"
-    return Join("", ["http://", inputs.network("LoadBalancerDnsName"), base])
+    return Join("", ["http://", inputs.network(out.LOAD_BALANCER_DNS_NAME), base])
 
 
 def _capacity(service: Service) -> list[ecs.CapacityProviderStrategyItem]:
