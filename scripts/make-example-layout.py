@@ -204,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         clear(args.out_dir, force=args.force)
-        cache = args.cache_dir or python_base().default_cache_dir()
+        cache = args.cache_dir or debian_rootfs.default_cache_dir()
         digest = write_layout(args.out_dir, cache)
     except ScriptError as error:
         sys.stderr.write(f"make-example-layout: {error}\n  hint: {error.hint}\n")

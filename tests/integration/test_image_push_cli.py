@@ -10,11 +10,21 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from fargo.images.local_registry import LocalRegistry
 from tests.integration.conftest import Skopeo
 from tests.integration.layouts import random_layer, single_image_layout
 
 MIB = 1024 * 1024
+
+
+@pytest.fixture(autouse=True)
+def cache_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The user cache dir (where the blob-locations record lives) is the test's own."""
+    home = tmp_path / "cache"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home))
+    return home
 
 
 def fargo(*args: str) -> subprocess.CompletedProcess[str]:
@@ -55,6 +65,29 @@ def test_image_push_reads_back_and_skips_what_is_there(
     repushed = fargo("image", "push", str(changed), f"{registry.address}/{repo}:v2", "--json")
     assert repushed.returncode == 0, repushed.stderr
     assert json.loads(repushed.stdout)["uploaded"] == 2  # the new layer and the config
+
+
+def test_image_push_to_a_second_repository_mounts_from_the_first(
+    registry: LocalRegistry,
+    repo: str,
+    skopeo: Skopeo,
+    layout_dir: Callable[[str], Path],
+    cache_home: Path,
+) -> None:
+    layers = [random_layer(2 * MIB, seed) for seed in (4, 5)]
+    single_image_layout(layout_dir("app"), layers)
+    first = fargo("image", "push", str(layout_dir("app")), f"{registry.address}/{repo}-a:v1")
+    assert first.returncode == 0, first.stderr
+
+    second = fargo("image", "push", str(layout_dir("app")), f"{registry.address}/{repo}-b:v1")
+
+    assert second.returncode == 0, second.stderr
+    assert second.stderr.count(f"mounted from {repo}-a") == 3  # two layers and the config
+    assert "0 uploaded, 0 already there, 3 mounted, 0 bytes sent" in second.stderr
+    assert skopeo.digest(f"{registry.address}/{repo}-b:v1") == skopeo.digest(
+        f"{registry.address}/{repo}-a:v1"
+    )
+    assert (cache_home / "fargo" / "blob-locations.json").is_file()
 
 
 def test_image_push_of_a_broken_layout_is_a_clear_error(tmp_path: Path) -> None:

@@ -163,6 +163,7 @@ def test_a_refused_mount_uploads_through_the_session_it_opened(
 class RecordingProgress:
     def __init__(self) -> None:
         self.events: list[tuple[str, str, object]] = []
+        self.sources: dict[str, str | None] = {}
         self._lock = threading.Lock()
 
     def blob_started(self, blob: Descriptor) -> None:
@@ -173,9 +174,12 @@ class RecordingProgress:
         with self._lock:
             self.events.append(("progress", blob.digest, offset))
 
-    def blob_finished(self, blob: Descriptor, outcome: BlobOutcome) -> None:
+    def blob_finished(
+        self, blob: Descriptor, outcome: BlobOutcome, source: str | None = None
+    ) -> None:
         with self._lock:
             self.events.append(("finished", blob.digest, outcome))
+            self.sources[blob.digest] = source
 
 
 def test_progress_is_reported_per_layer(

@@ -109,8 +109,8 @@ class _LayerLines:
     def blob_progress(self, blob: Any, offset: int) -> None:
         del blob, offset
 
-    def blob_finished(self, blob: Any, outcome: Any) -> None:
-        self._say(f"{blob.digest[7:19]}: {outcome.value}")
+    def blob_finished(self, blob: Any, outcome: Any, source: str | None = None) -> None:
+        self._say(f"{blob.digest[7:19]}: {outcome.value}" + (f" from {source}" if source else ""))
 
     def _say(self, line: str) -> None:
         with self._lock:
@@ -132,7 +132,7 @@ def image_push(layout: Path, reference: str, as_json: bool, insecure: bool | Non
 
     Credentials, when the registry asks for them, come from FARGO_REGISTRY_USER and
     FARGO_REGISTRY_PASSWORD; never from the command line, where they would be logged."""
-    from fargo.images import BasicCredentials, push  # noqa: PLC0415
+    from fargo.images import BasicCredentials, BlobLocations, push  # noqa: PLC0415
 
     user = os.environ.get("FARGO_REGISTRY_USER")
     password = os.environ.get("FARGO_REGISTRY_PASSWORD")
@@ -141,6 +141,7 @@ def image_push(layout: Path, reference: str, as_json: bool, insecure: bool | Non
         layout,
         reference,
         credentials=credentials,
+        blob_locations=BlobLocations(),
         insecure=insecure,
         progress=None if as_json else _LayerLines(),
     )
@@ -155,6 +156,7 @@ def image_push(layout: Path, reference: str, as_json: bool, insecure: bool | Non
                     "skipped": stats.blobs_skipped,
                     "mounted": stats.blobs_mounted,
                     "bytes_uploaded": stats.bytes_uploaded,
+                    "bytes_mounted": stats.bytes_mounted,
                 },
                 indent=2,
             )

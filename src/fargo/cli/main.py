@@ -64,8 +64,10 @@ def render(file: Path, env: str | None, as_json: bool, out: Path | None) -> None
     from fargo.manifest.load import load_manifest  # noqa: PLC0415
     from fargo.model import build_app  # noqa: PLC0415
     from fargo.synth import synth  # noqa: PLC0415
+    from fargo.synth.quotas import check_quotas  # noqa: PLC0415
 
     templates = synth(build_app(load_manifest(file, env)))
+    check_quotas(templates)
     if out is None:
         click.echo(json.dumps({t.name: t.body for t in templates}, indent=2))
         return

@@ -30,8 +30,10 @@ class PushProgress(Protocol):
     def blob_progress(self, blob: Descriptor, offset: int) -> None:
         """The registry holds `offset` of `blob.size` bytes. It can go back after a resume."""
 
-    def blob_finished(self, blob: Descriptor, outcome: BlobOutcome) -> None:
-        """`blob` is in the repository."""
+    def blob_finished(
+        self, blob: Descriptor, outcome: BlobOutcome, source: str | None = None
+    ) -> None:
+        """`blob` is in the repository; `source` is the repository it was mounted from."""
 
 
 class SilentPushProgress:
@@ -41,8 +43,10 @@ class SilentPushProgress:
     def blob_progress(self, blob: Descriptor, offset: int) -> None:
         del blob, offset
 
-    def blob_finished(self, blob: Descriptor, outcome: BlobOutcome) -> None:
-        del blob, outcome
+    def blob_finished(
+        self, blob: Descriptor, outcome: BlobOutcome, source: str | None = None
+    ) -> None:
+        del blob, outcome, source
 
 
 @dataclass
@@ -53,6 +57,8 @@ class PushStats:
     blobs_mounted: int = 0
     blobs_uploaded: int = 0
     bytes_uploaded: int = 0  # body bytes of the requests the registry accepted
+    bytes_mounted: int = 0  # size of the blobs mounted: what the push did not have to send
+    mounts_refused: int = 0  # mount requests the registry answered with an upload or an error
     upload_sessions: int = 0  # POSTs that opened an upload (a failed mount opens one too)
     chunks: int = 0  # PATCH requests the registry accepted
     resumes: int = 0  # uploads continued from the registry's offset after a failure
@@ -60,14 +66,19 @@ class PushStats:
     manifests_pushed: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
-    def finished(self, outcome: BlobOutcome) -> None:
+    def finished(self, outcome: BlobOutcome, size: int) -> None:
         with self._lock:
             if outcome is BlobOutcome.SKIPPED:
                 self.blobs_skipped += 1
             elif outcome is BlobOutcome.MOUNTED:
                 self.blobs_mounted += 1
+                self.bytes_mounted += size
             else:
                 self.blobs_uploaded += 1
+
+    def mount_refused(self) -> None:
+        with self._lock:
+            self.mounts_refused += 1
 
     def session_started(self) -> None:
         with self._lock:

@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 
 from fargo.aws.facade import Aws
+from fargo.images.blob_locations import BlobLocations
 from fargo.images.build import Builder, LineSink
 from fargo.images.codebuild import CodeBuild
 from fargo.images.ecr import Ecr, PushTarget, Repository
@@ -35,8 +36,11 @@ class _LayerNotes:
     def blob_progress(self, blob: Descriptor, offset: int) -> None:
         del blob, offset
 
-    def blob_finished(self, blob: Descriptor, outcome: BlobOutcome) -> None:
-        self._reporter.note(f"{self._service}: {blob.digest[7:19]} {outcome.value}")
+    def blob_finished(
+        self, blob: Descriptor, outcome: BlobOutcome, source: str | None = None
+    ) -> None:
+        where = f" from {source}" if source else ""
+        self._reporter.note(f"{self._service}: {blob.digest[7:19]} {outcome.value}{where}")
 
 
 class Publisher:
@@ -47,6 +51,7 @@ class Publisher:
         work_dir: Path | None = None,
         *,
         poll_seconds: float | None = None,
+        blob_locations: BlobLocations | None = None,
     ) -> None:
         self._aws = aws
         self._ecr = Ecr(aws)
@@ -57,6 +62,7 @@ class Publisher:
         self._target: PushTarget | None = None
         self._builder: Builder | None = None
         self._codebuild: CodeBuild | None = None
+        self._blob_locations = blob_locations or BlobLocations()
 
     def publish(self, app: App, services: tuple[str, ...] = ()) -> dict[str, str]:
         """Digest-pinned references (`repository-uri@sha256:...`) by building service."""
@@ -126,6 +132,7 @@ class Publisher:
             f"{self._target.registry}/{repository.name}:{tag}",
             credentials=self._target.credentials,
             mount_from=siblings,
+            blob_locations=self._blob_locations,
             progress=_LayerNotes(self._reporter, service.name),
         )
         self._reporter.note(f"{service.name}: pushed {repository.uri}:{tag} ({result.digest})")

@@ -3,6 +3,11 @@
 Blobs first, several at once: each is checked (HEAD), else mounted from a repository that
 may hold it, else uploaded. Then the manifests, children before the index that names them,
 the top one under the tag. A push that finds everything in place sends no blob byte.
+
+The repositories a blob is mounted from are, in order, those the blob-locations record
+(`blob_locations.py`) names for it, newest first, then the ones the caller names. Once the
+manifest is in, the record learns where each blob now is, and forgets the locations whose
+mount the registry refused.
 """
 
 from __future__ import annotations
@@ -17,11 +22,12 @@ import httpx
 
 from fargo.errors import InputError
 from fargo.images.auth import Credentials
+from fargo.images.blob_locations import BlobLocations
 from fargo.images.errors import RegistryError
 from fargo.images.oci import Descriptor, Manifest, OciLayout, child_manifests, referenced_blobs
 from fargo.images.progress import BlobOutcome, PushProgress, PushStats, SilentPushProgress
 from fargo.images.reference import ImageReference
-from fargo.images.registry import RegistryClient
+from fargo.images.registry import RegistryClient, UploadStart
 from fargo.images.retry import RetryPolicy
 from fargo.images.upload import BlobUpload, UploadCancelled
 
@@ -29,6 +35,9 @@ MIB = 1024 * 1024
 # ECR's upload parts must be at least 5 MiB, all but the last.
 MIN_CHUNK_SIZE = 5 * MIB
 MAX_CHUNK_SIZE = 64 * MIB
+# Recorded repositories a blob is mounted from before it is uploaded: a refused mount costs
+# a request (and a session cancelled), so a stale record must not cost many.
+MAX_RECORDED_SOURCES = 2
 
 
 @dataclass(frozen=True)
@@ -62,6 +71,7 @@ def push(
     *,
     credentials: Credentials | None = None,
     mount_from: Sequence[str] = (),
+    blob_locations: BlobLocations | None = None,
     image: str | None = None,
     progress: PushProgress | None = None,
     options: PushOptions | None = None,
@@ -73,6 +83,8 @@ def push(
 
     `mount_from`: repositories of the same registry that may hold some of the blobs (an
     earlier image of the app); the registry links them instead of receiving them again.
+    `blob_locations`: the record of where blobs were seen, to mount from and to update
+    (the CLI and deploy pass the user's; None: no record).
     `image`: which image of the layout, by its ref.name, when index.json lists several.
     `insecure`: plain HTTP (True) or HTTPS (False); by default plain only on loopback.
     """
@@ -95,6 +107,7 @@ def push(
             manifest,
             target,
             mount_from=mount_from,
+            blob_locations=blob_locations,
             progress=progress,
             options=options,
         )
@@ -107,6 +120,7 @@ def push_image(
     target: ImageReference,
     *,
     mount_from: Sequence[str] = (),
+    blob_locations: BlobLocations | None = None,
     progress: PushProgress | None = None,
     options: PushOptions | None = None,
 ) -> PushResult:
@@ -117,11 +131,15 @@ def push_image(
     # Every blob is on disk at its size before the first request: no half-pushed image
     # for a layout that could never have been pushed whole.
     paths = {blob.digest: layout.check_blob(blob) for blob in blobs}
-    sources = [s for s in dict.fromkeys(mount_from) if s != target.repository]
+    sources = _Sources(target, mount_from, blob_locations)
     stats = PushStats()
     retries_before = client.retries
+    # One token for the whole push: it must already cover every repository mounted from.
     client.auth.want(
-        [f"repository:{target.repository}:pull,push", *(f"repository:{s}:pull" for s in sources)]
+        [
+            f"repository:{target.repository}:pull,push",
+            *(f"repository:{s}:pull" for s in sources.every([b.digest for b in blobs])),
+        ]
     )
     client.ping()  # settles auth once, before the threads would all meet the same 401
 
@@ -145,7 +163,44 @@ def push_image(
     )
     stats.manifest_pushed()
     stats.retries = client.retries - retries_before
+    sources.record_image([blob.digest for blob in blobs])
     return PushResult(target, digest, manifest.media_type, stats)
+
+
+class _Sources:
+    """Where one push mounts each blob from, and what it learns for the record: the refused
+    locations at once, the target's blobs once its manifest is in (ECR mounts only blobs a
+    manifest of the source refers to)."""
+
+    def __init__(
+        self, target: ImageReference, mount_from: Sequence[str], locations: BlobLocations | None
+    ) -> None:
+        self.target = target
+        self.named = [s for s in dict.fromkeys(mount_from) if s != target.repository]
+        self.locations = locations
+
+    def recorded(self, digest: str) -> list[str]:
+        if self.locations is None:
+            return []
+        held = self.locations.repositories(self.target.registry, digest)
+        return [r for r in held if r != self.target.repository][:MAX_RECORDED_SOURCES]
+
+    def for_blob(self, digest: str) -> list[str]:
+        return list(dict.fromkeys([*self.recorded(digest), *self.named]))
+
+    def every(self, digests: Sequence[str]) -> list[str]:
+        return list(dict.fromkeys(s for digest in digests for s in self.for_blob(digest)))
+
+    def refused(self, digest: str, source: str) -> None:
+        if self.locations is not None:
+            self.locations.forget(self.target.registry, source, digest)
+
+    def record_image(self, digests: Sequence[str]) -> None:
+        if self.locations is None:
+            return
+        for digest in digests:
+            self.locations.add(self.target.registry, self.target.repository, digest)
+        self.locations.save()
 
 
 class _BlobPush:
@@ -157,7 +212,7 @@ class _BlobPush:
         *,
         layout: OciLayout,
         repository: str,
-        sources: list[str],
+        sources: _Sources,
         paths: dict[str, Path],
         stats: PushStats,
         progress: PushProgress,
@@ -204,21 +259,27 @@ class _BlobPush:
         if self.cancelled.is_set():
             raise UploadCancelled
         self.progress.blob_started(blob)
-        outcome = self._place(blob, chunk_size)
-        self.stats.finished(outcome)
-        self.progress.blob_finished(blob, outcome)
+        outcome, source = self._place(blob, chunk_size)
+        self.stats.finished(outcome, blob.size)
+        self.progress.blob_finished(blob, outcome, source)
 
-    def _place(self, blob: Descriptor, chunk_size: int) -> BlobOutcome:
+    def _place(self, blob: Descriptor, chunk_size: int) -> tuple[BlobOutcome, str | None]:
+        """How the blob got into the repository, and where it was mounted from."""
         if self.client.blob_exists(self.repository, blob.digest):
-            return BlobOutcome.SKIPPED
+            return BlobOutcome.SKIPPED, None
         location: httpx.URL | None = None
-        for number, source in enumerate(self.sources, start=1):
-            start = self.client.start_upload(self.repository, digest=blob.digest, source=source)
-            if start.mounted:
-                return BlobOutcome.MOUNTED
+        sources = self.sources.for_blob(blob.digest)
+        for number, source in enumerate(sources, start=1):
+            start = self._mount(blob, source)
+            if start is not None and start.mounted:
+                return BlobOutcome.MOUNTED, source
+            self.stats.mount_refused()
+            self.sources.refused(blob.digest, source)
+            if start is None:
+                continue
             self.stats.session_started()
             # A refused mount opens a session: keep the last one for the upload.
-            if number < len(self.sources) and start.location is not None:
+            if number < len(sources) and start.location is not None:
                 self.client.cancel_upload(start.location)
             else:
                 location = start.location
@@ -241,4 +302,15 @@ class _BlobPush:
             progress=self.progress,
             cancelled=self.cancelled,
         ).run(location)
-        return BlobOutcome.UPLOADED
+        return BlobOutcome.UPLOADED, None
+
+    def _mount(self, blob: Descriptor, source: str) -> UploadStart | None:
+        """Ask to mount `blob` from `source`: the registry's answer, or None when it refused
+        with an error rather than the upload session the spec asks for (Harbor answers 401
+        for a source project that is gone; a registry may deny pull on the source)."""
+        try:
+            return self.client.start_upload(self.repository, digest=blob.digest, source=source)
+        except RegistryError as error:
+            if error.status is None or not 400 <= error.status < 500:
+                raise
+            return None

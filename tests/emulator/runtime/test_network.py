@@ -69,12 +69,16 @@ def test_a_task_reaches_the_emulator_through_the_gateway(
     emulator: Emulator, busybox_layout: Path, aws: Any, account: str
 ) -> None:
     endpoint = f"http://{emulator.gateway}:{emulator.port}"
-    # The task is handed the gateway for the endpoints, the metadata and the credentials,
-    # and each answers there: a failing step exits with its own code.
+    # The task is handed the gateway for the endpoints and the metadata, and each answers
+    # there; its credentials are its own account's, as static variables (an SDK fetches
+    # container credentials over HTTP only from loopback or 169.254.170.2, never from the
+    # gateway). A failing step exits with its own code.
     script = (
         f'test "$AWS_ENDPOINT_URL" = "{endpoint}" || exit 10; '
         f'case "$ECS_CONTAINER_METADATA_URI_V4" in {endpoint}/v4/*) ;; *) exit 11;; esac; '
-        f'case "$AWS_CONTAINER_CREDENTIALS_FULL_URI" in {endpoint}/*) ;; *) exit 12;; esac; '
+        f'test "$AWS_ACCESS_KEY_ID" = "{account}" || exit 12; '
+        'test -z "$AWS_CONTAINER_CREDENTIALS_FULL_URI" || exit 17; '
+        'test "$AWS_REGION" = us-east-1 || exit 18; '
         'wget -q -O /tmp/health "$AWS_ENDPOINT_URL/_ministack/health" || exit 13; '
         "grep -q '\"sqs\"' /tmp/health || exit 14; "
         'wget -q -O /tmp/task "$ECS_CONTAINER_METADATA_URI_V4/task" || exit 15; '

@@ -23,6 +23,11 @@ CacheCluster delete with no snapshot: neither type has the snapshot handler
 the stack engine calls (RDS has one), and the replacement path snapshots
 nothing. A final snapshot named ``<id>-final-snapshot`` (``-2``, ``-3``... when
 taken) is now made through CreateSnapshot, so DescribeSnapshots lists it.
+
+Gap 3 (ministack 1.5.33): a serverless cache's container gets 30 s to report
+``cluster_state:ok`` (``_wait_cluster_ok``, ``redis-cli`` through the engine's exec), else
+the cache is create-failed. Through Podman on a busy 2-core machine a first start took
+longer; the wait is now at least two minutes, which a healthy start never uses.
 """
 
 import time
@@ -270,3 +275,16 @@ def snapshot_node_based_caches() -> None:
         # function, the cleanup and stack delete through the registry.
         entry["delete"] = _snapshotting(entry["delete"], entry["snapshot"])
         replace(_provisioners(), function, entry["delete"])
+
+
+_MINIMUM_START_SECONDS = 120.0
+
+
+def wait_longer_for_cache_starts() -> None:
+    """Closes gap 3: ``_wait_cluster_ok`` waits at least ``_MINIMUM_START_SECONDS``."""
+    ec = _ec()
+
+    def wait_cluster_ok(container: Any, timeout: float = 15, cli_args: Any = ()) -> bool:
+        return bool(original(container, max(timeout, _MINIMUM_START_SECONDS), cli_args))
+
+    original = replace(ec, "_wait_cluster_ok", wait_cluster_ok)
