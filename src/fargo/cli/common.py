@@ -7,6 +7,7 @@ import functools
 import json
 import os
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
@@ -170,16 +171,19 @@ def reporter(as_json: bool) -> Reporter:
     from fargo.cli.deferred import DeferredReporter  # noqa: PLC0415
     from fargo.progress import SilentReporter  # noqa: PLC0415
 
-    return SilentReporter() if as_json else DeferredReporter(_terminal_reporter)
+    if as_json:
+        return SilentReporter()
+    started = time.monotonic()  # plain lines count from the command's start, not its first line
+    return DeferredReporter(lambda: _terminal_reporter(started))
 
 
-def _terminal_reporter() -> Reporter:
+def _terminal_reporter(started: float) -> Reporter:
     from rich.console import Console  # noqa: PLC0415
 
     from fargo.cli.output import LiveReporter, PlainReporter  # noqa: PLC0415
 
     console = Console(stderr=True)
-    return LiveReporter(console) if console.is_terminal else PlainReporter()
+    return LiveReporter(console) if console.is_terminal else PlainReporter(start=started)
 
 
 def deployer_for(

@@ -27,9 +27,10 @@ def _style(status: str) -> str:
 class PlainReporter:
     """One line per event: for CI logs and pipes."""
 
-    def __init__(self, stream: TextIO | None = None) -> None:
+    def __init__(self, stream: TextIO | None = None, *, start: float | None = None) -> None:
+        """`start`: the `time.monotonic()` the lines count from (default: now)."""
         self._stream = stream or sys.stderr
-        self._start = time.monotonic()
+        self._start = time.monotonic() if start is None else start
 
     def _line(self, text: str) -> None:
         print(f"[{time.monotonic() - self._start:6.1f}s] {text}", file=self._stream, flush=True)
