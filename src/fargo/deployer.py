@@ -21,7 +21,7 @@ from fargo.execute.watch import StackWatcher
 from fargo.lock import DeployLock
 from fargo.manifest.load import LoadedManifest, load_manifest
 from fargo.model import App, build_app
-from fargo.model.app import DEPLOY_ORDER
+from fargo.model.app import DEPLOY_ORDER, StackKind
 from fargo.outputs import DeployedOutputs
 from fargo.plan import Plan, Planner
 from fargo.plan.checks import Findings, PreflightFailed
@@ -152,6 +152,7 @@ class Deployer:
         """The app and environment's lock (fargo.lock), in the bootstrap stack made on first
         use; `with` it around every write, so two commands never interleave theirs."""
         found = ensure_bootstrap(self.aws, self.watcher)
+        self.artifact_bucket = found.artifact_bucket
         key = f"{self.app.name}/{self.app.env}"
         return DeployLock(
             self.aws, found.lock_table, key, command, self.reporter, wait_seconds=self.lock_wait
@@ -177,7 +178,26 @@ class Deployer:
         outputs = DeployedOutputs.by_name(self.app, ((o.name, o.outputs) for o in result.stacks))
         edge = self.edge.publish(outputs, used_before=used_before)
         urls = service_urls(self.aws, self.app, outputs)
+        self._record_release(result)
         return plan, replace(result, edge=edge.lines(), urls=urls)
+
+    def _record_release(self, result: DeployResult) -> None:
+        """What this deploy put live, kept in the account (fargo.release); nothing is
+        written when it equals the latest release."""
+        from fargo.release.record import new_release, record_release  # noqa: PLC0415
+
+        kinds = {t.name: t.kind for t in self.templates}
+        outputs = {kinds[s.name]: s.outputs for s in result.stacks if s.name in kinds}
+        services = next((t for t in self.templates if t.kind == StackKind.SERVICES), None)
+        parameters = self.planner.resolve(services, outputs) if services else None
+        release = new_release(
+            self.loaded, self.app, self.planner.images, services, parameters or {}
+        )
+        recorded = record_release(self.aws, self.artifact_bucket, self.app, release)
+        for note in recorded.notes:
+            self.reporter.note(note)
+        if recorded.new:
+            self.reporter.note(f"recorded release {recorded.release.number}")
 
     def destroy(self, *, purge: bool = False) -> DestroyResult:
         if purge:
