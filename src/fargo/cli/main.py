@@ -24,6 +24,7 @@ from fargo.cli.common import (
 from fargo.cli.cost import cost_command
 from fargo.cli.images import build_command, image_group, push_command
 from fargo.cli.previews import previews_group
+from fargo.cli.releases import releases_command
 from fargo.cli.render import local_urls_of, print_deploy, print_destroy, print_status
 from fargo.cli.secrets import secrets_group
 from fargo.errors import UnsafeChange
@@ -291,6 +292,7 @@ cli.add_command(push_command)
 cli.add_command(build_command)
 cli.add_command(image_group)
 cli.add_command(previews_group)
+cli.add_command(releases_command)
 cli.add_command(secrets_group)
 
 
