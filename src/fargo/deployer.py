@@ -29,6 +29,8 @@ from fargo.preflight import Preflight, run_checks
 from fargo.progress import Reporter, SilentReporter
 from fargo.status import StatusReport, read_status
 from fargo.synth import StackTemplate, synth
+from fargo.synth.quotas import check_quotas
+from fargo.template_store import TemplateStore
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,8 @@ class Deployer:
         self.reporter = reporter or SilentReporter()
         self.allow_data_loss = allow_data_loss
         poll = 0.1 if target.endpoint_url else 2.0
-        self.cloudformation = CloudFormation(self.aws)
+        # Templates over the inline limit go to CloudFormation from the bootstrap bucket.
+        self.cloudformation = CloudFormation(self.aws, TemplateStore(self.aws))
         self.planner = Planner(
             self.cloudformation,
             self.reporter,
@@ -89,7 +92,9 @@ class Deployer:
         )
 
     def preflight(self, *, deploying: bool) -> Findings:
-        """The pre-flight checks (read-only); `PreflightFailed` (exit 2) if any failed."""
+        """The pre-flight checks (read-only); `PreflightFailed` (exit 2) if any failed.
+        First the templates against CloudFormation's quotas (`QuotaExceeded`, exit 2)."""
+        check_quotas(self.templates)
         found = run_checks(
             Preflight(
                 self.app,

@@ -36,6 +36,7 @@ from fargo.manifest.models import Manifest
 from fargo.model import build_app
 from fargo.plan.render import plan_json, render_plan
 from fargo.synth import synth
+from fargo.synth.quotas import check_quotas
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -64,6 +65,7 @@ def schema(as_json: bool) -> None:
 def render(file: Path, env: str | None, as_json: bool, out: Path | None) -> None:
     """Synthesize the CloudFormation templates, without calling AWS."""
     templates = synth(build_app(load_manifest(file, env)))
+    check_quotas(templates)
     if out is None:
         click.echo(json.dumps({t.name: t.body for t in templates}, indent=2))
         return
