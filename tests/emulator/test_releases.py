@@ -84,6 +84,14 @@ def test_two_deploys_make_releases_one_and_two(
         r["Type"] for r in record["services_template"]["Resources"].values()
     }
 
+    table = run_fargo("releases", "-f", str(manifest), "--endpoint-url", emulator_endpoint)
+    assert table.returncode == 0, table.stderr
+    header, row2, row1 = table.stdout.splitlines()
+    assert header.split() == ["#", "time", "git", "commit", "images"]
+    assert row2.split()[0] == "2"
+    assert row2.endswith(f"tool={second[7:19]}")
+    assert row1.endswith(f"tool={first[7:19]}")
+
     tags = tags_by_digest(aws, "rel/tool")
     assert "release-default-1" in tags[first]
     assert "release-default-2" in tags[second]
