@@ -32,6 +32,8 @@ from fargo.release.migrate import MigrationRecord, MigrationResult
 from fargo.release.stage import ReleaseStage, run_migration
 from fargo.status import StatusReport, read_status
 from fargo.synth import StackTemplate, synth
+from fargo.synth.quotas import check_quotas
+from fargo.template_store import TemplateStore
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,8 @@ class Deployer:
         self.allow_data_loss = allow_data_loss
         poll = 0.1 if target.endpoint_url else 2.0
         self._poll = 0.5 if target.endpoint_url else 5.0  # tasks and rollouts: slower things
-        self.cloudformation = CloudFormation(self.aws)
+        # Templates over the inline limit go to CloudFormation from the bootstrap bucket.
+        self.cloudformation = CloudFormation(self.aws, TemplateStore(self.aws))
         self.planner = Planner(
             self.cloudformation,
             self.reporter,
@@ -93,7 +96,9 @@ class Deployer:
         )
 
     def preflight(self, *, deploying: bool) -> Findings:
-        """The pre-flight checks (read-only); `PreflightFailed` (exit 2) if any failed."""
+        """The pre-flight checks (read-only); `PreflightFailed` (exit 2) if any failed.
+        First the templates against CloudFormation's quotas (`QuotaExceeded`, exit 2)."""
+        check_quotas(self.templates)
         found = run_checks(
             Preflight(
                 self.app,
@@ -180,6 +185,7 @@ class Deployer:
         """The app and environment's lock (fargo.lock), in the bootstrap stack made on first
         use; `with` it around every write, so two commands never interleave theirs."""
         found = ensure_bootstrap(self.aws, self.watcher)
+        self.artifact_bucket = found.artifact_bucket
         key = f"{self.app.name}/{self.app.env}"
         return DeployLock(
             self.aws, found.lock_table, key, command, self.reporter, wait_seconds=self.lock_wait
@@ -209,6 +215,7 @@ class Deployer:
         outputs = DeployedOutputs.by_name(self.app, ((o.name, o.outputs) for o in result.stacks))
         edge = self.edge.publish(outputs, used_before=used_before)
         urls = service_urls(self.aws, self.app, outputs)
+        self._record_release(result)
         return plan, replace(
             result,
             edge=edge.lines(),
@@ -216,6 +223,24 @@ class Deployer:
             migration=release.migration,
             rollouts=release.rollouts,
         )
+
+    def _record_release(self, result: DeployResult) -> None:
+        """What this deploy put live, kept in the account (fargo.release); nothing is
+        written when it equals the latest release."""
+        from fargo.release.record import new_release, record_release  # noqa: PLC0415
+
+        kinds = {t.name: t.kind for t in self.templates}
+        outputs = {kinds[s.name]: s.outputs for s in result.stacks if s.name in kinds}
+        services = next((t for t in self.templates if t.kind == StackKind.SERVICES), None)
+        parameters = self.planner.resolve(services, outputs) if services else None
+        release = new_release(
+            self.loaded, self.app, self.planner.images, services, parameters or {}
+        )
+        recorded = record_release(self.aws, self.artifact_bucket, self.app, release)
+        for note in recorded.notes:
+            self.reporter.note(note)
+        if recorded.new:
+            self.reporter.note(f"recorded release {recorded.release.number}")
 
     def destroy(self, *, purge: bool = False) -> DestroyResult:
         if purge:
