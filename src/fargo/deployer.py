@@ -13,6 +13,7 @@ from fargo.bootstrap import ensure_bootstrap
 from fargo.cost.delta import price_plan
 from fargo.edge.stage import EdgeStage
 from fargo.edge.urls import service_urls
+from fargo.errors import DeployFailed, InputError
 from fargo.execute import DeployResult, Destroyer, DestroyResult, DisplayOnlyExecutor, Executor
 from fargo.execute.leftovers import LeftoverStore
 from fargo.execute.purge import refuse_purge
@@ -21,12 +22,14 @@ from fargo.execute.watch import StackWatcher
 from fargo.lock import DeployLock
 from fargo.manifest.load import LoadedManifest, load_manifest
 from fargo.model import App, build_app
-from fargo.model.app import DEPLOY_ORDER
+from fargo.model.app import DEPLOY_ORDER, StackKind
 from fargo.outputs import DeployedOutputs
 from fargo.plan import Plan, Planner
 from fargo.plan.checks import Findings, PreflightFailed
 from fargo.preflight import Preflight, run_checks
 from fargo.progress import Reporter, SilentReporter
+from fargo.release.migrate import MigrationRecord, MigrationResult
+from fargo.release.stage import ReleaseStage, run_migration
 from fargo.status import StatusReport, read_status
 from fargo.synth import StackTemplate, synth
 from fargo.synth.quotas import check_quotas
@@ -65,6 +68,7 @@ class Deployer:
         self.reporter = reporter or SilentReporter()
         self.allow_data_loss = allow_data_loss
         poll = 0.1 if target.endpoint_url else 2.0
+        self._poll = 0.5 if target.endpoint_url else 5.0  # tasks and rollouts: slower things
         # Templates over the inline limit go to CloudFormation from the bootstrap bucket.
         self.cloudformation = CloudFormation(self.aws, TemplateStore(self.aws))
         self.planner = Planner(
@@ -141,7 +145,8 @@ class Deployer:
                 self.reporter.note(note)
         return images
 
-    def deploy(self) -> tuple[Plan, DeployResult]:
+    def deploy(self, *, migrate: bool = False) -> tuple[Plan, DeployResult]:
+        """`migrate`: run the migration even when this release has already migrated."""
         # The checks before anything is written: a zone, secret or distribution that is
         # not there stops the deploy with nothing changed. Then images: a failed build or
         # push leaves every stack as it was. Then the certificates, whose ARNs the
@@ -151,22 +156,49 @@ class Deployer:
             self.reporter.note(warning.render())
         self.edge.check()
         with self.lock("deploy"):
-            return self._deploy(checked)
+            return self._deploy(checked, force_migrate=migrate)
+
+    def migrate(self) -> MigrationResult:
+        """`fargo migrate`: the deployed release's migration, run alone (exit 1 on failure)."""
+        if self.app.migration is None:
+            raise InputError(
+                f"{self.loaded.file} has no `migrate:`",
+                hint="add migrate: { command: [...], service: NAME }",
+            )
+        with self.lock("migrate"):
+            found = {
+                kind: deployed.outputs
+                for kind in (StackKind.NETWORK, StackKind.RELEASE)
+                if (deployed := self.cloudformation.describe(self.app.stack_name(kind)))
+            }
+            if StackKind.RELEASE not in found:
+                raise DeployFailed(
+                    f"{self.app.stack_name(StackKind.RELEASE)} is not deployed",
+                    hint="run `fargo deploy` first: it deploys the release and runs the migration",
+                )
+            outputs = DeployedOutputs(self.app, found)
+            result = run_migration(self.app, self.aws, self.reporter, outputs, self._poll)
+            MigrationRecord(self.app, self.aws).record(result)
+            return result
 
     def lock(self, command: str) -> DeployLock:
         """The app and environment's lock (fargo.lock), in the bootstrap stack made on first
         use; `with` it around every write, so two commands never interleave theirs."""
         found = ensure_bootstrap(self.aws, self.watcher)
+        self.artifact_bucket = found.artifact_bucket
         key = f"{self.app.name}/{self.app.env}"
         return DeployLock(
             self.aws, found.lock_table, key, command, self.reporter, wait_seconds=self.lock_wait
         )
 
-    def _deploy(self, checked: Findings) -> tuple[Plan, DeployResult]:
+    def _deploy(self, checked: Findings, *, force_migrate: bool) -> tuple[Plan, DeployResult]:
         self.planner.images = self.publish()
         self.planner.certificates = self.edge.certificates()
         plan = self.planner.plan(self.templates, self.retired)
         plan = replace(plan, checks=checked.checks, warnings=checked.warnings)
+        release = ReleaseStage(
+            self.app, self.aws, self.reporter, force_migrate=force_migrate, poll_seconds=self._poll
+        )
         executor = Executor(
             self.cloudformation,
             self.planner,
@@ -174,6 +206,7 @@ class Deployer:
             self.reporter,
             allow_data_loss=self.allow_data_loss,
             record_leftovers=LeftoverStore(self.aws, self.app).add,
+            hooks=release,
         )
         # Read before the update: outputs a domain or a cdn left on the network stack.
         used_before = DeployedOutputs(self.app, plan.deployed_outputs).network.had_edge
@@ -182,7 +215,32 @@ class Deployer:
         outputs = DeployedOutputs.by_name(self.app, ((o.name, o.outputs) for o in result.stacks))
         edge = self.edge.publish(outputs, used_before=used_before)
         urls = service_urls(self.aws, self.app, outputs)
-        return plan, replace(result, edge=edge.lines(), urls=urls)
+        self._record_release(result)
+        return plan, replace(
+            result,
+            edge=edge.lines(),
+            urls=urls,
+            migration=release.migration,
+            rollouts=release.rollouts,
+        )
+
+    def _record_release(self, result: DeployResult) -> None:
+        """What this deploy put live, kept in the account (fargo.release); nothing is
+        written when it equals the latest release."""
+        from fargo.release.record import new_release, record_release  # noqa: PLC0415
+
+        kinds = {t.name: t.kind for t in self.templates}
+        outputs = {kinds[s.name]: s.outputs for s in result.stacks if s.name in kinds}
+        services = next((t for t in self.templates if t.kind == StackKind.SERVICES), None)
+        parameters = self.planner.resolve(services, outputs) if services else None
+        release = new_release(
+            self.loaded, self.app, self.planner.images, services, parameters or {}
+        )
+        recorded = record_release(self.aws, self.artifact_bucket, self.app, release)
+        for note in recorded.notes:
+            self.reporter.note(note)
+        if recorded.new:
+            self.reporter.note(f"recorded release {recorded.release.number}")
 
     def destroy(self, *, purge: bool = False) -> DestroyResult:
         if purge:

@@ -57,6 +57,20 @@ class NetworkOutputs(_Stack):
         return self._get(out.CLUSTER_NAME)
 
     @property
+    def task_subnet_ids(self) -> tuple[str, ...]:
+        """Where every task runs (a CommaDelimitedList output)."""
+        return tuple(self._require(out.TASK_SUBNET_IDS).split(","))
+
+    @property
+    def task_security_group_id(self) -> str:
+        return self._require(out.TASK_SECURITY_GROUP_ID)
+
+    @property
+    def assign_public_ip(self) -> str:
+        """ENABLED without NAT (tasks in public subnets), DISABLED with it."""
+        return self._require(out.ASSIGN_PUBLIC_IP)
+
+    @property
     def load_balancer_dns_name(self) -> str | None:
         """None without a service taking HTTP traffic (no load balancer)."""
         return self._get(out.LOAD_BALANCER_DNS_NAME)
@@ -97,6 +111,12 @@ class DataOutputs(_Stack):
             for i in out.DKIM_TOKENS
         )
         return tuple((name, value) for name, value in pairs if name and value)
+
+
+class ReleaseOutputs(_Stack):
+    @property
+    def migration_task_definition_arn(self) -> str:
+        return self._require(out.MIGRATION_TASK_DEFINITION_ARN)
 
 
 class ServicesOutputs(_Stack):
@@ -143,6 +163,7 @@ class DeployedOutputs:
 
         self.network = NetworkOutputs(*values(StackKind.NETWORK))
         self.data = DataOutputs(*values(StackKind.DATA))
+        self.release = ReleaseOutputs(*values(StackKind.RELEASE))
         self.services = ServicesOutputs(*values(StackKind.SERVICES))
         self.edge = EdgeOutputs(*values(StackKind.EDGE))
 

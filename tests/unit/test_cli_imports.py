@@ -31,6 +31,8 @@ MANIFEST_AND_TEMPLATES = {"pydantic", "pydantic_core", "yaml", "troposphere", "c
         ["previews", "prune"],
         ["secrets", "delete"],
         ["local", "start"],
+        ["migrate"],
+        ["releases"],
     ],
     ids=lambda command: " ".join(command) or "fargo",
 )

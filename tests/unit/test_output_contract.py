@@ -24,6 +24,7 @@ from fargo.outputs import (
     EdgeOutputs,
     MissingOutput,
     NetworkOutputs,
+    ReleaseOutputs,
     ServicesOutputs,
 )
 from fargo.synth import StackOutput, StackTemplate, synth
@@ -110,7 +111,8 @@ def _read(app: App, emitted: dict[StackKind, dict[str, str]]) -> tuple[set, set[
         app, {kind: Recording(emitted.get(kind, {}), seen[kind]) for kind in StackKind}
     )
     called = set()
-    for reader in (outputs.network, outputs.data, outputs.services, outputs.edge):
+    readers = (outputs.network, outputs.data, outputs.release, outputs.services, outputs.edge)
+    for reader in readers:
         for name, member in _accessors(reader):
             called.add(f"{type(reader).__name__}.{name}")
             takes_service = isinstance(member, property) is False and (
@@ -184,7 +186,7 @@ def test_every_emitted_output_is_read_passed_on_or_shown(contract: dict[str, Any
 def test_the_examples_exercise_every_accessor(contract: dict[str, Any]) -> None:
     expected = {
         f"{cls.__name__}.{name}"
-        for cls in (NetworkOutputs, DataOutputs, ServicesOutputs, EdgeOutputs)
+        for cls in (NetworkOutputs, DataOutputs, ReleaseOutputs, ServicesOutputs, EdgeOutputs)
         for name, _ in _accessors(cls.__new__(cls))
     }
     assert expected <= contract["called"]

@@ -23,7 +23,9 @@ from fargo.cli.common import (
 )
 from fargo.cli.cost import cost_command
 from fargo.cli.images import build_command, image_group, push_command
+from fargo.cli.migrate import migrate_command
 from fargo.cli.previews import previews_group
+from fargo.cli.releases import releases_command
 from fargo.cli.secrets import secrets_group
 from fargo.errors import UnsafeChange
 
@@ -121,6 +123,7 @@ def plan(
 @target_options
 @click.option("--allow-data-loss", is_flag=True, help="permit replacing or removing data stores")
 @click.option("--yes", is_flag=True, help="never prompt (deploy does not prompt today)")
+@click.option("--migrate", is_flag=True, help="run the migration even if this release already has")
 @wait_option
 @handle_errors
 def deploy(
@@ -131,9 +134,11 @@ def deploy(
     endpoint_url: str | None,
     allow_data_loss: bool,
     yes: bool,
+    migrate: bool,
     lock_wait: float,
 ) -> None:
-    """Create or update the environment's stacks, in order: network, data, services."""
+    """Create or update the environment's stacks, in order: network, data, release (then the
+    migration), services."""
     del yes  # deploy never prompts; the data-loss guard is what protects
     from fargo.cli.render import local_urls_of, print_deploy  # noqa: PLC0415
 
@@ -146,7 +151,7 @@ def deploy(
         allow_data_loss=allow_data_loss,
         lock_wait=lock_wait,
     )
-    planned, result = deployer.deploy()
+    planned, result = deployer.deploy(migrate=migrate)
     stacks = ((s.name, s.outputs) for s in result.stacks)
     found = local_urls_of(deployer, stacks) if use_local else ()
     print_deploy(deployer, planned, result, as_json=as_json, local=found)
@@ -313,10 +318,12 @@ def local_status(as_json: bool) -> None:
 
 
 cli.add_command(cost_command)
+cli.add_command(migrate_command)
 cli.add_command(push_command)
 cli.add_command(build_command)
 cli.add_command(image_group)
 cli.add_command(previews_group)
+cli.add_command(releases_command)
 cli.add_command(secrets_group)
 
 

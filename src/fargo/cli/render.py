@@ -43,6 +43,8 @@ def print_deploy(
             **_local_json(local),
             "edge": list(result.edge),
             "leftovers": [r.to_json() for r in result.leftovers],
+            "migration": result.migration.to_json() if result.migration else None,
+            "rollouts": [r.to_json() for r in result.rollouts],
         }
         click.echo(json.dumps(body, indent=2))
         return
@@ -53,6 +55,10 @@ def print_deploy(
             click.echo(f"{stack.name}: {stack.action} ({stack.status})")
         for line in result.edge:
             click.echo(f"edge: {line}")
+    if result.migration is not None:
+        click.echo(result.migration.line())
+    for rollout in result.rollouts:
+        click.echo(rollout.line())
     _print_leftovers(result.leftovers)
     for name, url in sorted(urls.items()):
         click.echo(f"  {name}: {url}")

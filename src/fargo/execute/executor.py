@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from fargo.aws.cloudformation import ChangeSet, CloudFormation, DeployedStack
 from fargo.errors import DeployFailed, UnsafeChange
@@ -20,6 +21,8 @@ from fargo.model.app import StackKind
 from fargo.plan.guard import unsafe_changes
 from fargo.plan.planner import Plan, Planner, StackPlan, StackRemoval
 from fargo.progress import Reporter
+from fargo.release.migrate import MigrationResult
+from fargo.release.rollout import Rollout
 from fargo.synth.stack import StackTemplate
 
 _SUCCESS = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE"})
@@ -45,10 +48,38 @@ class DeployResult:
     urls: dict[str, str] = field(default_factory=dict)
     # Buckets and queues a stack let go of (DeletionPolicy Retain): AWS still holds them.
     leftovers: tuple[Retained, ...] = ()
+    # The migration, when this deploy ran it, and each service's rollout.
+    migration: MigrationResult | None = None
+    rollouts: tuple[Rollout, ...] = ()
 
     @property
     def changed(self) -> bool:
         return any(s.action != "unchanged" for s in self.stacks) or bool(self.edge)
+
+
+class StackHooks(Protocol):
+    """Work between the stacks (fargo.release.stage): the migration after the release stack,
+    the rollouts around the services stack."""
+
+    def before_change(self, kind: StackKind, outputs: dict[StackKind, dict[str, str]]) -> None:
+        """A change set on a stack of `kind` is about to run."""
+
+    def after_stack(self, kind: StackKind, outputs: dict[StackKind, dict[str, str]]) -> None:
+        """The stack of `kind` is deployed, changed or not."""
+
+    def abandon(self) -> None:
+        """A stack failed: stop what `before_change` started."""
+
+
+class NoHooks:
+    def before_change(self, kind: StackKind, outputs: dict[StackKind, dict[str, str]]) -> None:
+        del kind, outputs
+
+    def after_stack(self, kind: StackKind, outputs: dict[StackKind, dict[str, str]]) -> None:
+        del kind, outputs
+
+    def abandon(self) -> None:
+        pass
 
 
 class Executor:
@@ -61,7 +92,9 @@ class Executor:
         *,
         allow_data_loss: bool,
         record_leftovers: Callable[[list[Retained]], None] = lambda _: None,
+        hooks: StackHooks | None = None,
     ) -> None:
+        self._hooks: StackHooks = hooks or NoHooks()
         self._cfn = cloudformation
         self._planner = planner
         self._watcher = watcher
@@ -88,6 +121,7 @@ class Executor:
             outcome = self._apply_stack(stack, outputs)
             outputs[stack.template.kind] = outcome.outputs
             outcomes.append(outcome)
+            self._hooks.after_stack(stack.template.kind, outputs)
         # Retired stacks go last: the stacks that used their outputs no longer do.
         for removal in reversed(plan.removals):
             outcomes.append(self._remove(removal))
@@ -144,8 +178,12 @@ class Executor:
             # cannot carry a temporary policy, so the stack's own is opened for this update.
             self._reporter.note(f"{stack.name}: lifting the stack policy for this update")
             self._cfn.set_stack_policy(stack.name, _ALLOW_ALL)
+        self._hooks.before_change(stack.template.kind, outputs)
         try:
             outcome = self._execute(stack.name, change_set, create=create)
+        except BaseException:
+            self._hooks.abandon()
+            raise
         finally:
             if lifting:
                 self._cfn.set_stack_policy(stack.name, stack.template.stack_policy or _ALLOW_ALL)

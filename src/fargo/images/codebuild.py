@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from fargo.aws.facade import Aws
-from fargo.errors import AwsError, FargoError
+from fargo.aws.log_stream import LogStream
+from fargo.errors import FargoError
 from fargo.images.build import BuildFailed, BuildRequest, LineSink, ignore_line
 from fargo.images.codebuild_project import TIMEOUT_MINUTES, CodeBuildProject, environment
 from fargo.images.codebuild_source import SourceArchive, SourceBucket, dockerfile_in_archive
@@ -42,36 +43,16 @@ class BuildLog:
 
     def __init__(self, aws: Aws) -> None:
         self._aws = aws
-        self._token: str | None = None
+        self._stream: LogStream | None = None
 
     def read(self, logs: dict[str, Any] | None) -> list[str]:
         group = (logs or {}).get("groupName")
         stream = (logs or {}).get("streamName")
         if not group or not stream:
             return []  # CodeBuild names the stream once the build is provisioned
-        lines: list[str] = []
-        while True:
-            # Reading on with a nextForwardToken takes startFromHead as well, as AWS requires.
-            where: dict[str, Any] = {"startFromHead": True}
-            if self._token:
-                where["nextToken"] = self._token
-            try:
-                page = self._aws.call(
-                    "logs", "get_log_events", logGroupName=group, logStreamName=stream, **where
-                )
-            except AwsError as error:
-                if error.code == "ResourceNotFoundException":
-                    return lines  # nothing written yet
-                raise
-            events = page.get("events") or []
-            for event in events:
-                lines.extend(str(event.get("message", "")).splitlines())
-            token = page.get("nextForwardToken")
-            # At the end of the stream CloudWatch hands back the token it was given.
-            done = not events or token == self._token
-            self._token = token or self._token
-            if done:
-                return lines
+        if self._stream is None:
+            self._stream = LogStream(self._aws, group, stream)
+        return self._stream.read()
 
 
 def phase_problems(build: dict[str, Any]) -> list[str]:

@@ -65,6 +65,8 @@ def parse_manifest(
     if problems or manifest is None:
         raise ManifestError(_unique(problems))
     body = manifest.model_dump(mode="json", by_alias=True, exclude={"environments", "previews"})
+    if body.get("migrate") is None:  # a manifest without it keeps the digest it always had
+        body.pop("migrate", None)
     digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
     return LoadedManifest(manifest, env or DEFAULT_ENV, Path(file), digest, preview)
 

@@ -25,6 +25,7 @@ from fargo.manifest.edge import CdnSpec, DomainSpec
 from fargo.manifest.engines import version_problem
 from fargo.manifest.image_ref import EXAMPLE as IMAGE_EXAMPLE
 from fargo.manifest.image_ref import reference_problem
+from fargo.manifest.migrate import MigrateSpec
 from fargo.manifest.previews import PreviewsSpec
 from fargo.manifest.schedule import schedule_problem
 from fargo.manifest.tags import check_tags
@@ -413,6 +414,9 @@ class Manifest(Strict):
     alerts: AlertsSpec | None = None
     domain: DomainSpec | None = None
     cdn: CdnSpec | None = None
+    migrate: MigrateSpec | None = Field(
+        None, description="runs before any service rolls; a failure stops the deploy"
+    )
     tags: dict[str, str] = Field(default_factory=dict, description="extra tags on every resource")
     builder: Literal["auto", "docker", "podman", "buildah"] = Field(
         "auto", description="what builds `image: { build }` images on this machine"

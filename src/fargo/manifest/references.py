@@ -66,10 +66,25 @@ def check_references(manifest: Manifest, marks: Marks) -> None:
                     "queues: " + (", ".join(sorted(manifest.queues)) or "none defined"),
                 )
             )
+    _check_migration(manifest, marks, problems)
     _check_routes(manifest.services, marks, problems)
     _check_edge(manifest, marks, problems)
     if problems:
         raise ManifestError(problems)
+
+
+def _check_migration(manifest: Manifest, marks: Marks, problems: list[ManifestProblem]) -> None:
+    migrate = manifest.migrate
+    if migrate is None or migrate.service in manifest.services:
+        return
+    problems.append(
+        marks.problem(
+            ("migrate", "service"),
+            f"`{migrate.service}` is not a service of this manifest",
+            "the service whose image and settings the migration runs with: "
+            + ", ".join(sorted(manifest.services)),
+        )
+    )
 
 
 def _usable_hint(manifest: Manifest) -> str:

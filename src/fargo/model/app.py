@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Literal
@@ -17,11 +17,19 @@ class StackKind(StrEnum):
 
     NETWORK = "network"
     DATA = "data"
+    # The migration's task definition, ahead of the services stack (fargo.synth.release).
+    RELEASE = "release"
     SERVICES = "services"
     EDGE = "edge"
 
 
-DEPLOY_ORDER = (StackKind.NETWORK, StackKind.DATA, StackKind.SERVICES, StackKind.EDGE)
+DEPLOY_ORDER = (
+    StackKind.NETWORK,
+    StackKind.DATA,
+    StackKind.RELEASE,
+    StackKind.SERVICES,
+    StackKind.EDGE,
+)
 
 # The tag on a preview environment's stacks and resources (`previews:` in fargo.yml).
 PREVIEW_TAG = "fargo:preview"
@@ -135,6 +143,30 @@ class Service:
     def long_running(self) -> bool:
         """Runs as an ECS service; a scheduled job only runs as one-off tasks."""
         return self.kind != "job"
+
+
+@dataclass(frozen=True)
+class Migration:
+    """`migrate:`: `command` run once in `service`'s image, environment and network before
+    the services roll."""
+
+    command: tuple[str, ...]
+    service: str
+    timeout_seconds: int
+
+    def task(self, service: Service) -> Service:
+        """The one-off task: `service` as it is, with the migration's command, and no port,
+        route, queue or schedule (nothing routes to it and nothing restarts it)."""
+        return replace(
+            service,
+            name=f"{service.name}-migrate",
+            kind="job",
+            port=None,
+            route=None,
+            command=self.command,
+            queue=None,
+            schedule=None,
+        )
 
 
 @dataclass(frozen=True)
@@ -282,6 +314,7 @@ class App:
     keep_images: int = 20
     domain: Domain | None = None
     cdn: Cdn | None = None
+    migration: Migration | None = None
 
     @property
     def builds(self) -> tuple[Service, ...]:
@@ -290,6 +323,17 @@ class App:
 
     def stack_name(self, kind: StackKind) -> str:
         return f"{self.name}-{self.env}-{kind.value}"
+
+    def service(self, name: str) -> Service:
+        """The service named `name`; the manifest's references are checked, so it exists."""
+        return next(s for s in self.services if s.name == name)
+
+    @property
+    def migration_task(self) -> Service | None:
+        """What the release stack's task definition runs: the migration, as a service."""
+        if self.migration is None:
+            return None
+        return self.migration.task(self.service(self.migration.service))
 
     @property
     def load_balanced(self) -> bool:
@@ -353,6 +397,7 @@ class App:
         wanted = {
             StackKind.NETWORK: True,
             StackKind.DATA: self.has_data,
+            StackKind.RELEASE: self.migration is not None,
             StackKind.SERVICES: True,
             StackKind.EDGE: self.cdn is not None and self.cdn.owned,
         }

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from fargo.manifest.load import LoadedManifest
-from fargo.model.app import PREVIEW_TAG, App, Network
+from fargo.manifest.migrate import duration_seconds
+from fargo.model.app import PREVIEW_TAG, App, Migration, Network
 from fargo.model.data import (
     build_buckets,
     build_cache,
@@ -47,4 +48,13 @@ def build_app(loaded: LoadedManifest) -> App:
         keep_images=manifest.keep_images,
         domain=build_domain(manifest),
         cdn=build_cdn(manifest, loaded.env, loaded.file.parent),
+        migration=(
+            Migration(
+                tuple(manifest.migrate.command),
+                manifest.migrate.service,
+                duration_seconds(manifest.migrate.timeout),
+            )
+            if manifest.migrate
+            else None
+        ),
     )

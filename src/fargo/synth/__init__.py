@@ -9,6 +9,7 @@ from fargo.synth.common import tag_everything
 from fargo.synth.data import synth_data
 from fargo.synth.edge import synth_edge
 from fargo.synth.network import synth_network
+from fargo.synth.release import synth_release
 from fargo.synth.services import synth_services
 from fargo.synth.stack import ParameterValue, StackOutput, StackTemplate
 
@@ -17,6 +18,7 @@ Builder = Callable[[App], StackTemplate]
 BUILDERS: dict[StackKind, Builder] = {
     StackKind.NETWORK: synth_network,
     StackKind.DATA: synth_data,
+    StackKind.RELEASE: synth_release,
     StackKind.SERVICES: synth_services,
     StackKind.EDGE: synth_edge,
 }

@@ -87,6 +87,9 @@ def bucket_arn(name: str) -> str:
     return f"Bucket{logical_id(name)}Arn"
 
 
+# -- release stack ---------------------------------------------------------------------------
+MIGRATION_TASK_DEFINITION_ARN = "MigrationTaskDefinitionArn"
+
 # -- services stack --------------------------------------------------------------------------
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from troposphere import GetAtt, Join, Ref, ecs, logs
+from troposphere import GetAtt, Join, Ref, ecs
 from troposphere import elasticloadbalancingv2 as elbv2
 
 from fargo.model.app import App, HttpRoute, Service, StackKind
@@ -17,14 +17,13 @@ from fargo.synth.alarms import (
     load_balancer_alarm,
     service_alarms,
 )
-from fargo.synth.common import Inputs, add, finish, new_template, output, skip_check
-from fargo.synth.containers import container
+from fargo.synth.common import Inputs, add, finish, new_template, output
 from fargo.synth.context import ServiceContext
-from fargo.synth.iam import execution_role, task_role
 from fargo.synth.routing import http_route
 from fargo.synth.scaling import add_scaling
 from fargo.synth.schedules import add_schedule
 from fargo.synth.stack import StackTemplate
+from fargo.synth.task_definition import add_task_definition
 
 GRACE_PERIOD_SECONDS = 60
 
@@ -41,53 +40,14 @@ def synth_services(app: App) -> StackTemplate:
 
 
 def _service(ctx: ServiceContext) -> None:
-    template, app, service, prefix, inputs = (
-        ctx.template,
-        ctx.app,
-        ctx.service,
-        ctx.prefix,
-        ctx.inputs,
-    )
-    log_group = add(
-        template,
-        logs.LogGroup(
-            f"{prefix}LogGroup",
-            LogGroupName=f"/fargo/{app.name}/{app.env}/{service.name}",
-            RetentionInDays=app.log_retention_days,
-        ),
-        f"logs of {service.name}",
-    )
-    skip_check(
-        log_group,
-        "CKV_AWS_158",
-        "encrypted by CloudWatch Logs' own key; a customer KMS key costs $1/month per key",
-    )
-    execution = execution_role(ctx, log_group)
-    code = task_role(ctx)
-    task = add(
-        template,
-        ecs.TaskDefinition(
-            f"{prefix}TaskDefinition",
-            Family=f"{app.name}-{app.env}-{service.name}",
-            Cpu=str(service.cpu),
-            Memory=str(service.memory),
-            NetworkMode="awsvpc",
-            RequiresCompatibilities=["FARGATE"],
-            RuntimePlatform=ecs.RuntimePlatform(
-                CpuArchitecture="ARM64" if service.arch == "arm64" else "X86_64",
-                OperatingSystemFamily="LINUX",
-            ),
-            ExecutionRoleArn=GetAtt(execution, "Arn"),
-            TaskRoleArn=GetAtt(code, "Arn"),
-            ContainerDefinitions=[container(app, service, log_group, inputs)],
-        ),
-        f"{service.name}: {service.cpu} CPU units, {service.memory} MiB, {service.arch}",
-    )
+    template, service = ctx.template, ctx.service
+    parts = add_task_definition(ctx)
+    task = parts.task
     output(template, out.task_definition_arn(service.name), Ref(task))
     if service.long_running:
         _ecs_service(ctx, task)
     else:
-        add_schedule(ctx, task, (execution, code))
+        add_schedule(ctx, task, (parts.execution, parts.code))
 
 
 def _ecs_service(ctx: ServiceContext, task: ecs.TaskDefinition) -> None:
