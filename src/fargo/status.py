@@ -119,7 +119,7 @@ def read_status(
         if emulator and cluster and any(s.running for s in services)
         else None
     )
-    running = None if tasks is None else any(_private_address(t) for t in tasks)
+    running = None if tasks is None else any(private_address(t) for t in tasks)
     if running:
         services = tuple(replace(s, healthy=_healthy(tasks or [], s.name)) for s in services)
     return StatusReport(
@@ -147,7 +147,7 @@ def containers_running(aws: Aws, cluster: str) -> bool:
     container reports the task RUNNING with none, and one that runs it attaches one. (The
     endpoint's own tasks say so, whichever emulator it is, not fargo's record of the one it
     started.)"""
-    return any(_private_address(task) for task in running_tasks(aws, cluster))
+    return any(private_address(task) for task in running_tasks(aws, cluster))
 
 
 def running_tasks(aws: Aws, cluster: str) -> list[dict[str, Any]]:
@@ -171,7 +171,8 @@ def _healthy(tasks: list[dict[str, Any]], service: str) -> int | None:
     return health.count("HEALTHY")
 
 
-def _private_address(task: dict[str, Any]) -> str | None:
+def private_address(task: dict[str, Any]) -> str | None:
+    """A Fargate task's interface address; an emulator that runs no container gives none."""
     for attachment in task.get("attachments") or []:
         if attachment.get("type") != "ElasticNetworkInterface":
             continue
