@@ -13,7 +13,8 @@ from fargo.bootstrap import ensure_bootstrap
 from fargo.cost.delta import price_plan
 from fargo.edge.stage import EdgeStage
 from fargo.edge.urls import service_urls
-from fargo.execute import DeployResult, Destroyer, DestroyResult, DisplayOnlyExecutor, Executor
+from fargo.execute import DeployResult, Destroyer, DestroyResult, Executor
+from fargo.execute.executor import discard_change_sets
 from fargo.execute.leftovers import LeftoverStore
 from fargo.execute.purge import refuse_purge
 from fargo.execute.stack_policy import close_open_policies, open_policy_warnings
@@ -25,9 +26,13 @@ from fargo.model.app import DEPLOY_ORDER
 from fargo.outputs import DeployedOutputs
 from fargo.plan import Plan, Planner
 from fargo.plan.checks import Findings, PreflightFailed
-from fargo.preflight import Preflight, run_checks
+from fargo.preflight import CHECKS, Preflight, run_checks
 from fargo.progress import Reporter, SilentReporter
 from fargo.status import StatusReport, read_status
+from fargo.steps import ApplyStack, CheckPreflight
+from fargo.steps import handlers as steps
+from fargo.steps.planner import StepPlanner
+from fargo.steps.runner import RunContext, StepRunner
 from fargo.synth import StackTemplate, synth
 
 
@@ -87,6 +92,13 @@ class Deployer:
             emulator=target.endpoint_url is not None,
             poll_seconds=poll,
         )
+        self.steps = StepPlanner(
+            self.app,
+            self.templates,
+            self.planner,
+            certificate_names=self.edge.certificate_names,
+            site_source=self.edge.site_source,
+        )
 
     def preflight(self, *, deploying: bool) -> Findings:
         """The pre-flight checks (read-only); `PreflightFailed` (exit 2) if any failed."""
@@ -105,9 +117,12 @@ class Deployer:
 
     def plan(self) -> Plan:
         """The plan, shown and not applied; its change sets are removed again."""
-        checked = self.preflight(deploying=False)
-        plan = self.planner.plan(self.templates, self.retired)
-        DisplayOnlyExecutor(self.cloudformation).apply(plan)
+        context = RunContext(self.app)
+        check = self._check(deploying=False)
+        # The checks are read-only: `plan` runs them, and only them, through the same runner.
+        self._runner(self._executor()).run((check,), context)
+        plan = self.steps.plan(check, self.retired)
+        discard_change_sets(self.cloudformation, plan)
         if self.edge.needed:
             deployed = DeployedOutputs(self.app, plan.deployed_outputs)
             plan = replace(plan, edge=tuple(self.edge.preview(deployed)))
@@ -115,9 +130,13 @@ class Deployer:
         cost, priced = price_plan(
             plan, self.templates, self.planner.deployed_body, self.app.region, self.app.profile
         )
+        found = context.findings
         return replace(
-            plan, checks=checked.checks, warnings=(*checked.warnings, *opened, *priced), cost=cost
+            plan, checks=found.checks, warnings=(*found.warnings, *opened, *priced), cost=cost
         )
+
+    def _check(self, *, deploying: bool) -> CheckPreflight:
+        return CheckPreflight(tuple(c.__name__ for c in CHECKS), deploying)
 
     @property
     def retired(self) -> tuple[str, ...]:
@@ -138,15 +157,17 @@ class Deployer:
 
     def deploy(self) -> tuple[Plan, DeployResult]:
         # The checks before anything is written: a zone, secret or distribution that is
-        # not there stops the deploy with nothing changed. Then images: a failed build or
-        # push leaves every stack as it was. Then the certificates, whose ARNs the
-        # listener and the site's distribution take.
-        checked = self.preflight(deploying=True)
-        for warning in checked.warnings:
-            self.reporter.note(warning.render())
-        self.edge.check()
+        # not there stops the deploy with nothing changed. Then, under the lock, the plan
+        # and its steps: images (a failed build or push leaves every stack as it was), the
+        # certificates whose ARNs the listener and the site's distribution take, the
+        # stacks, the edge.
+        context = RunContext(self.app)
+        check = self._check(deploying=True)
+        executor = self._executor()
+        runner = self._runner(executor)
+        runner.run((check,), context)
         with self.lock("deploy"):
-            return self._deploy(checked)
+            return self._deploy(check, context, executor, runner)
 
     def lock(self, command: str) -> DeployLock:
         """The app and environment's lock (fargo.lock), in the bootstrap stack made on first
@@ -157,12 +178,41 @@ class Deployer:
             self.aws, found.lock_table, key, command, self.reporter, wait_seconds=self.lock_wait
         )
 
-    def _deploy(self, checked: Findings) -> tuple[Plan, DeployResult]:
-        self.planner.images = self.publish()
-        self.planner.certificates = self.edge.certificates()
-        plan = self.planner.plan(self.templates, self.retired)
-        plan = replace(plan, checks=checked.checks, warnings=checked.warnings)
-        executor = Executor(
+    def _deploy(
+        self, check: CheckPreflight, context: RunContext, executor: Executor, runner: StepRunner
+    ) -> tuple[Plan, DeployResult]:
+        plan = self.steps.plan(check, self.retired)
+        plan = replace(plan, checks=context.findings.checks, warnings=context.findings.warnings)
+        # A plan the data-loss guard refuses runs no step.
+        executor.prepare(plan)
+        try:
+            runner.run(plan.steps, context)
+        except BaseException:
+            # Change sets of stacks whose turn never came are not left in the account.
+            discard_change_sets(
+                self.cloudformation,
+                replace(
+                    plan,
+                    stacks=tuple(
+                        s.planned
+                        for s in plan.steps
+                        if isinstance(s, ApplyStack) and s not in context.started
+                    ),
+                ),
+            )
+            raise
+        outputs = context.deployed_outputs()
+        urls = service_urls(self.aws, self.app, outputs)
+        result = DeployResult(
+            tuple(context.stacks),
+            edge=context.edge.lines(),
+            urls=urls,
+            leftovers=executor.leftovers,
+        )
+        return plan, result
+
+    def _executor(self) -> Executor:
+        return Executor(
             self.cloudformation,
             self.planner,
             self.watcher,
@@ -170,14 +220,20 @@ class Deployer:
             allow_data_loss=self.allow_data_loss,
             record_leftovers=LeftoverStore(self.aws, self.app).add,
         )
-        # Read before the update: outputs a domain or a cdn left on the network stack.
-        used_before = DeployedOutputs(self.app, plan.deployed_outputs).network.had_edge
-        result = executor.apply(plan)
-        # DNS, the splice and the site's files, once the stacks hold what they point at.
-        outputs = DeployedOutputs.by_name(self.app, ((o.name, o.outputs) for o in result.stacks))
-        edge = self.edge.publish(outputs, used_before=used_before)
-        urls = service_urls(self.aws, self.app, outputs)
-        return plan, replace(result, edge=edge.lines(), urls=urls)
+
+    def _runner(self, executor: Executor) -> StepRunner:
+        """The steps' handlers, each given what it needs."""
+        registry = steps.deploy_registry(
+            preflight=steps.Preflight(
+                lambda deploying: self.preflight(deploying=deploying),
+                self.edge.check,
+                self.reporter,
+            ),
+            images=steps.Images(self.publish),
+            edge=self.edge,
+            executor=executor,
+        )
+        return StepRunner(registry, self.reporter)
 
     def destroy(self, *, purge: bool = False) -> DestroyResult:
         if purge:
