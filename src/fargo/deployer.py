@@ -22,7 +22,7 @@ from fargo.execute.watch import StackWatcher
 from fargo.lock import DeployLock
 from fargo.manifest.load import LoadedManifest, load_manifest
 from fargo.model import App, build_app
-from fargo.model.app import DEPLOY_ORDER
+from fargo.model.app import DEPLOY_ORDER, StackKind
 from fargo.outputs import DeployedOutputs
 from fargo.plan import Plan, Planner
 from fargo.plan.checks import Findings, PreflightFailed
@@ -34,6 +34,8 @@ from fargo.steps import handlers as steps
 from fargo.steps.planner import StepPlanner
 from fargo.steps.runner import RunContext, StepRunner
 from fargo.synth import StackTemplate, synth
+from fargo.synth.quotas import check_quotas
+from fargo.template_store import TemplateStore
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,8 @@ class Deployer:
         self.reporter = reporter or SilentReporter()
         self.allow_data_loss = allow_data_loss
         poll = 0.1 if target.endpoint_url else 2.0
-        self.cloudformation = CloudFormation(self.aws)
+        # Templates over the inline limit go to CloudFormation from the bootstrap bucket.
+        self.cloudformation = CloudFormation(self.aws, TemplateStore(self.aws))
         self.planner = Planner(
             self.cloudformation,
             self.reporter,
@@ -101,7 +104,9 @@ class Deployer:
         )
 
     def preflight(self, *, deploying: bool) -> Findings:
-        """The pre-flight checks (read-only); `PreflightFailed` (exit 2) if any failed."""
+        """The pre-flight checks (read-only); `PreflightFailed` (exit 2) if any failed.
+        First the templates against CloudFormation's quotas (`QuotaExceeded`, exit 2)."""
+        check_quotas(self.templates)
         found = run_checks(
             Preflight(
                 self.app,
@@ -173,6 +178,7 @@ class Deployer:
         """The app and environment's lock (fargo.lock), in the bootstrap stack made on first
         use; `with` it around every write, so two commands never interleave theirs."""
         found = ensure_bootstrap(self.aws, self.watcher)
+        self.artifact_bucket = found.artifact_bucket
         key = f"{self.app.name}/{self.app.env}"
         return DeployLock(
             self.aws, found.lock_table, key, command, self.reporter, wait_seconds=self.lock_wait
@@ -232,8 +238,26 @@ class Deployer:
             images=steps.Images(self.publish),
             edge=self.edge,
             executor=executor,
+            releases=steps.Releases(self._record_release),
         )
         return StepRunner(registry, self.reporter)
+
+    def _record_release(self, context: RunContext) -> str:
+        """What this deploy put live, kept in the account (fargo.release); nothing is
+        written when it equals the latest release."""
+        from fargo.release.record import new_release, record_release  # noqa: PLC0415
+
+        services = next((t for t in self.templates if t.kind == StackKind.SERVICES), None)
+        built = context.built()
+        parameters = (
+            self.planner.resolve(services, context.outputs, built=built) if services else None
+        )
+        release = new_release(self.loaded, self.app, dict(built.images), services, parameters or {})
+        recorded = record_release(self.aws, self.artifact_bucket, self.app, release)
+        for note in recorded.notes:
+            self.reporter.note(note)
+        number = recorded.release.number
+        return f"recorded release {number}" if recorded.new else f"release {number} unchanged"
 
     def destroy(self, *, purge: bool = False) -> DestroyResult:
         if purge:

@@ -297,6 +297,31 @@ def test_template_with_null_value_is_refused(clients: Clients) -> None:
     assert "[/Resources/Q/DependsOn] 'null' values are not allowed" in error["Message"]
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://{bucket}.s3.us-east-1.amazonaws.com/{key}",  # what fargo sends
+        "https://{bucket}.s3.amazonaws.com/{key}",
+        "https://s3.us-east-1.amazonaws.com/{bucket}/{key}",  # path-style, as before
+    ],
+)
+def test_template_url_names_its_bucket_in_the_host_or_the_path(clients: Clients, url: str) -> None:
+    s3, cfn = clients("s3"), clients("cloudformation")
+    bucket = f"kept-templates-{secrets.token_hex(4)}"  # bucket names are global
+    s3.create_bucket(Bucket=bucket)
+    # The key's first segment is not a bucket: read as path-style, this URL finds nothing.
+    key = "templates/queue/1.json"
+    template = {"Resources": {"Q": {"Type": "AWS::SQS::Queue"}}}
+    s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(template).encode())
+
+    stack_id = cfn.create_stack(
+        StackName="from-url", TemplateURL=url.format(bucket=bucket, key=key)
+    )["StackId"]
+
+    assert _wait_stack(cfn, stack_id)["StackStatus"] == "CREATE_COMPLETE"
+    assert cfn.get_template(StackName=stack_id)["TemplateBody"] == template
+
+
 def test_change_set_with_only_output_changes_executes(clients: Clients) -> None:
     resources = {"Queue": {"Type": "AWS::SQS::Queue"}}
     cfn = clients("cloudformation")

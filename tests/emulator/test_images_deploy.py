@@ -153,7 +153,8 @@ def test_a_layout_built_elsewhere_is_pushed_and_pinned(
     digest = index["manifests"][0]["digest"]
     (image,) = aws("ecr").describe_images(repositoryName="lay/tool")["imageDetails"]
     assert image["imageDigest"] == digest
-    assert image["imageTags"] == [f"oci-{digest[7:23]}"]
+    # Its own tag, and that of the release the deploy recorded (fargo.release.images).
+    assert set(image["imageTags"]) == {f"oci-{digest[7:23]}", "release-default-1"}
     container = aws("ecs").describe_task_definition(taskDefinition="lay-default-tool")[
         "taskDefinition"
     ]["containerDefinitions"][0]

@@ -39,5 +39,7 @@ def test_deploy_runs_the_steps_plan_printed_in_their_order(
     assert [kind for kind, _ in started] == kinds
     applied = [what.split(":")[0] for kind, what in started if kind == "apply-stack"]
     assert applied == stacks
-    finished = [line for line in deployed.stderr.splitlines() if " step apply-stack: done, " in line]
+    finished = [
+        line for line in deployed.stderr.splitlines() if " step apply-stack: done, " in line
+    ]
     assert [line.rsplit("done, ", 1)[1] for line in finished] == ["created"] * len(stacks)

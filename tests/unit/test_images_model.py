@@ -84,7 +84,12 @@ def test_tag_outside_git_hashes_the_context(tmp_path: Path) -> None:
 
 
 def test_lifecycle_policy_keeps_the_last_n_images() -> None:
-    (rule,) = json.loads(lifecycle_policy(7))["rules"]
+    release, rule = json.loads(lifecycle_policy(7))["rules"]
+    # ECR: an image matching a higher-priority rule's tags is never expired by a lower one,
+    # and a tagStatus `any` rule must come last.
+    assert release["rulePriority"] < rule["rulePriority"]
+    assert release["selection"]["tagStatus"] == "tagged"
+    assert release["selection"]["tagPrefixList"] == ["release-"]
     assert rule["selection"] == {
         "tagStatus": "any",
         "countType": "imageCountMoreThan",

@@ -6,13 +6,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from fargo.aws.cloudformation import CloudFormation
 from fargo.aws.facade import Aws, AwsConfig
 from fargo.edge.stage import EdgeStage
 from fargo.manifest.load import load_manifest, parse_manifest
 from fargo.model import App, build_app
 from fargo.plan.planner import Plan, Planner, creation_plan
 from fargo.progress import SilentReporter
-from fargo.aws.cloudformation import CloudFormation
 from fargo.steps import (
     STEP_KINDS,
     ApplyStack,
@@ -73,6 +73,7 @@ def test_fullstack_runs_checks_images_stacks_in_order_then_rollouts() -> None:
         # The nightly job is a schedule, not a service: nothing rolls out for it.
         ("wait-for-rollout", "rollout of api"),
         ("wait-for-rollout", "rollout of worker"),
+        ("record-release", "record the release of fullstack/default"),
     ]
 
 
@@ -80,9 +81,7 @@ def test_an_image_and_an_upstream_output_are_placeholders_never_none() -> None:
     steps = planned_steps(fullstack())
     image = next(s for s in steps if isinstance(s, PublishImage))
     assert image.digest == Pending("image digest of api")
-    services = next(
-        s for s in steps if isinstance(s, ApplyStack) and s.stack.endswith("-services")
-    )
+    services = next(s for s in steps if isinstance(s, ApplyStack) and s.stack.endswith("-services"))
     parameters = dict(services.parameters)
     assert parameters["ApiImage"] == Pending("image digest of api")
     # Not deployed yet: the cluster is the network stack's output, by name.
@@ -107,6 +106,7 @@ def test_a_domain_and_a_static_site_add_certificates_before_stacks_and_the_edge_
         "wait-for-rollout",
         "write-dns-records",
         "publish-site",
+        "record-release",
     ]
 
 
@@ -138,7 +138,13 @@ def test_steps_serialise_as_kind_and_inputs() -> None:
         "output_of": "network",
         "output": "ClusterName",
     }
-    assert body[-1] == {"kind": "wait-for-rollout", "service": "worker", "stack": services["stack"]}
+    assert body[-2] == {"kind": "wait-for-rollout", "service": "worker", "stack": services["stack"]}
+    assert body[-1] == {
+        "kind": "record-release",
+        "app": "fullstack",
+        "env": "default",
+        "images": [["api", {"pending": "image digest of api"}]],
+    }
     assert {b["kind"] for b in body} <= set(STEP_KINDS)
 
 
@@ -148,4 +154,4 @@ def test_the_display_executor_prints_one_numbered_line_per_step() -> None:
     assert len(lines) == len(steps)
     assert lines[0] == "1. check: dns_zone, secrets"
     assert lines[2].startswith("3. fullstack-default-network: create, ")
-    assert lines[-1] == "7. rollout of worker"
+    assert lines[-1] == "8. record the release of fullstack/default"

@@ -6,15 +6,14 @@ import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from fargo.aws.facade import Aws
 from fargo.aws.settle import settle
 from fargo.errors import AwsError
+from fargo.synth.quotas import INLINE_BODY_BYTES, template_text
 
 _CHANGE_SET_NOT_FOUND = ("ChangeSetNotFound", "ChangeSetNotFoundException")
-# CloudFormation's TemplateBody limit; larger templates must go through S3.
-TEMPLATE_BODY_LIMIT = 51_200
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"]
 
 
@@ -90,9 +89,31 @@ class ChangeSet:
         )
 
 
+class TemplateSource(Protocol):
+    """Where a change set's template comes from (fargo.template_store)."""
+
+    def source(self, stack: str, text: str) -> dict[str, str]:
+        """The `TemplateBody` or `TemplateURL` argument that carries `text`."""
+        ...
+
+
+class InlineTemplates:
+    """Every template inline, as the request's TemplateBody: for callers with no bucket."""
+
+    def source(self, stack: str, text: str) -> dict[str, str]:
+        if len(text.encode()) > INLINE_BODY_BYTES:
+            raise AwsError(
+                f"the {stack} template is {len(text.encode()):,} bytes, over "
+                f"CloudFormation's {INLINE_BODY_BYTES:,}-byte inline limit",
+                hint="larger templates go through the bootstrap bucket (fargo.template_store)",
+            )
+        return {"TemplateBody": text}
+
+
 class CloudFormation:
-    def __init__(self, aws: Aws) -> None:
+    def __init__(self, aws: Aws, templates: TemplateSource | None = None) -> None:
         self._aws = aws
+        self._templates = templates or InlineTemplates()
 
     def describe(self, name: str) -> DeployedStack | None:
         try:
@@ -142,13 +163,9 @@ class CloudFormation:
         """The new change set's id. `token` is the ClientToken: a retry of this call (the
         SDK's, or ours after a lost answer) carries the same one, so AWS answers with the
         change set the first attempt made instead of AlreadyExistsException."""
-        text = json.dumps(body, separators=(",", ":"), sort_keys=True)
-        if len(text) > TEMPLATE_BODY_LIMIT:
-            raise AwsError(
-                f"the {name} template is {len(text)} bytes, over CloudFormation's "
-                f"{TEMPLATE_BODY_LIMIT}-byte inline limit",
-                hint="split services across environments or trim env values",
-            )
+        # Stored (when too large to send inline) once, before the first attempt: a retry
+        # carries the same argument.
+        template = self._templates.source(name, template_text(body))
 
         def write() -> str:
             result = self._aws.call(
@@ -157,7 +174,7 @@ class CloudFormation:
                 StackName=name,
                 ChangeSetName=change_set_name,
                 ChangeSetType="CREATE" if create else "UPDATE",
-                TemplateBody=text,
+                **template,
                 Parameters=[
                     {"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()
                 ],

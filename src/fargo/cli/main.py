@@ -24,6 +24,7 @@ from fargo.cli.common import (
 from fargo.cli.cost import cost_command
 from fargo.cli.images import build_command, image_group, push_command
 from fargo.cli.previews import previews_group
+from fargo.cli.releases import releases_command
 from fargo.cli.render import local_urls_of, print_deploy, print_destroy, print_status
 from fargo.cli.secrets import secrets_group
 from fargo.errors import UnsafeChange
@@ -35,6 +36,7 @@ from fargo.manifest.models import Manifest
 from fargo.model import build_app
 from fargo.plan.render import plan_json, render_plan
 from fargo.synth import synth
+from fargo.synth.quotas import check_quotas
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -63,6 +65,7 @@ def schema(as_json: bool) -> None:
 def render(file: Path, env: str | None, as_json: bool, out: Path | None) -> None:
     """Synthesize the CloudFormation templates, without calling AWS."""
     templates = synth(build_app(load_manifest(file, env)))
+    check_quotas(templates)
     if out is None:
         click.echo(json.dumps({t.name: t.body for t in templates}, indent=2))
         return
@@ -291,6 +294,7 @@ cli.add_command(push_command)
 cli.add_command(build_command)
 cli.add_command(image_group)
 cli.add_command(previews_group)
+cli.add_command(releases_command)
 cli.add_command(secrets_group)
 
 

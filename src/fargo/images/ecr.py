@@ -29,12 +29,34 @@ class PushTarget:
     credentials: BasicCredentials
 
 
+# Tags deploy gives the images of a recorded release (fargo.release.images).
+RELEASE_TAG_PREFIX = "release-"
+# How many release-tagged images the lifecycle policy keeps, a cap no repository should reach:
+# each environment keeps its last 50 releases (fargo.release.history), and a release's tag
+# stays on its image after the release is pruned.
+RELEASE_IMAGES_KEPT = 1000
+
+
 def lifecycle_policy(keep: int) -> str:
+    """Keep the last `keep` images, and the images of recorded releases beside them: ECR
+    expires an image only by the highest-priority rule whose tags it matches, so an image
+    tagged `release-...` is never expired by the count of the second rule."""
     return json.dumps(
         {
             "rules": [
                 {
                     "rulePriority": 1,
+                    "description": "keep the images of recorded releases",
+                    "selection": {
+                        "tagStatus": "tagged",
+                        "tagPrefixList": [RELEASE_TAG_PREFIX],
+                        "countType": "imageCountMoreThan",
+                        "countNumber": RELEASE_IMAGES_KEPT,
+                    },
+                    "action": {"type": "expire"},
+                },
+                {
+                    "rulePriority": 2,
                     "description": f"keep the last {keep} images",
                     "selection": {
                         "tagStatus": "any",
@@ -42,7 +64,7 @@ def lifecycle_policy(keep: int) -> str:
                         "countNumber": keep,
                     },
                     "action": {"type": "expire"},
-                }
+                },
             ]
         },
         sort_keys=True,
@@ -123,6 +145,36 @@ class Ecr:
             manifest = json.loads(image.get("imageManifest") or "null")
             return manifest if isinstance(manifest, dict) else None
         return None
+
+    def tag_image(self, repository: str, digest: str, tag: str) -> bool:
+        """Give the image pushed as `digest` one more tag, as ECR retags: PutImage with the
+        image's own manifest. False when `tag` already names another image (tags are
+        immutable); True when it names this one, already or now."""
+        found = self._aws.call(
+            "ecr",
+            "batch_get_image",
+            repositoryName=repository,
+            imageIds=[{"imageDigest": digest}],
+            acceptedMediaTypes=sorted(MANIFEST_TYPES | INDEX_TYPES),
+        )
+        (image,) = found["images"]
+        try:
+            self._aws.call(
+                "ecr",
+                "put_image",
+                repositoryName=repository,
+                imageManifest=image["imageManifest"],
+                imageManifestMediaType=image["imageManifestMediaType"],
+                imageDigest=digest,
+                imageTag=tag,
+            )
+        except AwsError as error:
+            if error.code == "ImageAlreadyExistsException":  # this tag on this image
+                return True
+            if error.code != "ImageTagAlreadyExistsException":
+                raise
+            return self.image_digest(repository, tag) == digest
+        return True
 
     def push_target(self) -> PushTarget:
         """Credentials from get_authorization_token: no docker login, no AWS CLI."""

@@ -22,18 +22,18 @@ def image_tag(build: ImageBuild) -> str:
 
 
 def source_tag(context: Path) -> str:
-    commit = _git(context, "rev-parse", "--short=12", "HEAD")
+    commit = run_git(context, "rev-parse", "--short=12", "HEAD")
     if commit is None:
         return f"src-{_tree_hash(context, _all_files(context))}"
-    changed = _git(context, "status", "--porcelain", "--untracked-files=all", "--", ".")
+    changed = run_git(context, "status", "--porcelain", "--untracked-files=all", "--", ".")
     if not changed:
         return commit
     paths = [line[3:].split(" -> ")[-1] for line in changed.splitlines() if line.strip()]
-    top = Path(_git(context, "rev-parse", "--show-toplevel") or context)
+    top = Path(run_git(context, "rev-parse", "--show-toplevel") or context)
     return f"{commit}-dirty-{_tree_hash(top, [top / p for p in paths])}"
 
 
-def _git(cwd: Path, *args: str) -> str | None:
+def run_git(cwd: Path, *args: str) -> str | None:
     try:
         result = subprocess.run(
             ["git", *args], cwd=cwd, capture_output=True, text=True, check=False, timeout=30

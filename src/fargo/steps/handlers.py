@@ -15,6 +15,7 @@ from fargo.steps.model import (
     EnsureCertificate,
     PublishImage,
     PublishSite,
+    RecordRelease,
     RemoveStack,
     SpliceDistribution,
     WaitForRollout,
@@ -138,12 +139,24 @@ class Site:
         )
 
 
+class Releases:
+    """The release this run put live, recorded by the release store (fargo.release)."""
+
+    def __init__(self, record: Callable[[RunContext], str]) -> None:
+        self._record = record
+
+    def run(self, step: RecordRelease, context: RunContext) -> str:
+        del step  # the images and the services' parameters are the run's own
+        return self._record(context)
+
+
 def deploy_registry(
     *,
     preflight: Preflight,
     images: Images,
     edge: EdgeStage,
     executor: Executor,
+    releases: Releases,
 ) -> Registry:
     """Every step the planner emits, with its handler."""
     return (
@@ -157,4 +170,5 @@ def deploy_registry(
         .register(WriteDnsRecords, DnsRecords(edge))
         .register(SpliceDistribution, Splice(edge))
         .register(PublishSite, Site(edge))
+        .register(RecordRelease, releases)
     )

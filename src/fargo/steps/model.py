@@ -220,8 +220,8 @@ class PublishSite(Step):
 
 @dataclass(frozen=True)
 class RecordRelease(Step):
-    """The release this deploy made, recorded in the account (a release store's module
-    handles it; the planner emits it once one is wired in)."""
+    """The release this deploy put live, recorded in the account's bootstrap bucket
+    (fargo.release); nothing is written when it equals the latest one."""
 
     kind: ClassVar[str] = "record-release"
     app: str

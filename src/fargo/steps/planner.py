@@ -25,6 +25,7 @@ from fargo.steps.model import (
     Pending,
     PublishImage,
     PublishSite,
+    RecordRelease,
     RemoveStack,
     SpliceDistribution,
     Step,
@@ -70,6 +71,11 @@ class StepPlanner:
             *(RemoveStack(r.name, len(r.changes), removal=r) for r in reversed(plan.removals)),
             *self._rollouts(plan),
             *self._edge(deployed),
+            RecordRelease(
+                app.name,
+                app.env,
+                tuple((s.name, Pending(f"image digest of {s.name}")) for s in app.builds),
+            ),
         )
 
     def _images(self) -> list[PublishImage]:

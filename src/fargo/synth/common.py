@@ -20,8 +20,23 @@ from fargo.synth.stack import (
 STAMP_KEY = "fargo"
 
 
+class UncappedTemplate(Template):  # type: ignore[misc] # troposphere ships no types
+    """A Template without troposphere's own stops at 500 resources and 200 parameters or
+    outputs, which end synth with a bare ValueError that names neither the stack nor the
+    count. The whole template is made, and fargo.synth.quotas refuses it with both."""
+
+    def add_resource(self, resource: Any) -> Any:
+        return self._update(self.resources, resource)
+
+    def add_parameter(self, parameter: Any) -> Any:
+        return self._update(self.parameters, parameter)
+
+    def add_output(self, output: Any) -> Any:
+        return self._update(self.outputs, output)
+
+
 def new_template(app: App, kind: StackKind, description: str) -> Template:
-    template = Template(Description=f"fargo {app.name}/{app.env}: {description}")
+    template = UncappedTemplate(Description=f"fargo {app.name}/{app.env}: {description}")
     template.set_version("2010-09-09")
     # Provenance only: the planner ignores this key when comparing with the deployed template,
     # so a new fargo version or an edit elsewhere in the manifest never forces an update.

@@ -47,6 +47,7 @@ from . import (
     task_ca_bundle,
     task_credentials,
     task_platforms,
+    template_urls,
     templates,
 )
 from ._ministack import SUPPORTED_VERSION, PatchError, check_version
@@ -56,6 +57,7 @@ __all__ = ["PATCHES", "SUPPORTED_VERSION", "PatchError", "apply_all"]
 # One function per ministack gap; the names are what the launcher's banner lists.
 PATCHES: dict[str, Callable[[], None]] = {
     "null-values-refused": templates.refuse_null_values,
+    "template-url-virtual-hosted": template_urls.read_virtual_hosted_urls,
     "ecs-task-definition-nested-keys": ecs.keep_nested_container_settings,
     "ecs-replacement-in-change-sets": ecs.report_ecs_replacement,
     "ec2-eip-nat-gateway-sg-rules": ec2_network.provision_network_types,

@@ -1,0 +1,38 @@
+"""Release tags on the images of a recorded release, so ECR's lifecycle policy keeps them
+(fargo.images.ecr.lifecycle_policy keeps every `release-` image) for a rollback to use.
+
+A repository holds one service's images for every environment of the app, so the tag names
+the environment: `release-<env>-<number>`.
+"""
+
+from __future__ import annotations
+
+from fargo.images.ecr import RELEASE_TAG_PREFIX, Ecr
+from fargo.model.app import App
+from fargo.release.history import Release
+
+
+def release_tag(env: str, number: int) -> str:
+    return f"{RELEASE_TAG_PREFIX}{env}-{number}"
+
+
+def tag_release_images(ecr: Ecr, app: App, release: Release) -> list[str]:
+    """Tag each image fargo pushed for `release`; what could not be tagged, as notes."""
+    tag = release_tag(app.env, release.number)
+    notes: list[str] = []
+    done: set[tuple[str, str]] = set()
+    for service in app.builds:
+        build = service.build
+        reference = release.images.get(service.name, "")
+        if build is None or "@" not in reference:
+            continue
+        digest = reference.rpartition("@")[2]
+        if (build.repository, digest) in done:
+            continue
+        done.add((build.repository, digest))
+        if not ecr.tag_image(build.repository, digest, tag):
+            notes.append(
+                f"{build.repository}: the tag {tag} already names another image, so the "
+                f"image of release {release.number} is kept only as long as its own tags"
+            )
+    return notes
