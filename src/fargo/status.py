@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from fargo.aws.cloudformation import CloudFormation
+from fargo.aws.ecs_tasks import private_address
 from fargo.aws.facade import Aws
 from fargo.edge.ledger import LedgerStore
 from fargo.edge.urls import service_urls
@@ -169,17 +170,6 @@ def _healthy(tasks: list[dict[str, Any]], service: str) -> int | None:
     if all(status in (None, "UNKNOWN") for status in health):
         return None
     return health.count("HEALTHY")
-
-
-def private_address(task: dict[str, Any]) -> str | None:
-    """A Fargate task's interface address; an emulator that runs no container gives none."""
-    for attachment in task.get("attachments") or []:
-        if attachment.get("type") != "ElasticNetworkInterface":
-            continue
-        for detail in attachment.get("details") or []:
-            if detail.get("name") == "privateIPv4Address" and detail.get("value"):
-                return str(detail["value"])
-    return None
 
 
 def _edge(aws: Aws, app: App) -> dict[str, Any]:

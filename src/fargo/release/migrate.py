@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from fargo.aws.ecs_tasks import private_address
 from fargo.aws.facade import Aws
 from fargo.aws.log_stream import LogStream
 from fargo.aws.parameters import read_json, write_json
@@ -23,7 +24,6 @@ from fargo.errors import DeployFailed
 from fargo.model.app import App
 from fargo.outputs import DeployedOutputs
 from fargo.progress import Reporter
-from fargo.status import private_address
 from fargo.synth import outputs as out
 
 # Lines of the task's log shown with a failure.
