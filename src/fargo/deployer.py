@@ -14,7 +14,8 @@ from fargo.cost.delta import price_plan
 from fargo.edge.stage import EdgeStage
 from fargo.edge.urls import service_urls
 from fargo.errors import DeployFailed, InputError
-from fargo.execute import DeployResult, Destroyer, DestroyResult, DisplayOnlyExecutor, Executor
+from fargo.execute import DeployResult, Destroyer, DestroyResult, Executor
+from fargo.execute.executor import discard_change_sets
 from fargo.execute.leftovers import LeftoverStore
 from fargo.execute.purge import refuse_purge
 from fargo.execute.stack_policy import close_open_policies, open_policy_warnings
@@ -26,11 +27,15 @@ from fargo.model.app import DEPLOY_ORDER, StackKind
 from fargo.outputs import DeployedOutputs
 from fargo.plan import Plan, Planner
 from fargo.plan.checks import Findings, PreflightFailed
-from fargo.preflight import Preflight, run_checks
+from fargo.preflight import CHECKS, Preflight, run_checks
 from fargo.progress import Reporter, SilentReporter
 from fargo.release.migrate import MigrationRecord, MigrationResult
 from fargo.release.stage import ReleaseStage, run_migration
 from fargo.status import StatusReport, read_status
+from fargo.steps import ApplyStack, CheckPreflight
+from fargo.steps import handlers as steps
+from fargo.steps.planner import StepPlanner
+from fargo.steps.runner import RunContext, StepRunner
 from fargo.synth import StackTemplate, synth
 from fargo.synth.quotas import check_quotas
 from fargo.template_store import TemplateStore
@@ -94,6 +99,13 @@ class Deployer:
             emulator=target.endpoint_url is not None,
             poll_seconds=poll,
         )
+        self.steps = StepPlanner(
+            self.app,
+            self.templates,
+            self.planner,
+            certificate_names=self.edge.certificate_names,
+            site_source=self.edge.site_source,
+        )
 
     def preflight(self, *, deploying: bool) -> Findings:
         """The pre-flight checks (read-only); `PreflightFailed` (exit 2) if any failed.
@@ -114,9 +126,12 @@ class Deployer:
 
     def plan(self) -> Plan:
         """The plan, shown and not applied; its change sets are removed again."""
-        checked = self.preflight(deploying=False)
-        plan = self.planner.plan(self.templates, self.retired)
-        DisplayOnlyExecutor(self.cloudformation).apply(plan)
+        context = RunContext(self.app)
+        check = self._check(deploying=False)
+        # The checks are read-only: `plan` runs them, and only them, through the same runner.
+        self._runner(self._executor()).run((check,), context)
+        plan = self.steps.plan(check, self.retired)
+        discard_change_sets(self.cloudformation, plan)
         if self.edge.needed:
             deployed = DeployedOutputs(self.app, plan.deployed_outputs)
             plan = replace(plan, edge=tuple(self.edge.preview(deployed)))
@@ -124,9 +139,13 @@ class Deployer:
         cost, priced = price_plan(
             plan, self.templates, self.planner.deployed_body, self.app.region, self.app.profile
         )
+        found = context.findings
         return replace(
-            plan, checks=checked.checks, warnings=(*checked.warnings, *opened, *priced), cost=cost
+            plan, checks=found.checks, warnings=(*found.warnings, *opened, *priced), cost=cost
         )
+
+    def _check(self, *, deploying: bool) -> CheckPreflight:
+        return CheckPreflight(tuple(c.__name__ for c in CHECKS), deploying)
 
     @property
     def retired(self) -> tuple[str, ...]:
@@ -148,15 +167,22 @@ class Deployer:
     def deploy(self, *, migrate: bool = False) -> tuple[Plan, DeployResult]:
         """`migrate`: run the migration even when this release has already migrated."""
         # The checks before anything is written: a zone, secret or distribution that is
-        # not there stops the deploy with nothing changed. Then images: a failed build or
-        # push leaves every stack as it was. Then the certificates, whose ARNs the
-        # listener and the site's distribution take.
-        checked = self.preflight(deploying=True)
-        for warning in checked.warnings:
-            self.reporter.note(warning.render())
-        self.edge.check()
+        # not there stops the deploy with nothing changed. Then, under the lock, the plan
+        # and its steps: images (a failed build or push leaves every stack as it was), the
+        # certificates whose ARNs the listener and the site's distribution take, the
+        # stacks, the edge.
+        context = RunContext(self.app)
+        check = self._check(deploying=True)
+        # The migration after the release stack and the rollouts around the services stack
+        # happen within those stacks' steps (fargo.release.stage).
+        release = ReleaseStage(
+            self.app, self.aws, self.reporter, force_migrate=migrate, poll_seconds=self._poll
+        )
+        executor = self._executor(release)
+        runner = self._runner(executor)
+        runner.run((check,), context)
         with self.lock("deploy"):
-            return self._deploy(checked, force_migrate=migrate)
+            return self._deploy(check, context, executor, runner, release)
 
     def migrate(self) -> MigrationResult:
         """`fargo migrate`: the deployed release's migration, run alone (exit 1 on failure)."""
@@ -191,56 +217,88 @@ class Deployer:
             self.aws, found.lock_table, key, command, self.reporter, wait_seconds=self.lock_wait
         )
 
-    def _deploy(self, checked: Findings, *, force_migrate: bool) -> tuple[Plan, DeployResult]:
-        self.planner.images = self.publish()
-        self.planner.certificates = self.edge.certificates()
-        plan = self.planner.plan(self.templates, self.retired)
-        plan = replace(plan, checks=checked.checks, warnings=checked.warnings)
-        release = ReleaseStage(
-            self.app, self.aws, self.reporter, force_migrate=force_migrate, poll_seconds=self._poll
+    def _deploy(
+        self,
+        check: CheckPreflight,
+        context: RunContext,
+        executor: Executor,
+        runner: StepRunner,
+        release: ReleaseStage,
+    ) -> tuple[Plan, DeployResult]:
+        plan = self.steps.plan(check, self.retired)
+        plan = replace(plan, checks=context.findings.checks, warnings=context.findings.warnings)
+        # A plan the data-loss guard refuses runs no step.
+        executor.prepare(plan)
+        try:
+            runner.run(plan.steps, context)
+        except BaseException:
+            # Change sets of stacks whose turn never came are not left in the account.
+            discard_change_sets(
+                self.cloudformation,
+                replace(
+                    plan,
+                    stacks=tuple(
+                        s.planned
+                        for s in plan.steps
+                        if isinstance(s, ApplyStack) and s not in context.started
+                    ),
+                ),
+            )
+            raise
+        outputs = context.deployed_outputs()
+        urls = service_urls(self.aws, self.app, outputs)
+        result = DeployResult(
+            tuple(context.stacks),
+            edge=context.edge.lines(),
+            urls=urls,
+            leftovers=executor.leftovers,
+            migration=release.migration,
+            rollouts=release.rollouts,
         )
-        executor = Executor(
+        return plan, result
+
+    def _executor(self, hooks: ReleaseStage | None = None) -> Executor:
+        return Executor(
             self.cloudformation,
             self.planner,
             self.watcher,
             self.reporter,
             allow_data_loss=self.allow_data_loss,
             record_leftovers=LeftoverStore(self.aws, self.app).add,
-            hooks=release,
-        )
-        # Read before the update: outputs a domain or a cdn left on the network stack.
-        used_before = DeployedOutputs(self.app, plan.deployed_outputs).network.had_edge
-        result = executor.apply(plan)
-        # DNS, the splice and the site's files, once the stacks hold what they point at.
-        outputs = DeployedOutputs.by_name(self.app, ((o.name, o.outputs) for o in result.stacks))
-        edge = self.edge.publish(outputs, used_before=used_before)
-        urls = service_urls(self.aws, self.app, outputs)
-        self._record_release(result)
-        return plan, replace(
-            result,
-            edge=edge.lines(),
-            urls=urls,
-            migration=release.migration,
-            rollouts=release.rollouts,
+            hooks=hooks,
         )
 
-    def _record_release(self, result: DeployResult) -> None:
+    def _runner(self, executor: Executor) -> StepRunner:
+        """The steps' handlers, each given what it needs."""
+        registry = steps.deploy_registry(
+            preflight=steps.Preflight(
+                lambda deploying: self.preflight(deploying=deploying),
+                self.edge.check,
+                self.reporter,
+            ),
+            images=steps.Images(self.publish),
+            edge=self.edge,
+            executor=executor,
+            releases=steps.Releases(self._record_release),
+        )
+        return StepRunner(registry, self.reporter)
+
+    def _record_release(self, context: RunContext) -> str:
         """What this deploy put live, kept in the account (fargo.release); nothing is
         written when it equals the latest release."""
         from fargo.release.record import new_release, record_release  # noqa: PLC0415
 
-        kinds = {t.name: t.kind for t in self.templates}
-        outputs = {kinds[s.name]: s.outputs for s in result.stacks if s.name in kinds}
         services = next((t for t in self.templates if t.kind == StackKind.SERVICES), None)
-        parameters = self.planner.resolve(services, outputs) if services else None
-        release = new_release(
-            self.loaded, self.app, self.planner.images, services, parameters or {}
+        built = context.built()
+        parameters = (
+            self.planner.resolve(services, context.outputs, built=built) if services else None
         )
+        release = new_release(self.loaded, self.app, dict(built.images), services, parameters or {})
         recorded = record_release(self.aws, self.artifact_bucket, self.app, release)
         for note in recorded.notes:
             self.reporter.note(note)
-        if recorded.new:
-            self.reporter.note(f"recorded release {recorded.release.number}")
+        number = recorded.release.number
+        return f"recorded release {number}" if recorded.new else f"release {number} unchanged"
 
     def destroy(self, *, purge: bool = False) -> DestroyResult:
         if purge:

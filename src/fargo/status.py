@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from fargo.aws.cloudformation import CloudFormation
+from fargo.aws.ecs_tasks import private_address
 from fargo.aws.facade import Aws
 from fargo.edge.ledger import LedgerStore
 from fargo.edge.urls import service_urls
@@ -119,7 +120,7 @@ def read_status(
         if emulator and cluster and any(s.running for s in services)
         else None
     )
-    running = None if tasks is None else any(_private_address(t) for t in tasks)
+    running = None if tasks is None else any(private_address(t) for t in tasks)
     if running:
         services = tuple(replace(s, healthy=_healthy(tasks or [], s.name)) for s in services)
     return StatusReport(
@@ -147,7 +148,7 @@ def containers_running(aws: Aws, cluster: str) -> bool:
     container reports the task RUNNING with none, and one that runs it attaches one. (The
     endpoint's own tasks say so, whichever emulator it is, not fargo's record of the one it
     started.)"""
-    return any(_private_address(task) for task in running_tasks(aws, cluster))
+    return any(private_address(task) for task in running_tasks(aws, cluster))
 
 
 def running_tasks(aws: Aws, cluster: str) -> list[dict[str, Any]]:
@@ -169,16 +170,6 @@ def _healthy(tasks: list[dict[str, Any]], service: str) -> int | None:
     if all(status in (None, "UNKNOWN") for status in health):
         return None
     return health.count("HEALTHY")
-
-
-def _private_address(task: dict[str, Any]) -> str | None:
-    for attachment in task.get("attachments") or []:
-        if attachment.get("type") != "ElasticNetworkInterface":
-            continue
-        for detail in attachment.get("details") or []:
-            if detail.get("name") == "privateIPv4Address" and detail.get("value"):
-                return str(detail["value"])
-    return None
 
 
 def _edge(aws: Aws, app: App) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from fargo.deployer import Deployer
 from fargo.edge.certificates import delete_certificate, ensure_certificate
 from fargo.execute import DeployResult, Destroyer, Executor
 from fargo.model.app import ORIGIN_VERIFY_HEADER, StackKind
+from fargo.plan.planner import Built
 from tests.conftest import Notes
 from tests.emulator.helpers import deployer, through_load_balancer
 from tests.unit.memory_dns import MemoryDns
@@ -39,12 +40,11 @@ TAGS = {"fargo:app": "web", "fargo:env": "default", "fargo:scope": "regional"}
 def deploy_stacks(d: Deployer, certificate: str | None = None) -> DeployResult:
     """What deploy does to the stacks, given the certificate's ARN. The edge steps around
     them (DNS records, the CloudFront splice) have tests of their own and are left out."""
-    if certificate is not None:
-        d.planner.certificates["regional"] = certificate
-    plan = d.planner.plan(d.templates, d.retired)
+    built = Built(certificates={"regional": certificate} if certificate is not None else {})
+    plan = d.planner.plan(d.templates, d.retired, built)
     return Executor(
         d.cloudformation, d.planner, d.watcher, d.reporter, allow_data_loss=False
-    ).apply(plan)
+    ).apply(plan, built)
 
 
 def outputs_of(result: DeployResult) -> dict[str, str]:

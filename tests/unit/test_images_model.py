@@ -15,7 +15,7 @@ from fargo.images.ecr import lifecycle_policy
 from fargo.images.tags import image_tag
 from fargo.model import StackKind
 from fargo.model.app import ImageBuild
-from fargo.plan.planner import Planner
+from fargo.plan.planner import Built, Planner
 from fargo.progress import SilentReporter
 from fargo.synth.stack import PushedImage
 from tests.unit.synth_helpers import stacks_from_text
@@ -117,8 +117,8 @@ def test_planner_resolves_images_built_now_else_keeps_the_deployed_one() -> None
     kept = planner.resolve(services, outputs, {"WebImage": "repo@sha256:old"})
     assert kept is not None
     assert kept["WebImage"] == "repo@sha256:old"
-    planner.images = {"web": "repo@sha256:new"}
-    fresh = planner.resolve(services, outputs, {"WebImage": "repo@sha256:old"})
+    built = Built(images={"web": "repo@sha256:new"})
+    fresh = planner.resolve(services, outputs, {"WebImage": "repo@sha256:old"}, built)
     assert fresh is not None
     assert fresh["WebImage"] == "repo@sha256:new"
 

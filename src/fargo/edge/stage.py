@@ -122,32 +122,44 @@ class EdgeStage:
 
     def certificates(self) -> dict[str, str]:
         """ARNs by scope: `regional` for the load balancer, `cloudfront` for the site."""
+        for scope, names in self.certificate_names().items():
+            self.ensure_certificate(scope, names)
+        return dict(self.ledger.read().certificates)
+
+    def certificate_names(self) -> dict[str, list[str]]:
+        """The certificates the app needs, by scope, and the names each one covers."""
         domain = self.app.domain
         if domain is None:
             return {}
-        ledger = self.ledger.read()
         # Without a load balancer there is no host to name, and no regional certificate.
         hosts = self.app.regional_certificate_hosts
         wanted = {"regional": list(hosts)} if hosts else {}
         if self.app.cdn is not None and self.app.cdn.owned:
             wanted["cloudfront"] = [domain.site]
+        return wanted
+
+    def ensure_certificate(self, scope: str, names: list[str]) -> str:
+        """One issued certificate's ARN, requested and validated if need be; in the ledger."""
+        domain = self.app.domain
+        if domain is None:
+            raise ValueError("no domain: no certificate")
+        ledger = self.ledger.read()
         tags = {"fargo:app": self.app.name, "fargo:env": self.app.env}
-        for scope, names in wanted.items():
-            arn = acm.ensure_certificate(
-                self._aws_for(scope),
-                names=names,
-                zone=domain.name,
-                dns=self.dns,
-                tags={**tags, "fargo:scope": scope},
-                reporter=self.reporter,
-                poll_seconds=self.poll_seconds,
-                timeout_seconds=3600,
-            )
-            ledger.certificates[scope] = arn
-            ledger.remember(self._validation_for(scope, arn))
+        arn = acm.ensure_certificate(
+            self._aws_for(scope),
+            names=names,
+            zone=domain.name,
+            dns=self.dns,
+            tags={**tags, "fargo:scope": scope},
+            reporter=self.reporter,
+            poll_seconds=self.poll_seconds,
+            timeout_seconds=3600,
+        )
+        ledger.certificates[scope] = arn
+        ledger.remember(self._validation_for(scope, arn))
         ledger.zone, ledger.dns = domain.name, domain.dns
         self.ledger.write(ledger)
-        return dict(ledger.certificates)
+        return arn
 
     def _check_aliases(self) -> None:
         domain = self.app.domain
@@ -170,14 +182,25 @@ class EdgeStage:
         result = EdgeResult()
         if not self.needed and not used_before:
             return result
+        self.publish_records(outputs, result)
+        self.splice(outputs, result)
+        self.publish_site(outputs, result)
+        return result
+
+    def publish_records(self, outputs: DeployedOutputs, result: EdgeResult) -> None:
+        """The wanted DNS records written, the ones an earlier manifest wanted removed."""
         ledger = self.ledger.read()
         result.certificates = dict(ledger.certificates)
         self._publish_records(outputs, ledger, result)
+        self.ledger.write(ledger)
+
+    def splice(self, outputs: DeployedOutputs, result: EdgeResult) -> None:
+        """The API spliced into the distribution fargo does not own, its SPA error pages
+        replaced with `spa_errors: function`; an earlier splice the manifest dropped undone."""
+        ledger = self.ledger.read()
         self._splice(outputs, ledger, result)
         self._replace_spa_errors(ledger, result)
-        self._publish_site(outputs, result)
         self.ledger.write(ledger)
-        return result
 
     def _publish_records(
         self, outputs: DeployedOutputs, ledger: EdgeLedger, result: EdgeResult
@@ -348,7 +371,7 @@ class EdgeStage:
         replaced, _ = spa_errors.replace(config, distribution, name, arn)
         return config_diff(config, replaced)
 
-    def _site_source(self, bucket: str) -> SiteSource | None:
+    def site_source(self, bucket: str) -> SiteSource | None:
         """The directory published to the bucket, if any, and where it goes."""
         cdn = self.app.cdn
         if cdn is not None and cdn.static is not None:
@@ -358,9 +381,10 @@ class EdgeStage:
             return SiteSource(assets.directory, bucket, assets.key_prefix, "cdn.assets.dir")
         return None
 
-    def _publish_site(self, outputs: DeployedOutputs, result: EdgeResult) -> None:
+    def publish_site(self, outputs: DeployedOutputs, result: EdgeResult) -> None:
+        """The site's (or `cdn.assets`') files to its bucket, changed paths invalidated."""
         edge = outputs.edge
-        source = self._site_source(edge.site_bucket_name or "")
+        source = self.site_source(edge.site_bucket_name or "")
         if source is None:
             return
         site = publish_site(
@@ -423,7 +447,7 @@ class EdgeStage:
 
     def _preview_site(self, outputs: DeployedOutputs) -> list[str]:
         bucket = outputs.edge.site_bucket_name
-        source = self._site_source(bucket or "")
+        source = self.site_source(bucket or "")
         if source is None:
             return []
         if bucket is None:

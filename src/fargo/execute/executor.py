@@ -19,7 +19,7 @@ from fargo.execute.stack_policy import close_open_policies
 from fargo.execute.watch import StackWatcher, delete_stack, root_cause
 from fargo.model.app import StackKind
 from fargo.plan.guard import unsafe_changes
-from fargo.plan.planner import Plan, Planner, StackPlan, StackRemoval
+from fargo.plan.planner import NOTHING_BUILT, Built, Plan, Planner, StackPlan, StackRemoval
 from fargo.progress import Reporter
 from fargo.release.migrate import MigrationResult
 from fargo.release.rollout import Rollout
@@ -103,31 +103,42 @@ class Executor:
         self._record_leftovers = record_leftovers
         self._leftovers: list[Retained] = []
 
-    def apply(self, plan: Plan) -> DeployResult:
+    def apply(self, plan: Plan, built: Built = NOTHING_BUILT) -> DeployResult:
+        """Every stack of `plan` in order, then its removals: what the plan's stack steps
+        do one by one (fargo.steps), in one call."""
+        self.prepare(plan)
+        outputs: dict[StackKind, dict[str, str]] = {}
+        outcomes = []
+        for stack in plan.stacks:
+            outcome = self.apply_stack(stack, outputs, built)
+            outputs[stack.template.kind] = outcome.outputs
+            outcomes.append(outcome)
+        # Retired stacks go last: the stacks that used their outputs no longer do.
+        for removal in reversed(plan.removals):
+            outcomes.append(self.remove(removal))
+        return DeployResult(tuple(outcomes), leftovers=self.leftovers)
+
+    @property
+    def leftovers(self) -> tuple[Retained, ...]:
+        """What the stacks applied so far let go of (DeletionPolicy Retain)."""
+        return tuple(self._leftovers)
+
+    def prepare(self, plan: Plan) -> None:
+        """Before the first stack: the data-loss guard on the whole plan (its change sets
+        removed if it refuses), and a policy an interrupted --allow-data-loss update left
+        open closed again."""
         try:
             refuse_unsafe(plan, allow_data_loss=self._allow_data_loss)
         except UnsafeChange:
             discard_change_sets(self._cfn, plan)
             raise
-        # A policy an interrupted --allow-data-loss update left open is closed first.
         close_open_policies(
             self._cfn,
             (s.template for s in plan.stacks if s.deployed and not s.recreate),
             self._reporter,
         )
-        outputs: dict[StackKind, dict[str, str]] = {}
-        outcomes = []
-        for stack in plan.stacks:
-            outcome = self._apply_stack(stack, outputs)
-            outputs[stack.template.kind] = outcome.outputs
-            outcomes.append(outcome)
-            self._hooks.after_stack(stack.template.kind, outputs)
-        # Retired stacks go last: the stacks that used their outputs no longer do.
-        for removal in reversed(plan.removals):
-            outcomes.append(self._remove(removal))
-        return DeployResult(tuple(outcomes), leftovers=tuple(self._leftovers))
 
-    def _remove(self, removal: StackRemoval) -> StackOutcome:
+    def remove(self, removal: StackRemoval) -> StackOutcome:
         # The removal was planned and passed the guard (--allow-data-loss where data goes).
         kept = retained_in(removal.name, self._cfn.resources(removal.name))
         delete_stack(
@@ -139,10 +150,27 @@ class Executor:
         self._keep(kept)
         return StackOutcome(removal.name, "deleted", "DELETE_COMPLETE", {})
 
-    def _apply_stack(
-        self, stack: StackPlan, outputs: dict[StackKind, dict[str, str]]
+    def apply_stack(
+        self,
+        stack: StackPlan,
+        outputs: dict[StackKind, dict[str, str]],
+        built: Built = NOTHING_BUILT,
     ) -> StackOutcome:
-        parameters = self._planner.resolve(stack.template, outputs)
+        """`outputs`: of the stacks applied before this one, by kind. The hooks' work after
+        the stack (the migration after the release stack, the rollouts after the services
+        stack) is part of the stack's step: it fails the step."""
+        outcome = self._apply_stack(stack, outputs, built)
+        kind = stack.template.kind
+        self._hooks.after_stack(kind, {**outputs, kind: outcome.outputs})
+        return outcome
+
+    def _apply_stack(
+        self,
+        stack: StackPlan,
+        outputs: dict[StackKind, dict[str, str]],
+        built: Built,
+    ) -> StackOutcome:
+        parameters = self._planner.resolve(stack.template, outputs, built=built)
         if parameters is None:  # upstream outputs are produced by earlier stacks in `plan`
             raise DeployFailed(f"{stack.name}: an upstream stack output is missing")
         if stack.action == "unchanged" and parameters == stack.parameters:
@@ -283,23 +311,6 @@ class Executor:
         seen = self._watcher.seen(deployed.name, exists=True)
         self._cfn.continue_update_rollback(deployed.name)
         self._watcher.follow(deployed.name, seen)
-
-
-class DisplayOnlyExecutor:
-    """`plan`: the same Plan, shown and not applied. Its change sets are removed again so
-    a plan leaves nothing behind in the account; the caller decides whether to refuse."""
-
-    def __init__(self, cloudformation: CloudFormation) -> None:
-        self._cfn = cloudformation
-
-    def apply(self, plan: Plan) -> DeployResult:
-        discard_change_sets(self._cfn, plan)
-        return DeployResult(
-            tuple(
-                StackOutcome(s.name, s.action, "planned", s.deployed.outputs if s.deployed else {})
-                for s in plan.stacks
-            )
-        )
 
 
 def refuse_unsafe(plan: Plan, *, allow_data_loss: bool) -> None:

@@ -9,9 +9,9 @@ REVIEW_IN_PROGRESS, and a refused plan must leave every stack untouched.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from fargo.aws.cloudformation import ChangeSet, CloudFormation, DeployedStack, ResourceChange
 from fargo.cost.lines import CostDelta
@@ -24,11 +24,27 @@ from fargo.plan.guard import UnsafeChange, unsafe_changes
 from fargo.progress import Reporter
 from fargo.synth.stack import IssuedCertificate, PushedImage, StackOutput, StackTemplate
 
+if TYPE_CHECKING:
+    from fargo.steps.model import Step
+
 Action = Literal["create", "update", "unchanged"]
 # States from which a stack cannot be updated and must be deleted and created again. Both
 # mean the first create never completed, so nothing in them holds data.
 RECREATE_STATES = frozenset({"ROLLBACK_COMPLETE", "ROLLBACK_FAILED"})
 _SETTLE_TIMEOUT_SECONDS = 3 * 3600
+
+
+@dataclass(frozen=True)
+class Built:
+    """What a deploy made before the stacks: digest-pinned image references by service and
+    certificate ARNs by scope (regional, cloudfront). Empty for `plan`, which builds
+    nothing: a stack's deployed values stand in for them."""
+
+    images: Mapping[str, str] = field(default_factory=dict)
+    certificates: Mapping[str, str] = field(default_factory=dict)
+
+
+NOTHING_BUILT = Built()
 
 
 @dataclass(frozen=True)
@@ -72,6 +88,8 @@ class Plan:
     warnings: tuple[PlanWarning, ...] = field(default_factory=tuple)
     # The monthly cost before and after (fargo.cost.delta), when it was priced.
     cost: CostDelta | None = None
+    # What deploy runs, in order (fargo.steps): the list `plan` prints and deploy follows.
+    steps: tuple[Step, ...] = field(default_factory=tuple)
 
     @property
     def unchanged(self) -> bool:
@@ -110,17 +128,20 @@ class Planner:
         self._poll = poll_seconds
         # Deployed templates read while planning; `plan` writes no stack, so they stay true.
         self._bodies: dict[str, dict[str, Any]] = {}
-        # Digest-pinned references of the images deploy built and pushed, by service.
-        self.images: dict[str, str] = {}
-        # ARNs of the domain's issued certificates, by scope (regional, cloudfront).
-        self.certificates: dict[str, str] = {}
 
-    def plan(self, templates: tuple[StackTemplate, ...], retired: tuple[str, ...] = ()) -> Plan:
-        """`retired`: names of stacks the app no longer has, removed if they are deployed."""
+    def plan(
+        self,
+        templates: tuple[StackTemplate, ...],
+        retired: tuple[str, ...] = (),
+        built: Built = NOTHING_BUILT,
+    ) -> Plan:
+        """`retired`: names of stacks the app no longer has, removed if they are deployed.
+        `built`: images and certificates already made; the deployed values stand in for
+        the others."""
         self._bodies.clear()  # a deploy may have changed them since the last plan
         planned: dict[StackKind, StackPlan] = {}
         for template in templates:
-            planned[template.kind] = self._plan_stack(template, planned)
+            planned[template.kind] = self._plan_stack(template, planned, built)
         stacks = tuple(planned.values())
         removals = tuple(r for name in retired if (r := self._removal(name)) is not None)
         unsafe = tuple(u for s in stacks for u in s.unsafe)
@@ -158,6 +179,7 @@ class Planner:
         template: StackTemplate,
         outputs: dict[StackKind, dict[str, str]],
         deployed: dict[str, str] | None = None,
+        built: Built = NOTHING_BUILT,
     ) -> dict[str, str] | None:
         """Parameter values from upstream outputs and built images; None while one is unknown.
 
@@ -169,9 +191,9 @@ class Planner:
             if isinstance(value, StackOutput):
                 found = outputs.get(value.stack, {}).get(value.key)
             elif isinstance(value, PushedImage):
-                found = self.images.get(value.service) or (deployed or {}).get(key)
+                found = built.images.get(value.service) or (deployed or {}).get(key)
             elif isinstance(value, IssuedCertificate):
-                found = self.certificates.get(value.scope) or (deployed or {}).get(key)
+                found = built.certificates.get(value.scope) or (deployed or {}).get(key)
             else:
                 found = value
             if found is None:
@@ -208,13 +230,15 @@ class Planner:
         return change_set
 
     def _plan_stack(
-        self, template: StackTemplate, planned: dict[StackKind, StackPlan]
+        self, template: StackTemplate, planned: dict[StackKind, StackPlan], built: Built
     ) -> StackPlan:
         deployed = self.settle(template.name)
         if deployed is not None:
             discard_orphans(self._cfn, template.name, self._reporter)
         outputs = deployed_outputs(planned.values())
-        parameters = self.resolve(template, outputs, deployed.parameters if deployed else None)
+        parameters = self.resolve(
+            template, outputs, deployed.parameters if deployed else None, built
+        )
         if deployed is None or deployed.status in RECREATE_STATES or _never_created(deployed):
             return creation_plan(template, deployed, parameters)
         if deployed.status == "UPDATE_ROLLBACK_FAILED":

@@ -6,6 +6,8 @@ from typing import Any
 
 from fargo.plan.checks import render_findings
 from fargo.plan.planner import Plan, StackPlan
+from fargo.steps.model import step_json
+from fargo.steps.runner import display
 
 _SIGNS = {"Add": "+", "Modify": "~", "Remove": "-", "Dynamic": "?", "Import": ">"}
 
@@ -34,6 +36,9 @@ def render_plan(plan: Plan) -> str:
         lines.append(f"! data loss: {unsafe.render()}")
     if plan.cost is not None:
         lines.extend(plan.cost.render())
+    if plan.steps:
+        lines.append("deploy runs these steps:")
+        lines.extend(f"  {line}" for line in display(plan.steps))
     return "\n".join(lines)
 
 
@@ -84,4 +89,5 @@ def plan_json(plan: Plan) -> dict[str, Any]:
         ],
         "data_loss": [u.render() for u in plan.unsafe],
         "cost": plan.cost.to_json() if plan.cost is not None else None,
+        "steps": [step_json(step) for step in plan.steps],
     }

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from fargo.aws.ecs_tasks import private_address
 from fargo.aws.facade import Aws
 from fargo.aws.log_stream import LogStream
 from fargo.aws.parameters import read_json, write_json
@@ -40,10 +41,12 @@ class MigrationResult:
     seconds: float
     last_lines: tuple[str, ...] = field(default_factory=tuple)
     timed_out: bool = False
+    # An emulator that keeps records only started no container: nothing ran.
+    not_run: bool = False
 
     @property
     def succeeded(self) -> bool:
-        return self.exit_code == 0 and not self.timed_out
+        return self.exit_code == 0 and not self.timed_out and not self.not_run
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -54,6 +57,7 @@ class MigrationResult:
             "stopped_reason": self.stopped_reason,
             "seconds": round(self.seconds, 1),
             "succeeded": self.succeeded,
+            "not_run": self.not_run,
         }
 
     def line(self) -> str:
@@ -123,6 +127,23 @@ class MigrationRunner:
                 self._reporter.note(f"migration: {status}")
             if status == "STOPPED":
                 break
+            if status == "RUNNING" and self._records_only(task):
+                self._aws.call(
+                    "ecs",
+                    "stop_task",
+                    cluster=cluster,
+                    task=task_arn,
+                    reason="fargo: the emulator runs no containers",
+                )
+                return MigrationResult(
+                    task_arn=task_arn,
+                    task_definition_arn=task_definition,
+                    exit_code=None,
+                    stop_code="UserInitiated",
+                    stopped_reason="the emulator runs no containers",
+                    seconds=self._clock() - started,
+                    not_run=True,
+                )
             if self._clock() > deadline and not timed_out:
                 timed_out = True
                 self._aws.call(
@@ -146,6 +167,12 @@ class MigrationRunner:
             last_lines=tuple(last),
             timed_out=timed_out,
         )
+
+    def _records_only(self, task: dict[str, Any]) -> bool:
+        """A task an emulator reports RUNNING with no network interface address runs no
+        container: the emulator keeps records only (on AWS a running Fargate task always has
+        its interface's private address)."""
+        return self._aws.config.endpoint_url is not None and private_address(task) is None
 
     def _start(self, cluster: str, task_definition: str, network: dict[str, Any]) -> str:
         response = self._aws.call(

@@ -1,0 +1,160 @@
+"""The plan of steps (fargo.steps), read from the app and a stacks' plan without AWS: the
+order deploy runs them in, their inputs, and their JSON form."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from fargo.aws.cloudformation import CloudFormation
+from fargo.aws.facade import Aws, AwsConfig
+from fargo.edge.stage import EdgeStage
+from fargo.manifest.load import load_manifest, parse_manifest
+from fargo.model import App, build_app
+from fargo.plan.planner import Plan, Planner, creation_plan
+from fargo.progress import SilentReporter
+from fargo.steps import (
+    STEP_KINDS,
+    ApplyStack,
+    CheckPreflight,
+    OutputOf,
+    Pending,
+    PublishImage,
+    Step,
+    step_json,
+)
+from fargo.steps.planner import StepPlanner
+from fargo.steps.runner import display
+from fargo.synth import synth
+
+EXAMPLES = Path(__file__).parents[2] / "examples"
+CHECK = CheckPreflight(("dns_zone", "secrets"), deploying=True)
+
+SITE = """\
+app: shop
+services:
+  api:
+    image: nginx:1.27
+    port: 8000
+    http: { path: /api/*, healthcheck: /api/health }
+cdn: { static: ./site }
+domain: { name: example.com, dns: cloudflare }
+"""
+
+
+def planned_steps(app: App) -> tuple[Step, ...]:
+    """The steps of a first deploy: every stack is created."""
+    aws = Aws(AwsConfig(app.region))
+    templates = synth(app)
+    edge = EdgeStage(app, aws, lambda _: aws, SilentReporter(), emulator=True, poll_seconds=0)
+    planner = StepPlanner(
+        app,
+        templates,
+        Planner(CloudFormation(aws), SilentReporter()),
+        certificate_names=edge.certificate_names,
+        site_source=edge.site_source,
+    )
+    return (CHECK, *planner.steps(Plan(tuple(creation_plan(t) for t in templates))))
+
+
+def fullstack() -> App:
+    return build_app(load_manifest(EXAMPLES / "fullstack" / "fargo.yml", None, {}))
+
+
+def test_fullstack_runs_checks_images_stacks_in_order_then_rollouts() -> None:
+    steps = planned_steps(fullstack())
+    assert [(s.kind, s.describe().split(":")[0]) for s in steps] == [
+        ("check-preflight", "check"),
+        # worker and nightly run the api's image (`from: api`): one build, one push.
+        ("publish-image", f"publish image of api ({EXAMPLES / 'fullstack'}, linux/amd64)"),
+        ("apply-stack", "fullstack-default-network"),
+        ("apply-stack", "fullstack-default-data"),
+        # `migrate:`: the release stack's task definition, whose migration gates the services.
+        ("apply-stack", "fullstack-default-release"),
+        ("apply-stack", "fullstack-default-services"),
+        # The nightly job is a schedule, not a service: nothing rolls out for it.
+        ("wait-for-rollout", "rollout of api"),
+        ("wait-for-rollout", "rollout of worker"),
+        ("record-release", "record the release of fullstack/default"),
+    ]
+
+
+def test_an_image_and_an_upstream_output_are_placeholders_never_none() -> None:
+    steps = planned_steps(fullstack())
+    image = next(s for s in steps if isinstance(s, PublishImage))
+    assert image.digest == Pending("image digest of api")
+    services = next(s for s in steps if isinstance(s, ApplyStack) and s.stack.endswith("-services"))
+    parameters = dict(services.parameters)
+    assert parameters["ApiImage"] == Pending("image digest of api")
+    # Not deployed yet: the cluster is the network stack's output, by name.
+    assert parameters["ClusterName"] == OutputOf("network", "ClusterName")
+    assert None not in parameters.values()
+
+
+def test_a_domain_and_a_static_site_add_certificates_before_stacks_and_the_edge_after(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "index.html").write_text("<p>hi</p>")
+    loaded = parse_manifest(SITE, str(tmp_path / "fargo.yml"), None, {})
+    kinds = [s.kind for s in planned_steps(build_app(loaded))]
+    assert kinds == [
+        "check-preflight",
+        "ensure-certificate",  # regional: the load balancer's HTTPS listener
+        "ensure-certificate",  # cloudfront: the site's distribution, in us-east-1
+        "apply-stack",
+        "apply-stack",
+        "apply-stack",
+        "wait-for-rollout",
+        "write-dns-records",
+        "publish-site",
+        "record-release",
+    ]
+
+
+def test_steps_serialise_as_kind_and_inputs() -> None:
+    steps = planned_steps(fullstack())
+    body = json.loads(json.dumps([step_json(s) for s in steps]))
+    assert body[0] == {
+        "kind": "check-preflight",
+        "checks": ["dns_zone", "secrets"],
+        "deploying": True,
+    }
+    assert body[1] == {
+        "kind": "publish-image",
+        "service": "api",
+        "repository": "fullstack/api",
+        "context": str(EXAMPLES / "fullstack"),
+        "platform": "linux/amd64",
+        "digest": {"pending": "image digest of api"},
+    }
+    network = body[2]
+    assert (network["kind"], network["stack"], network["action"]) == (
+        "apply-stack",
+        "fullstack-default-network",
+        "create",
+    )
+    assert "Add Vpc (AWS::EC2::VPC)" in network["changes"]
+    assert body[4]["stack"] == "fullstack-default-release"
+    services = body[5]
+    assert services["parameters"]["ClusterName"] == {
+        "output_of": "network",
+        "output": "ClusterName",
+    }
+    assert body[-2] == {"kind": "wait-for-rollout", "service": "worker", "stack": services["stack"]}
+    assert body[-1] == {
+        "kind": "record-release",
+        "app": "fullstack",
+        "env": "default",
+        "images": [["api", {"pending": "image digest of api"}]],
+    }
+    assert {b["kind"] for b in body} <= set(STEP_KINDS)
+
+
+def test_the_display_executor_prints_one_numbered_line_per_step() -> None:
+    steps = planned_steps(fullstack())
+    lines = display(steps)
+    assert len(lines) == len(steps)
+    assert lines[0] == "1. check: dns_zone, secrets"
+    assert lines[2].startswith("3. fullstack-default-network: create, ")
+    assert lines[-1] == "9. record the release of fullstack/default"
