@@ -1,5 +1,6 @@
-"""A reporter made when the first report comes. `plan` and `status` mostly report nothing,
-and the terminal's live table (rich) takes longer to import than they take to run."""
+"""A reporter made when the first report comes. A command that reports nothing (`status`)
+never imports the terminal's live table (rich), which takes longer to import than such a
+command takes to run."""
 
 from __future__ import annotations
 
