@@ -14,8 +14,10 @@ STARTED = re.compile(r"^\[\s*[\d.]+s\] step ([a-z-]+): (?!done, )(.*)$")
 
 
 def test_deploy_runs_the_steps_plan_printed_in_their_order(
-    fullstack: Path, emulator_endpoint: str
+    fullstack: Path, emulator_endpoint: str, account: str
 ) -> None:
+    """A fresh account (`account`): the first deploy of every stack, whatever ran before."""
+    del account
     where = ("-f", str(fullstack), "--endpoint-url", emulator_endpoint)
     planned = run_fargo("plan", *where, "--json")
     assert planned.returncode == 0, planned.stderr
