@@ -185,15 +185,6 @@ def _serverless_delete(physical_id: str, props: Props) -> None:
         _call("_delete_serverless_cache", {"ServerlessCacheName": physical_id}, "delete")
 
 
-def _on_worker_thread(runs_on_worker: Callable[[str], bool]) -> Callable[[str], bool]:
-    """A Docker-backed serverless cache blocks while it starts, as a cluster does."""
-
-    def runs(resource_type: str) -> bool:
-        return resource_type == _SERVERLESS or runs_on_worker(resource_type)
-
-    return runs
-
-
 def provision_serverless_caches() -> None:
     """Closes gap 1 in the module docstring."""
     ec = _ec()
@@ -219,8 +210,7 @@ def provision_serverless_caches() -> None:
     provisioner_table("_REPLACING_PROPERTIES")[_SERVERLESS] = _SERVERLESS_REPLACING
     # A replacement under an unchanged name is refused, as on AWS.
     provisioner_table("_CUSTOM_NAME_REPLACEMENT")[_SERVERLESS] = {"name": "ServerlessCacheName"}
-    stacks = module("ministack.services.cloudformation.stacks")
-    replace(stacks, "_runs_on_worker_thread", _on_worker_thread(stacks._runs_on_worker_thread))
+    # It blocks while its container starts: provisioner_threads runs it off the event loop.
 
 
 def _snapshot_name(physical_id: str) -> str:

@@ -3,13 +3,13 @@
 Gap (ministack 1.5.33): CloudFormation provisions most resource types on the emulator's
 event loop, which also serves every API request, and keeps only the types it knows to block
 (custom resources, wait conditions, nested stacks, ElastiCache clusters) on a worker thread
-(``stacks._runs_on_worker_thread``; fargo's serverless cache joins them in
-``elasticache``). With a container engine, two more block: an ECS service's create or
-update waits for its rollout (``ecs_service_stabilization``), whose tasks pull their images
-from the emulator's own ECR, and a database starts its container (``rds_containers``). On
-the loop, the first deadlocked (the pull waited for the loop, the loop for the rollout) and
-both froze every other request, fargo's stack-event stream included, for as long as they
-waited.
+(``stacks._runs_on_worker_thread``). fargo's provisioners add three that block: a
+serverless cache starts its container and waits for it (``elasticache``), an ECS
+service's create or update waits for its rollout (``ecs_service_stabilization``), whose
+tasks pull their images from the emulator's own ECR, and a database starts its container
+(``rds_containers``). On the loop, the rollout deadlocked (the pull waited for the loop, the
+loop for the rollout) and each froze every other request, fargo's stack-event stream
+included, for as long as it waited.
 
 Now those types run on a worker thread too, as ministack runs its own blocking types.
 """
@@ -22,6 +22,7 @@ BLOCKING_TYPES = frozenset(
     {
         "AWS::ECS::Service",
         "AWS::RDS::DBInstance",
+        "AWS::ElastiCache::ServerlessCache",
     }
 )
 
