@@ -17,7 +17,10 @@ def invalid(message: str, hint: str) -> PydanticCustomError:
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # defer_build: a model's validator is built on its first use, not at import. Built
+    # eagerly, each of the ~20 models gets a validator of its own, though most are only
+    # ever validated inside `Manifest`'s, which embeds their schemas: wasted on every run.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 def name_rule(value: str, what: str, limit: int) -> str:
