@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import click
 
 from fargo import __version__
+from fargo.cli.collector import collector_paused
 from fargo.cli.common import (
     deployer_for,
     handle_errors,
@@ -63,23 +64,24 @@ def schema(as_json: bool) -> None:
 @handle_errors
 def render(file: Path, env: str | None, as_json: bool, out: Path | None) -> None:
     """Synthesize the CloudFormation templates, without calling AWS."""
-    from fargo.manifest.load import load_manifest  # noqa: PLC0415
-    from fargo.model import build_app  # noqa: PLC0415
-    from fargo.synth import synth  # noqa: PLC0415
-    from fargo.synth.quotas import check_quotas  # noqa: PLC0415
+    with collector_paused():  # short, and what it allocates lives to the end
+        from fargo.manifest.load import load_manifest  # noqa: PLC0415
+        from fargo.model import build_app  # noqa: PLC0415
+        from fargo.synth import synth  # noqa: PLC0415
+        from fargo.synth.quotas import check_quotas  # noqa: PLC0415
 
-    templates = synth(build_app(load_manifest(file, env)))
-    check_quotas(templates)
-    if out is None:
-        click.echo(json.dumps({t.name: t.body for t in templates}, indent=2))
-        return
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
-    for template in templates:
-        path = out / f"{template.name}.json"
-        path.write_text(json.dumps(template.body, indent=2) + "\n")
-        written.append(str(path))
-    click.echo(json.dumps({"written": written}, indent=2) if as_json else "\n".join(written))
+        templates = synth(build_app(load_manifest(file, env)))
+        check_quotas(templates)
+        if out is None:
+            click.echo(json.dumps({t.name: t.body for t in templates}, indent=2))
+            return
+        out.mkdir(parents=True, exist_ok=True)
+        written = []
+        for template in templates:
+            path = out / f"{template.name}.json"
+            path.write_text(json.dumps(template.body, indent=2) + "\n")
+            written.append(str(path))
+        click.echo(json.dumps({"written": written}, indent=2) if as_json else "\n".join(written))
 
 
 @cli.command()
