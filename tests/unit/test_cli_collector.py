@@ -59,3 +59,23 @@ def test_render_runs_no_collection() -> None:
     result = json.loads(done.stdout.splitlines()[-1])
     assert result["rendered"] >= 4  # it did render the example's stacks
     assert result == {"collections": 0, "enabled": True, "rendered": result["rendered"]}
+
+
+def test_the_command_line_leaves_its_objects_frozen_for_the_exit() -> None:
+    """`fargo` (its entry point, `main`) freezes what it made once the command is done, so
+    the interpreter's shutdown does not walk it; atexit handlers still run after."""
+    manifest = str(EXAMPLES / "fullstack" / "fargo.yml")
+    script = (
+        "import atexit, gc, sys\n"
+        "atexit.register(lambda: sys.stderr.write(f'frozen {gc.get_freeze_count()}'))\n"
+        f"sys.argv = ['fargo', 'render', '-f', {manifest!r}]\n"
+        "from fargo.cli.main import main\n"
+        "main()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)  # the templates were printed whole
+    frozen = int(done.stderr.rsplit("frozen ", 1)[1])
+    assert frozen > 10_000  # the imported modules and what they made, at least

@@ -1,4 +1,5 @@
-"""Python's cyclic garbage collector, paused while a short command runs.
+"""Python's cyclic garbage collector: paused while a short command runs, and spared its
+last walk over every object when the process exits.
 
 A command such as `render` imports pydantic and troposphere, builds the manifest's
 validator and the templates, prints them and exits: almost everything it allocates lives
@@ -32,3 +33,13 @@ def collector_paused() -> Iterator[None]:
         gc.unfreeze()
         if was_enabled:
             gc.enable()
+
+
+def spare_the_exit_collection() -> None:
+    """Called when the command is done and the process is about to exit. The interpreter's
+    shutdown collects, walking every object the imports made (some 70,000 after render's),
+    to free memory the exit returns to the system anyway: 20-25 ms after render. Frozen
+    objects are not walked. What that skips is the `__del__` of objects left in unreachable
+    cycles, which Python never promises to run at exit; atexit handlers still run, and the
+    standard streams are still flushed."""
+    gc.freeze()

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import click
 
 from fargo import __version__
-from fargo.cli.collector import collector_paused
+from fargo.cli.collector import collector_paused, spare_the_exit_collection
 from fargo.cli.common import (
     deployer_for,
     handle_errors,
@@ -330,4 +330,7 @@ cli.add_command(secrets_group)
 
 
 def main() -> None:
-    cli()
+    try:
+        cli()
+    finally:
+        spare_the_exit_collection()
