@@ -45,18 +45,26 @@ domain: { name: example.com, dns: cloudflare }
 """
 
 
-def planned_steps(app: App) -> tuple[Step, ...]:
-    """The steps of a first deploy: every stack is created."""
+def step_planner(
+    app: App, templates: tuple[StackTemplate, ...], migrated: str | None = None
+) -> StepPlanner:
+    """A planner that never calls AWS: the plans below are given, not read."""
     aws = Aws(AwsConfig(app.region))
-    templates = synth(app)
     edge = EdgeStage(app, aws, lambda _: aws, SilentReporter(), emulator=True, poll_seconds=0)
-    planner = StepPlanner(
+    return StepPlanner(
         app,
         templates,
         Planner(CloudFormation(aws), SilentReporter()),
         certificate_names=edge.certificate_names,
         site_source=edge.site_source,
+        migrated=lambda: migrated,
     )
+
+
+def planned_steps(app: App) -> tuple[Step, ...]:
+    """The steps of a first deploy: every stack is created."""
+    templates = synth(app)
+    planner = step_planner(app, templates)
     return (CHECK, *planner.steps(Plan(tuple(creation_plan(t) for t in templates))))
 
 
@@ -195,16 +203,7 @@ def _release_steps(migrated: str | None, *, migrate: bool = False) -> list[Step]
     """The steps of a redeploy where no stack changes and no image is built."""
     app = build_app(parse_manifest(MIGRATING, "fargo.yml", None, {}))
     templates = synth(app)
-    aws = Aws(AwsConfig(app.region))
-    edge = EdgeStage(app, aws, lambda _: aws, SilentReporter(), emulator=True, poll_seconds=0)
-    planner = StepPlanner(
-        app,
-        templates,
-        Planner(CloudFormation(aws), SilentReporter()),
-        certificate_names=edge.certificate_names,
-        site_source=edge.site_source,
-        migrated=lambda: migrated,
-    )
+    planner = step_planner(app, templates, migrated)
     outputs = {StackKind.RELEASE: {"MigrationTaskDefinitionArn": DEPLOYED_ARN}}
     plan = Plan(tuple(_deployed(t, outputs.get(t.kind, {})) for t in templates))
     return [s for s in planner.steps(plan, migrate=migrate) if isinstance(s, RunReleaseTask)]
