@@ -105,7 +105,10 @@ class Deployer:
             self.planner,
             certificate_names=self.edge.certificate_names,
             site_source=self.edge.site_source,
+            migrated=lambda: MigrationRecord(self.app, self.aws).migrated(),
         )
+        # The migration and the rollouts (fargo.release.stage).
+        self.release = ReleaseStage(self.app, self.aws, self.reporter, poll_seconds=self._poll)
 
     def preflight(self, *, deploying: bool) -> Findings:
         """The pre-flight checks (read-only); `PreflightFailed` (exit 2) if any failed.
@@ -173,16 +176,11 @@ class Deployer:
         # stacks, the edge.
         context = RunContext(self.app)
         check = self._check(deploying=True)
-        # The migration after the release stack and the rollouts around the services stack
-        # happen within those stacks' steps (fargo.release.stage).
-        release = ReleaseStage(
-            self.app, self.aws, self.reporter, force_migrate=migrate, poll_seconds=self._poll
-        )
-        executor = self._executor(release)
+        executor = self._executor()
         runner = self._runner(executor)
         runner.run((check,), context)
         with self.lock("deploy"):
-            return self._deploy(check, context, executor, runner, release)
+            return self._deploy(check, context, executor, runner, migrate=migrate)
 
     def migrate(self) -> MigrationResult:
         """`fargo migrate`: the deployed release's migration, run alone (exit 1 on failure)."""
@@ -223,9 +221,10 @@ class Deployer:
         context: RunContext,
         executor: Executor,
         runner: StepRunner,
-        release: ReleaseStage,
+        *,
+        migrate: bool,
     ) -> tuple[Plan, DeployResult]:
-        plan = self.steps.plan(check, self.retired)
+        plan = self.steps.plan(check, self.retired, migrate=migrate)
         plan = replace(plan, checks=context.findings.checks, warnings=context.findings.warnings)
         # A plan the data-loss guard refuses runs no step.
         executor.prepare(plan)
@@ -252,12 +251,12 @@ class Deployer:
             edge=context.edge.lines(),
             urls=urls,
             leftovers=executor.leftovers,
-            migration=release.migration,
-            rollouts=release.rollouts,
+            migration=self.release.migration,
+            rollouts=tuple(self.release.rollouts),
         )
         return plan, result
 
-    def _executor(self, hooks: ReleaseStage | None = None) -> Executor:
+    def _executor(self) -> Executor:
         return Executor(
             self.cloudformation,
             self.planner,
@@ -265,7 +264,7 @@ class Deployer:
             self.reporter,
             allow_data_loss=self.allow_data_loss,
             record_leftovers=LeftoverStore(self.aws, self.app).add,
-            hooks=hooks,
+            observer=self.release,
         )
 
     def _runner(self, executor: Executor) -> StepRunner:
@@ -279,6 +278,7 @@ class Deployer:
             images=steps.Images(self.publish),
             edge=self.edge,
             executor=executor,
+            release=self.release,
             releases=steps.Releases(self._record_release),
         )
         return StepRunner(registry, self.reporter)

@@ -118,6 +118,11 @@ class ReleaseOutputs(_Stack):
     def migration_task_definition_arn(self) -> str:
         return self._require(out.MIGRATION_TASK_DEFINITION_ARN)
 
+    @property
+    def deployed_migration_task_definition_arn(self) -> str | None:
+        """None before the release stack is deployed."""
+        return self._get(out.MIGRATION_TASK_DEFINITION_ARN)
+
 
 class ServicesOutputs(_Stack):
     def service_name(self, service: Service) -> str | None:

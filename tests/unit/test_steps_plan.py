@@ -6,12 +6,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from fargo.aws.cloudformation import CloudFormation
+from fargo.aws.cloudformation import CloudFormation, DeployedStack
 from fargo.aws.facade import Aws, AwsConfig
 from fargo.edge.stage import EdgeStage
 from fargo.manifest.load import load_manifest, parse_manifest
 from fargo.model import App, build_app
-from fargo.plan.planner import Plan, Planner, creation_plan
+from fargo.model.app import StackKind
+from fargo.plan.planner import Plan, Planner, StackPlan, creation_plan
 from fargo.progress import SilentReporter
 from fargo.steps import (
     STEP_KINDS,
@@ -20,12 +21,14 @@ from fargo.steps import (
     OutputOf,
     Pending,
     PublishImage,
+    RunReleaseTask,
     Step,
     step_json,
 )
 from fargo.steps.planner import StepPlanner
 from fargo.steps.runner import display
 from fargo.synth import synth
+from fargo.synth.stack import StackTemplate
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 CHECK = CheckPreflight(("dns_zone", "secrets"), deploying=True)
@@ -42,18 +45,26 @@ domain: { name: example.com, dns: cloudflare }
 """
 
 
-def planned_steps(app: App) -> tuple[Step, ...]:
-    """The steps of a first deploy: every stack is created."""
+def step_planner(
+    app: App, templates: tuple[StackTemplate, ...], migrated: str | None = None
+) -> StepPlanner:
+    """A planner that never calls AWS: the plans below are given, not read."""
     aws = Aws(AwsConfig(app.region))
-    templates = synth(app)
     edge = EdgeStage(app, aws, lambda _: aws, SilentReporter(), emulator=True, poll_seconds=0)
-    planner = StepPlanner(
+    return StepPlanner(
         app,
         templates,
         Planner(CloudFormation(aws), SilentReporter()),
         certificate_names=edge.certificate_names,
         site_source=edge.site_source,
+        migrated=lambda: migrated,
     )
+
+
+def planned_steps(app: App) -> tuple[Step, ...]:
+    """The steps of a first deploy: every stack is created."""
+    templates = synth(app)
+    planner = step_planner(app, templates)
     return (CHECK, *planner.steps(Plan(tuple(creation_plan(t) for t in templates))))
 
 
@@ -71,6 +82,8 @@ def test_fullstack_runs_checks_images_stacks_in_order_then_rollouts() -> None:
         ("apply-stack", "fullstack-default-data"),
         # `migrate:`: the release stack's task definition, whose migration gates the services.
         ("apply-stack", "fullstack-default-release"),
+        # ... run after the release stack, before the services stack is touched.
+        ("run-release-task", "migration"),
         ("apply-stack", "fullstack-default-services"),
         # The nightly job is a schedule, not a service: nothing rolls out for it.
         ("wait-for-rollout", "rollout of api"),
@@ -136,7 +149,16 @@ def test_steps_serialise_as_kind_and_inputs() -> None:
     )
     assert "Add Vpc (AWS::EC2::VPC)" in network["changes"]
     assert body[4]["stack"] == "fullstack-default-release"
-    services = body[5]
+    # A first deploy: the task definition is the release stack's output, known once it runs.
+    assert body[5] == {
+        "kind": "run-release-task",
+        "service": "api",
+        "command": ["python", "-m", "app.migrate"],
+        "timeout_seconds": 900,
+        "task_definition": {"output_of": "release", "output": "MigrationTaskDefinitionArn"},
+        "forced": False,
+    }
+    services = body[6]
     assert services["parameters"]["ClusterName"] == {
         "output_of": "network",
         "output": "ClusterName",
@@ -157,4 +179,48 @@ def test_the_display_executor_prints_one_numbered_line_per_step() -> None:
     assert len(lines) == len(steps)
     assert lines[0] == "1. check: dns_zone, secrets"
     assert lines[2].startswith("3. fullstack-default-network: create, ")
-    assert lines[-1] == "9. record the release of fullstack/default"
+    assert lines[-1] == "10. record the release of fullstack/default"
+
+
+MIGRATING = """\
+app: shop
+services:
+  api:
+    image: nginx:1.27
+    port: 8000
+    http: { path: /api/*, healthcheck: /api/health }
+migrate: { command: [python, -m, migrate], service: api }
+"""
+DEPLOYED_ARN = "arn:aws:ecs:us-east-1:123456789012:task-definition/shop-default-api-migrate:3"
+
+
+def _deployed(template: StackTemplate, outputs: dict[str, str]) -> StackPlan:
+    stack = DeployedStack(template.name, "id", "UPDATE_COMPLETE", "", {}, outputs, {}, None, False)
+    return StackPlan(template, "unchanged", stack, {})
+
+
+def _release_steps(migrated: str | None, *, migrate: bool = False) -> list[Step]:
+    """The steps of a redeploy where no stack changes and no image is built."""
+    app = build_app(parse_manifest(MIGRATING, "fargo.yml", None, {}))
+    templates = synth(app)
+    planner = step_planner(app, templates, migrated)
+    outputs = {StackKind.RELEASE: {"MigrationTaskDefinitionArn": DEPLOYED_ARN}}
+    plan = Plan(tuple(_deployed(t, outputs.get(t.kind, {})) for t in templates))
+    return [s for s in planner.steps(plan, migrate=migrate) if isinstance(s, RunReleaseTask)]
+
+
+def test_a_release_that_has_migrated_runs_no_migration_unless_forced() -> None:
+    assert _release_steps(migrated=DEPLOYED_ARN) == []
+    (forced,) = _release_steps(migrated=DEPLOYED_ARN, migrate=True)
+    assert (forced.task_definition, forced.forced) == (DEPLOYED_ARN, True)
+    assert "forced by --migrate" in forced.describe()
+
+
+def test_a_release_whose_migration_never_succeeded_runs_it() -> None:
+    # A failed migration is not recorded: the record still names an earlier revision.
+    earlier = DEPLOYED_ARN.replace(":3", ":2")
+    for record in (earlier, None):
+        (step,) = _release_steps(migrated=record)
+        assert step.task_definition == DEPLOYED_ARN
+        assert step.command == ("python", "-m", "migrate")
+        assert step.timeout_seconds == 15 * 60  # the default `timeout` (docs/architecture.md)

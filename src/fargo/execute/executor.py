@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -57,29 +58,22 @@ class DeployResult:
         return any(s.action != "unchanged" for s in self.stacks) or bool(self.edge)
 
 
-class StackHooks(Protocol):
-    """Work between the stacks (fargo.release.stage): the migration after the release stack,
-    the rollouts around the services stack."""
+class ChangeObserver(Protocol):
+    """What runs beside a stack's change set (fargo.release.stage: ECS's service events while
+    the services stack changes)."""
 
-    def before_change(self, kind: StackKind, outputs: dict[StackKind, dict[str, str]]) -> None:
-        """A change set on a stack of `kind` is about to run."""
-
-    def after_stack(self, kind: StackKind, outputs: dict[StackKind, dict[str, str]]) -> None:
-        """The stack of `kind` is deployed, changed or not."""
-
-    def abandon(self) -> None:
-        """A stack failed: stop what `before_change` started."""
+    def watching(
+        self, kind: StackKind, outputs: dict[StackKind, dict[str, str]]
+    ) -> AbstractContextManager[None]:
+        """Entered as the change set on a stack of `kind` starts, left as it ends."""
 
 
-class NoHooks:
-    def before_change(self, kind: StackKind, outputs: dict[StackKind, dict[str, str]]) -> None:
+class Unobserved:
+    def watching(
+        self, kind: StackKind, outputs: dict[StackKind, dict[str, str]]
+    ) -> AbstractContextManager[None]:
         del kind, outputs
-
-    def after_stack(self, kind: StackKind, outputs: dict[StackKind, dict[str, str]]) -> None:
-        del kind, outputs
-
-    def abandon(self) -> None:
-        pass
+        return nullcontext()
 
 
 class Executor:
@@ -92,9 +86,9 @@ class Executor:
         *,
         allow_data_loss: bool,
         record_leftovers: Callable[[list[Retained]], None] = lambda _: None,
-        hooks: StackHooks | None = None,
+        observer: ChangeObserver | None = None,
     ) -> None:
-        self._hooks: StackHooks = hooks or NoHooks()
+        self._observer: ChangeObserver = observer or Unobserved()
         self._cfn = cloudformation
         self._planner = planner
         self._watcher = watcher
@@ -156,20 +150,7 @@ class Executor:
         outputs: dict[StackKind, dict[str, str]],
         built: Built = NOTHING_BUILT,
     ) -> StackOutcome:
-        """`outputs`: of the stacks applied before this one, by kind. The hooks' work after
-        the stack (the migration after the release stack, the rollouts after the services
-        stack) is part of the stack's step: it fails the step."""
-        outcome = self._apply_stack(stack, outputs, built)
-        kind = stack.template.kind
-        self._hooks.after_stack(kind, {**outputs, kind: outcome.outputs})
-        return outcome
-
-    def _apply_stack(
-        self,
-        stack: StackPlan,
-        outputs: dict[StackKind, dict[str, str]],
-        built: Built,
-    ) -> StackOutcome:
+        """`outputs`: of the stacks applied before this one, by kind."""
         parameters = self._planner.resolve(stack.template, outputs, built=built)
         if parameters is None:  # upstream outputs are produced by earlier stacks in `plan`
             raise DeployFailed(f"{stack.name}: an upstream stack output is missing")
@@ -206,12 +187,9 @@ class Executor:
             # cannot carry a temporary policy, so the stack's own is opened for this update.
             self._reporter.note(f"{stack.name}: lifting the stack policy for this update")
             self._cfn.set_stack_policy(stack.name, _ALLOW_ALL)
-        self._hooks.before_change(stack.template.kind, outputs)
         try:
-            outcome = self._execute(stack.name, change_set, create=create)
-        except BaseException:
-            self._hooks.abandon()
-            raise
+            with self._observer.watching(stack.template.kind, outputs):
+                outcome = self._execute(stack.name, change_set, create=create)
         finally:
             if lifting:
                 self._cfn.set_stack_policy(stack.name, stack.template.stack_policy or _ALLOW_ALL)

@@ -2,12 +2,13 @@
 reaches COMPLETED, or FAILED when the circuit breaker (or a deployment alarm) rolled it back.
 ECS's service events are streamed while the services stack changes, new ones only, beside
 the stack's own events; the time each rollout took is AWS's (the deployment's createdAt to
-its updatedAt)."""
+its updatedAt). Deploy's wait-for-rollout steps (fargo.release.stage) wait through it."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,14 +42,14 @@ class Rollout:
 
 
 class RolloutWatcher:
-    """`start` before the services stack changes, `finish` after it: the events in between
-    are reported as they come, and `finish` waits for every rollout to end."""
+    """ECS's events of the app's long-running services, streamed in the background while
+    the services stack changes (`streaming`); then each service's rollout waited for to
+    its end (`wait`), its events reported as they come. An event is reported once."""
 
     def __init__(
         self,
         aws: Aws,
         reporter: Reporter,
-        cluster: str,
         services: Iterable[str],
         *,
         poll_seconds: float = 5.0,
@@ -56,50 +57,49 @@ class RolloutWatcher:
     ) -> None:
         self._aws = aws
         self._reporter = reporter
-        self._cluster = cluster
         self._services = tuple(services)
         self._poll = poll_seconds
         self._timeout = timeout_seconds
         self._seen: set[str] = set()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
-    def start(self) -> None:
-        """Note the events there are already, then stream new ones in the background."""
-        self._report(self._describe(), quiet=True)
-        self._thread = threading.Thread(target=self._stream, name="ecs-events", daemon=True)
-        self._thread.start()
+    @contextmanager
+    def streaming(self, cluster: str) -> Iterator[None]:
+        """The events there are already noted, new ones reported until the block ends."""
+        self._report(self._describe(cluster, self._services), quiet=True)
+        stop = threading.Event()
 
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
+        def stream() -> None:
+            while not stop.wait(self._poll):
+                self._report(self._describe(cluster, self._services))
 
-    def finish(self) -> tuple[Rollout, ...]:
-        self.stop()
+        thread = threading.Thread(target=stream, name="ecs-events", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()
+
+    def wait(self, cluster: str, service: str) -> Rollout:
+        """`service`'s PRIMARY deployment to COMPLETED or FAILED, or the timeout's end."""
         deadline = self._aws.clock() + self._timeout
         while True:
-            described = self._describe()
+            described = self._describe(cluster, (service,))
             self._report(described)
-            rollouts = tuple(_rollout(s) for s in described)
-            if all(r.state in _DONE for r in rollouts) or self._aws.clock() > deadline:
-                for rollout in rollouts:
-                    self._reporter.note(rollout.line())
-                return rollouts
+            rollout = (
+                _rollout(described[0])
+                if described
+                else Rollout(service, "FAILED", "ECS does not know the service", None)
+            )
+            if rollout.state in _DONE or self._aws.clock() > deadline:
+                return rollout
             self._aws.sleep(self._poll)
 
-    def _stream(self) -> None:
-        while not self._stop.wait(self._poll):
-            self._report(self._describe())
-
-    def _describe(self) -> list[dict[str, Any]]:
+    def _describe(self, cluster: str, services: tuple[str, ...]) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []
-        for i in range(0, len(self._services), _BATCH):
-            batch = list(self._services[i : i + _BATCH])
-            answer = self._aws.call(
-                "ecs", "describe_services", cluster=self._cluster, services=batch
-            )
+        for i in range(0, len(services), _BATCH):
+            batch = list(services[i : i + _BATCH])
+            answer = self._aws.call("ecs", "describe_services", cluster=cluster, services=batch)
             found += answer.get("services") or []
         return found
 

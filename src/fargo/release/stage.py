@@ -1,8 +1,12 @@
-"""Deploy's release work between the stacks: after the release stack, the migration (run
-when this release's task definition has not migrated yet, or when forced); around the
-services stack, the rollouts. The executor calls it through `StackHooks`."""
+"""Deploy's release work between the stacks, the work of two kinds of step: the migration
+(`run-release-task`, after the release stack) and each service's rollout
+(`wait-for-rollout`, after the services stack). While the services stack's change set runs,
+the stage streams ECS's service events beside the stack's (the executor's observer)."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from fargo.aws.facade import Aws
 from fargo.errors import DeployFailed
@@ -22,68 +26,62 @@ class ReleaseStage:
         aws: Aws,
         reporter: Reporter,
         *,
-        force_migrate: bool = False,
         poll_seconds: float = 2.0,
         rollout_timeout_seconds: float = 3600.0,
     ) -> None:
         self._app = app
         self._aws = aws
         self._reporter = reporter
-        self._force = force_migrate
         self._poll = poll_seconds
-        self._rollout_timeout = rollout_timeout_seconds
-        self._watcher: RolloutWatcher | None = None
-        self.migration: MigrationResult | None = None
-        self.rollouts: tuple[Rollout, ...] = ()
-
-    def before_change(self, kind: StackKind, outputs: Outputs) -> None:
-        """A change set on `kind` is about to run."""
-        if kind is not StackKind.SERVICES:
-            return
-        cluster = DeployedOutputs(self._app, outputs).network.cluster_name
-        names = [s.name for s in self._app.services if s.long_running]
-        if cluster is None or not names:
-            return
         self._watcher = RolloutWatcher(
-            self._aws,
-            self._reporter,
-            cluster,
-            names,
-            poll_seconds=self._poll,
-            timeout_seconds=self._rollout_timeout,
+            aws,
+            reporter,
+            [s.name for s in app.services if s.long_running],
+            poll_seconds=poll_seconds,
+            timeout_seconds=rollout_timeout_seconds,
         )
-        self._watcher.start()
+        self.migration: MigrationResult | None = None
+        self.rollouts: list[Rollout] = []
 
-    def after_stack(self, kind: StackKind, outputs: Outputs) -> None:
-        """`kind` is deployed (changed or not); `outputs` hold every stack's so far."""
-        if kind is StackKind.RELEASE:
-            self._migrate(DeployedOutputs(self._app, outputs))
-        elif kind is StackKind.SERVICES and self._watcher is not None:
-            self.rollouts = self._watcher.finish()
-            self._watcher = None
-            failed = [r for r in self.rollouts if r.state != "COMPLETED"]
-            if failed:
-                raise DeployFailed(
-                    "rollout did not complete: " + "; ".join(r.line() for r in failed),
-                    hint="ECS rolled the service back to its previous task definition where "
-                    "the circuit breaker tripped; `fargo logs` shows why the tasks stopped",
-                )
+    @contextmanager
+    def watching(self, kind: StackKind, outputs: Outputs) -> Iterator[None]:
+        """Around a change set on `kind` (the executor's observer): for the services stack,
+        ECS's events of its services, reported as they come."""
+        cluster = DeployedOutputs(self._app, outputs).network.cluster_name
+        if kind is not StackKind.SERVICES or cluster is None:
+            yield
+            return
+        with self._watcher.streaming(cluster):
+            yield
 
-    def abandon(self) -> None:
-        """The services stack failed: stop streaming its events."""
-        if self._watcher is not None:
-            self._watcher.stop()
-            self._watcher = None
-
-    def _migrate(self, outputs: DeployedOutputs) -> None:
+    def migrate(self, outputs: DeployedOutputs, *, forced: bool) -> str:
+        """The migration of the release stack's task definition, unless the account records
+        that it has migrated (and not `forced`); `DeployFailed` unless it exited 0."""
         record = MigrationRecord(self._app, self._aws)
         arn = outputs.release.migration_task_definition_arn
-        if not self._force and record.migrated() == arn:
-            self._reporter.note("migration: this release has already migrated; not run again")
-            return
+        if not forced and record.migrated() == arn:
+            return "this release has migrated already: not run again"
         self.migration = run_migration(self._app, self._aws, self._reporter, outputs, self._poll)
-        if not self.migration.not_run:
-            record.record(self.migration)
+        if self.migration.not_run:
+            return "recorded, not run (the emulator runs no containers)"
+        record.record(self.migration)
+        return f"exited 0 in {self.migration.seconds:.0f} s"
+
+    def wait_for_rollout(self, service: str, outputs: DeployedOutputs) -> Rollout:
+        """`service`'s deployment to its end; `DeployFailed` unless it COMPLETED."""
+        cluster = outputs.network.cluster_name
+        if cluster is None:
+            raise DeployFailed("the network stack has no cluster: no rollout to wait for")
+        rollout = self._watcher.wait(cluster, service)
+        self.rollouts.append(rollout)
+        if rollout.state != "COMPLETED":
+            raise DeployFailed(
+                f"rollout did not complete: {rollout.line()}",
+                hint="where the circuit breaker tripped, ECS rolled the service back to its "
+                "previous task definition; the ecs | lines above and the service's log group "
+                "say why its tasks stopped",
+            )
+        return rollout
 
 
 def run_migration(

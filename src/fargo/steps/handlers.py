@@ -9,6 +9,7 @@ from fargo.edge.stage import EdgeStage
 from fargo.execute.executor import Executor
 from fargo.plan.checks import Findings
 from fargo.progress import Reporter
+from fargo.release.stage import ReleaseStage
 from fargo.steps.model import (
     ApplyStack,
     CheckPreflight,
@@ -17,6 +18,7 @@ from fargo.steps.model import (
     PublishSite,
     RecordRelease,
     RemoveStack,
+    RunReleaseTask,
     SpliceDistribution,
     WaitForRollout,
     WriteDnsRecords,
@@ -91,15 +93,28 @@ class Removals:
         return outcome.action
 
 
+class ReleaseTasks:
+    """The migration, from the release stack as this run left it (fargo.release.stage)."""
+
+    def __init__(self, release: ReleaseStage) -> None:
+        self._release = release
+
+    def run(self, step: RunReleaseTask, context: RunContext) -> str:
+        return self._release.migrate(context.deployed_outputs(), forced=step.forced)
+
+
 class Rollouts:
-    """CloudFormation's update of an ECS service completes once the service is stable, so
-    the stack's outcome is the rollout's."""
+    """A service's rollout, once its stack changed (fargo.release.stage)."""
+
+    def __init__(self, release: ReleaseStage) -> None:
+        self._release = release
 
     def run(self, step: WaitForRollout, context: RunContext) -> str:
         outcome = context.outcome(step.stack)
         if outcome is None or outcome.action == "unchanged":
             return "no new deployment"
-        return f"stable ({step.stack} {outcome.status})"
+        rollout = self._release.wait_for_rollout(step.service, context.deployed_outputs())
+        return rollout.line()
 
 
 class DnsRecords:
@@ -156,6 +171,7 @@ def deploy_registry(
     images: Images,
     edge: EdgeStage,
     executor: Executor,
+    release: ReleaseStage,
     releases: Releases,
 ) -> Registry:
     """Every step the planner emits, with its handler."""
@@ -166,7 +182,8 @@ def deploy_registry(
         .register(EnsureCertificate, Certificates(edge))
         .register(ApplyStack, Stacks(executor))
         .register(RemoveStack, Removals(executor))
-        .register(WaitForRollout, Rollouts())
+        .register(RunReleaseTask, ReleaseTasks(release))
+        .register(WaitForRollout, Rollouts(release))
         .register(WriteDnsRecords, DnsRecords(edge))
         .register(SpliceDistribution, Splice(edge))
         .register(PublishSite, Site(edge))

@@ -146,21 +146,27 @@ class RemoveStack(Step):
 
 @dataclass(frozen=True)
 class RunReleaseTask(Step):
-    """A one-off task (a migration) from the new task definition, before services roll.
-    Emitted once the manifest asks for one; its handler is the release task's module."""
+    """The migration: a one-off task of the release stack's task definition (the new image,
+    the service's env, secrets and network), run to its end after the release stack and
+    before the services stack, which waits for its exit code 0. Skipped when the account's
+    record says this task definition has migrated already, unless `forced` (--migrate)."""
 
     kind: ClassVar[str] = "run-release-task"
     service: str
     command: tuple[str, ...]
     timeout_seconds: int
+    task_definition: str | OutputOf
+    forced: bool
 
     def describe(self) -> str:
-        return f"run {' '.join(self.command)} as a task of {self.service}"
+        when = "forced by --migrate" if self.forced else "unless this release has migrated"
+        return f"migration: {' '.join(self.command)} as a task of {self.service} ({when})"
 
 
 @dataclass(frozen=True)
 class WaitForRollout(Step):
-    """One ECS service's deployment of the new task definition, to its end."""
+    """One ECS service's deployment of the new task definition, waited for until ECS says
+    COMPLETED (or FAILED: the circuit breaker rolled it back), and how long it took."""
 
     kind: ClassVar[str] = "wait-for-rollout"
     service: str

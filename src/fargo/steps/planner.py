@@ -27,6 +27,7 @@ from fargo.steps.model import (
     PublishSite,
     RecordRelease,
     RemoveStack,
+    RunReleaseTask,
     SpliceDistribution,
     Step,
     WaitForRollout,
@@ -48,26 +49,37 @@ class StepPlanner:
         *,
         certificate_names: Callable[[], dict[str, list[str]]],
         site_source: Callable[[str], SiteSource | None],
+        migrated: Callable[[], str | None] = lambda: None,
     ) -> None:
         self._app = app
         self._templates = templates
         self._stacks = stacks
         self._certificate_names = certificate_names
         self._site_source = site_source
+        # The task definition whose migration last succeeded (fargo.release.migrate).
+        self._migrated = migrated
 
-    def plan(self, check: CheckPreflight, retired: tuple[str, ...]) -> Plan:
+    def plan(
+        self, check: CheckPreflight, retired: tuple[str, ...], *, migrate: bool = False
+    ) -> Plan:
         """The stacks' plan with nothing built yet (a stack's deployed image and certificate
-        stand in), and the steps: `check` first, the rest in the order deploy runs them."""
+        stand in), and the steps: `check` first, the rest in the order deploy runs them.
+        `migrate`: the migration runs even if this release has migrated (--migrate)."""
         plan = self._stacks.plan(self._templates, retired, NOTHING_BUILT)
-        return replace(plan, steps=(check, *self.steps(plan)))
+        return replace(plan, steps=(check, *self.steps(plan, migrate=migrate)))
 
-    def steps(self, plan: Plan) -> tuple[Step, ...]:
+    def steps(self, plan: Plan, *, migrate: bool = False) -> tuple[Step, ...]:
         app = self._app
         deployed = DeployedOutputs(app, plan.deployed_outputs)
+        stacks: list[Step] = []
+        for stack in plan.stacks:
+            stacks.append(_apply(stack))
+            if stack.template.kind == StackKind.RELEASE:
+                stacks += self._release_tasks(stack, deployed, forced=migrate)
         return (
             *self._images(),
             *self._certificates(),
-            *(_apply(stack) for stack in plan.stacks),
+            *stacks,
             *(RemoveStack(r.name, len(r.changes), removal=r) for r in reversed(plan.removals)),
             *self._rollouts(plan),
             *self._edge(deployed),
@@ -98,6 +110,36 @@ class StepPlanner:
         return [
             EnsureCertificate(scope, tuple(names), domain.name, Pending(f"{scope} certificate"))
             for scope, names in self._certificate_names().items()
+        ]
+
+    def _release_tasks(
+        self, release: StackPlan, deployed: DeployedOutputs, *, forced: bool
+    ) -> list[RunReleaseTask]:
+        """The migration, between the release stack and the services stack, unless nothing
+        can have changed: the release stack as deployed, its image not built in this run,
+        and its task definition the one the account records as migrated."""
+        migration = self._app.migration
+        if migration is None:
+            return []
+        service = self._app.service(migration.service)
+        built = (service.built_by or service.name) in {s.name for s in self._app.builds}
+        # Known now only when nothing this run does can give the release a new revision.
+        arn = (
+            deployed.release.deployed_migration_task_definition_arn
+            if release.action == "unchanged" and not built
+            else None
+        )
+        # The record is read last: a first deploy, or a changed release, needs no call.
+        if arn is not None and not forced and self._migrated() == arn:
+            return []
+        return [
+            RunReleaseTask(
+                migration.service,
+                migration.command,
+                migration.timeout_seconds,
+                arn or OutputOf(StackKind.RELEASE, out.MIGRATION_TASK_DEFINITION_ARN),
+                forced,
+            )
         ]
 
     def _rollouts(self, plan: Plan) -> list[WaitForRollout]:

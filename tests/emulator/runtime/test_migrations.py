@@ -67,16 +67,34 @@ def test_the_migration_gates_the_services(
     assert migration["stoppedAt"] <= services_began
     assert "api: rollout COMPLETED" in first.stdout
 
-    # 2. Nothing changed: the migration is not run again and nothing is written.
+    # The step ran between the release stack and the services stack, as plan listed it.
+    said = first.stdout + first.stderr
+    assert said.index("step run-release-task: done, exited 0") < said.index(
+        f"step apply-stack: {SERVICES_STACK}"
+    )
+
+    # 2. Nothing changed: the migration is not run again and nothing is written. The plan
+    # says so before anything runs: it has no migration step.
     counter = CallCounter()
-    _, result = deployer(manifest, emulator.endpoint_url, counter=counter).deploy()
+    planned, result = deployer(manifest, emulator.endpoint_url, counter=counter).deploy()
+    assert "run-release-task" not in [s.kind for s in planned.steps]
     assert not result.changed
     assert result.migration is None
     assert counter.writes == LOCK_WRITES
     assert len(_migration_tasks(ecs, cluster)) == 1
 
-    # 3. A new release whose migration exits 1: deploy exits 1, the services are untouched.
+    # --migrate runs it again, alone: the services stay as they are.
     (before,) = cfn.describe_stacks(StackName=SERVICES_STACK)["Stacks"]
+    forced = run_fargo("deploy", "--migrate", "-f", str(manifest), *endpoint)
+    assert forced.returncode == 0, forced.stderr[-3000:] + forced.stdout[-3000:]
+    assert "run-release-task: migration: python3 -c" in forced.stdout + forced.stderr
+    assert len(_migration_tasks(ecs, cluster)) == 2
+
+    assert "no changes" in forced.stdout + forced.stderr
+    (unchanged,) = cfn.describe_stacks(StackName=SERVICES_STACK)["Stacks"]
+    assert unchanged.get("LastUpdatedTime") == before.get("LastUpdatedTime")
+
+    # 3. A new release whose migration exits 1: deploy exits 1, the services are untouched.
     (running,) = ecs.describe_services(cluster=cluster, services=["api"])["services"]
     _write(manifest, python_image, "v2", 1)
     failed = run_fargo("deploy", "-f", str(manifest), *endpoint)
@@ -88,4 +106,4 @@ def test_the_migration_gates_the_services(
     assert after.get("LastUpdatedTime") == before.get("LastUpdatedTime")
     (still,) = ecs.describe_services(cluster=cluster, services=["api"])["services"]
     assert still["taskDefinition"] == running["taskDefinition"]
-    assert len(_migration_tasks(ecs, cluster)) == 2
+    assert len(_migration_tasks(ecs, cluster)) == 3
