@@ -1,8 +1,13 @@
 """The command line imports what a command runs, when it runs: `fargo --help` and `fargo
 render` must not pay for boto3, httpx or rich (bench/cli.py times them; these tests only
-say which modules a fresh interpreter loaded, so an eager import anywhere fails them)."""
+say which modules a fresh interpreter loaded, so an eager import anywhere fails them), nor
+for the manifest models' validators before it validates."""
 
 from __future__ import annotations
+
+import json
+import subprocess
+import sys
 
 import pytest
 
@@ -48,3 +53,26 @@ def test_render_reads_and_synthesizes_without_loading_aws_clients() -> None:
     loaded = loaded_by(["render", "-f", str(EXAMPLES / "fullstack" / "fargo.yml")])
     assert {"pydantic", "troposphere"} <= loaded  # it did render
     assert loaded.isdisjoint(AWS_AND_TERMINAL), sorted(loaded & AWS_AND_TERMINAL)
+
+
+def test_importing_the_manifest_models_builds_no_validator() -> None:
+    """A model's validator is built when it is first used (`defer_build`): a manifest is
+    validated through `Manifest`'s, which embeds the others', so building one per model at
+    import would be work every command pays for nothing."""
+    script = (
+        "import json\n"
+        "from fargo.manifest import models\n"
+        "from fargo.manifest.base import Strict\n"
+        "def every(cls):\n"
+        "    for sub in cls.__subclasses__():\n"
+        "        yield sub\n"
+        "        yield from every(sub)\n"
+        "print(json.dumps({m.__name__: m.__pydantic_complete__ for m in every(Strict)}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    built = json.loads(done.stdout)
+    assert "Manifest" in built  # the probe saw the models
+    assert not any(built.values()), sorted(name for name, ready in built.items() if ready)
