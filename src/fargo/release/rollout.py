@@ -18,12 +18,16 @@ from fargo.progress import Reporter
 # DescribeServices takes at most 10 services a call.
 _BATCH = 10
 _DONE = frozenset({"COMPLETED", "FAILED"})
+# The service's PRIMARY deployment is the one it had before the stack changed: the change
+# left this service as it was (another service's did change).
+UNCHANGED = "UNCHANGED"
 
 
 @dataclass(frozen=True)
 class Rollout:
     service: str
-    state: str  # COMPLETED | FAILED | IN_PROGRESS (still rolling when the wait ran out)
+    # COMPLETED | FAILED | IN_PROGRESS (still rolling when the wait ran out) | UNCHANGED
+    state: str
     reason: str
     seconds: float | None
 
@@ -35,7 +39,13 @@ class Rollout:
             "seconds": self.seconds,
         }
 
+    @property
+    def succeeded(self) -> bool:
+        return self.state in ("COMPLETED", UNCHANGED)
+
     def line(self) -> str:
+        if self.state == UNCHANGED:
+            return f"{self.service}: no new deployment"
         took = f" in {self.seconds:.0f} s" if self.seconds is not None else ""
         reason = f": {self.reason}" if self.reason and self.state != "COMPLETED" else ""
         return f"{self.service}: rollout {self.state}{took}{reason}"
@@ -61,11 +71,19 @@ class RolloutWatcher:
         self._poll = poll_seconds
         self._timeout = timeout_seconds
         self._seen: set[str] = set()
+        # Each service's PRIMARY deployment as the stack's change began.
+        self._before: dict[str, str] = {}
 
     @contextmanager
     def streaming(self, cluster: str) -> Iterator[None]:
         """The events there are already noted, new ones reported until the block ends."""
-        self._report(self._describe(cluster, self._services), quiet=True)
+        described = self._describe(cluster, self._services)
+        self._report(described, quiet=True)
+        self._before = {
+            str(s.get("serviceName")): str(primary.get("id"))
+            for s in described
+            if (primary := _primary(s)) is not None
+        }
         stop = threading.Event()
 
         def stream() -> None:
@@ -86,11 +104,12 @@ class RolloutWatcher:
         while True:
             described = self._describe(cluster, (service,))
             self._report(described)
-            rollout = (
-                _rollout(described[0])
-                if described
-                else Rollout(service, "FAILED", "ECS does not know the service", None)
-            )
+            if not described:
+                return Rollout(service, "FAILED", "ECS does not know the service", None)
+            primary = _primary(described[0])
+            if primary is not None and self._before.get(service) == primary.get("id"):
+                return Rollout(service, UNCHANGED, "", None)
+            rollout = _rollout(described[0])
             if rollout.state in _DONE or self._aws.clock() > deadline:
                 return rollout
             self._aws.sleep(self._poll)
@@ -116,9 +135,7 @@ class RolloutWatcher:
 
 def _rollout(service: dict[str, Any]) -> Rollout:
     name = str(service.get("serviceName"))
-    primary = next(
-        (d for d in service.get("deployments") or [] if d.get("status") == "PRIMARY"), None
-    )
+    primary = _primary(service)
     if primary is None:
         return Rollout(name, "FAILED", "the service has no PRIMARY deployment", None)
     state = str(primary.get("rolloutState") or "COMPLETED")
@@ -129,3 +146,8 @@ def _rollout(service: dict[str, Any]) -> Rollout:
         else None
     )
     return Rollout(name, state, str(primary.get("rolloutStateReason") or ""), seconds)
+
+
+def _primary(service: dict[str, Any]) -> dict[str, Any] | None:
+    """The deployment ECS is rolling the service to (or has rolled it to)."""
+    return next((d for d in service.get("deployments") or [] if d.get("status") == "PRIMARY"), None)

@@ -74,7 +74,7 @@ class ReleaseStage:
             raise DeployFailed("the network stack has no cluster: no rollout to wait for")
         rollout = self._watcher.wait(cluster, service)
         self.rollouts.append(rollout)
-        if rollout.state != "COMPLETED":
+        if not rollout.succeeded:
             raise DeployFailed(
                 f"rollout did not complete: {rollout.line()}",
                 hint="where the circuit breaker tripped, ECS rolled the service back to its "
