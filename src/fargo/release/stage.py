@@ -63,7 +63,7 @@ class ReleaseStage:
             return "this release has migrated already: not run again"
         self.migration = run_migration(self._app, self._aws, self._reporter, outputs, self._poll)
         if self.migration.not_run:
-            return "recorded, not run (the emulator runs no containers)"
+            return "not run"
         record.record(self.migration)
         return f"exited 0 in {self.migration.seconds:.0f} s"
 
@@ -95,5 +95,4 @@ def run_migration(
         return result
     if not result.succeeded:
         raise result.failure()
-    reporter.note(f"migration: exited 0 in {result.seconds:.0f} s")
     return result
