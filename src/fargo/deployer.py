@@ -127,13 +127,14 @@ class Deployer:
             raise PreflightFailed(found)
         return found
 
-    def plan(self) -> Plan:
-        """The plan, shown and not applied; its change sets are removed again."""
+    def plan(self, *, migrate: bool = False) -> Plan:
+        """The plan, shown and not applied; its change sets are removed again. `migrate`:
+        the plan of `deploy --migrate`."""
         context = RunContext(self.app)
         check = self._check(deploying=False)
         # The checks are read-only: `plan` runs them, and only them, through the same runner.
         self._runner(self._executor()).run((check,), context)
-        plan = self.steps.plan(check, self.retired)
+        plan = self.steps.plan(check, self.retired, migrate=migrate)
         discard_change_sets(self.cloudformation, plan)
         if self.edge.needed:
             deployed = DeployedOutputs(self.app, plan.deployed_outputs)

@@ -88,6 +88,7 @@ def render(file: Path, env: str | None, as_json: bool, out: Path | None) -> None
 @manifest_options
 @target_options
 @click.option("--allow-data-loss", is_flag=True, help="permit replacing or removing data stores")
+@click.option("--migrate", is_flag=True, help="the plan of `deploy --migrate`")
 @handle_errors
 def plan(
     file: Path,
@@ -96,6 +97,7 @@ def plan(
     use_local: bool,
     endpoint_url: str | None,
     allow_data_loss: bool,
+    migrate: bool,
 ) -> None:
     """Show what deploy would change, stack by stack. Changes nothing."""
     from fargo.execute.executor import refuse_unsafe  # noqa: PLC0415
@@ -104,7 +106,7 @@ def plan(
     deployer = deployer_for(
         file, env, use_local, endpoint_url, as_json, allow_data_loss=allow_data_loss
     )
-    planned = deployer.plan()
+    planned = deployer.plan(migrate=migrate)
     if not as_json:
         click.echo(render_plan(planned))
         refuse_unsafe(planned, allow_data_loss=allow_data_loss)

@@ -6,6 +6,7 @@ services stack and the running task definition stay as they were)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +83,12 @@ def test_the_migration_gates_the_services(
     assert result.migration is None
     assert counter.writes == LOCK_WRITES
     assert len(_migration_tasks(ecs, cluster)) == 1
+
+    # `plan --migrate` shows what `deploy --migrate` runs: the migration, forced.
+    shown = run_fargo("plan", "--migrate", "--json", "-f", str(manifest), *endpoint)
+    assert shown.returncode == 0, shown.stderr[-3000:]
+    (step,) = [s for s in json.loads(shown.stdout)["steps"] if s["kind"] == "run-release-task"]
+    assert (step["forced"], step["task_definition"]) == (True, migration["taskDefinitionArn"])
 
     # --migrate runs it again, alone: the services stay as they are.
     (before,) = cfn.describe_stacks(StackName=SERVICES_STACK)["Stacks"]
