@@ -357,6 +357,35 @@ def test_a_one_off_task_reports_its_exit(web: Web, python_image: str) -> None:
     assert [e["message"] for e in events["events"]] == ["migrated"]
 
 
+def test_a_stopped_task_has_all_its_output_in_its_log_stream(web: Web, python_image: str) -> None:
+    """As with the awslogs driver on AWS, whoever sees the task STOPPED finds every line it
+    wrote in its stream, the last ones written just before it exited included."""
+    ecs = web.clients("ecs")
+    script = "import sys; sys.stdout.write(''.join(f'line {i}\\n' for i in range(5000)))"
+    ecs.register_task_definition(
+        **task_definition(python_image, "chatty", command=["python3", "-c", script])
+    )
+    (task,) = ecs.run_task(
+        cluster=web.cluster,
+        taskDefinition="chatty",
+        launchType="FARGATE",
+        networkConfiguration=NETWORK,
+    )["tasks"]
+
+    def stopped() -> dict[str, Any] | None:
+        (found,) = ecs.describe_tasks(cluster=web.cluster, tasks=[task["taskArn"]])["tasks"]
+        return found if found["lastStatus"] == "STOPPED" else None
+
+    done = wait_for("the task to stop", stopped, timeout=60)
+    assert [c["exitCode"] for c in done["containers"]] == [0]
+    stream = f"chatty/chatty/{task['taskArn'].rsplit('/', 1)[-1]}"
+    events = web.clients("logs").get_log_events(
+        logGroupName=LOG_GROUP, logStreamName=stream, startFromHead=True
+    )
+    messages = [e["message"] for e in events["events"]]
+    assert (len(messages), messages[-1]) == (5000, "line 4999")
+
+
 def test_a_crash_loop_trips_the_circuit_breaker_and_fails_the_stack(
     web: Web, python_image: str
 ) -> None:

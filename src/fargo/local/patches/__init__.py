@@ -117,6 +117,8 @@ PATCHES: dict[str, Callable[[], None]] = {
     # After ecs-service-grace-period, whose create provisioner it wraps.
     "ecs-service-waits-for-stability": ecs_service_stabilization.wait_for_stable_services,
     "ecs-awslogs-group-must-exist": ecs_awslogs.fail_tasks_without_their_log_group,
+    "ecs-output-logged-before-stopped": ecs_awslogs.deliver_output_before_stopped,
+    "ecs-awslogs-whole-lines": ecs_awslogs.forward_whole_lines,
 }
 
 
