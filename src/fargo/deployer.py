@@ -324,6 +324,10 @@ class Deployer:
         if list(result.leftovers) != recorded:
             leftovers.write(list(result.leftovers))
         undone += self.edge.delete_certificates()
+        # Which release last migrated means nothing once the release stack is gone, and a
+        # task definition made again (its revision numbered anew where revisions are not
+        # kept, as on an emulator) must never be taken for one that migrated.
+        MigrationRecord(self.app, self.aws).forget()
         return replace(result, edge=tuple(undone))
 
     def status(self, *, resources: bool = False) -> StatusReport:

@@ -10,12 +10,16 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from fargo.aws.facade import CallCounter
 from fargo.local.server import Emulator
 from tests.emulator.helpers import LOCK_WRITES, deployer, run_fargo
 
 APP = "migrating"
 SERVICES_STACK = f"{APP}-default-services"
+# Where deploy records the task definition whose migration last succeeded.
+RECORD = f"/fargo/{APP}/default/migrated"
 # The offline base has python3 and no coreutils.
 SLEEP = "import time; time.sleep(100000)"
 MIGRATION = "import os, sys; print('migrating to', os.environ['RELEASE']); sys.exit({code})"
@@ -45,6 +49,28 @@ def _migration_tasks(ecs: Any, cluster: str) -> list[dict[str, Any]]:
     if not arns["taskArns"]:
         return []
     return list(ecs.describe_tasks(cluster=cluster, tasks=arns["taskArns"])["tasks"])
+
+
+def _forced_migration(
+    manifest: Path, endpoint: tuple[str, ...], aws: Any, task_definition: str
+) -> None:
+    """`plan --migrate` shows what `deploy --migrate` runs: the migration, forced, of the
+    deployed release; then `deploy --migrate` runs it again, alone: the services stay."""
+    shown = run_fargo("plan", "--migrate", "--json", "-f", str(manifest), *endpoint)
+    assert shown.returncode == 0, shown.stderr[-3000:]
+    (step,) = [s for s in json.loads(shown.stdout)["steps"] if s["kind"] == "run-release-task"]
+    assert (step["forced"], step["task_definition"]) == (True, task_definition)
+
+    cfn = aws("cloudformation")
+    (before,) = cfn.describe_stacks(StackName=SERVICES_STACK)["Stacks"]
+    forced = run_fargo("deploy", "--migrate", "-f", str(manifest), *endpoint)
+    said = forced.stdout + forced.stderr
+    assert forced.returncode == 0, said[-3000:]
+    assert "run-release-task: migration: python3 -c" in said
+    assert "step run-release-task: done, exited 0" in said
+    assert f"step apply-stack: {SERVICES_STACK}: no changes" in said
+    (unchanged,) = cfn.describe_stacks(StackName=SERVICES_STACK)["Stacks"]
+    assert unchanged.get("LastUpdatedTime") == before.get("LastUpdatedTime")
 
 
 def test_the_migration_gates_the_services(
@@ -84,24 +110,11 @@ def test_the_migration_gates_the_services(
     assert counter.writes == LOCK_WRITES
     assert len(_migration_tasks(ecs, cluster)) == 1
 
-    # `plan --migrate` shows what `deploy --migrate` runs: the migration, forced.
-    shown = run_fargo("plan", "--migrate", "--json", "-f", str(manifest), *endpoint)
-    assert shown.returncode == 0, shown.stderr[-3000:]
-    (step,) = [s for s in json.loads(shown.stdout)["steps"] if s["kind"] == "run-release-task"]
-    assert (step["forced"], step["task_definition"]) == (True, migration["taskDefinitionArn"])
-
-    # --migrate runs it again, alone: the services stay as they are.
-    (before,) = cfn.describe_stacks(StackName=SERVICES_STACK)["Stacks"]
-    forced = run_fargo("deploy", "--migrate", "-f", str(manifest), *endpoint)
-    assert forced.returncode == 0, forced.stderr[-3000:] + forced.stdout[-3000:]
-    assert "run-release-task: migration: python3 -c" in forced.stdout + forced.stderr
+    _forced_migration(manifest, endpoint, aws, migration["taskDefinitionArn"])
     assert len(_migration_tasks(ecs, cluster)) == 2
 
-    assert "no changes" in forced.stdout + forced.stderr
-    (unchanged,) = cfn.describe_stacks(StackName=SERVICES_STACK)["Stacks"]
-    assert unchanged.get("LastUpdatedTime") == before.get("LastUpdatedTime")
-
     # 3. A new release whose migration exits 1: deploy exits 1, the services are untouched.
+    (before,) = cfn.describe_stacks(StackName=SERVICES_STACK)["Stacks"]
     (running,) = ecs.describe_services(cluster=cluster, services=["api"])["services"]
     _write(manifest, python_image, "v2", 1)
     failed = run_fargo("deploy", "-f", str(manifest), *endpoint)
@@ -114,3 +127,11 @@ def test_the_migration_gates_the_services(
     (still,) = ecs.describe_services(cluster=cluster, services=["api"])["services"]
     assert still["taskDefinition"] == running["taskDefinition"]
     assert len(_migration_tasks(ecs, cluster)) == 3
+
+    # 4. destroy forgets which release migrated: nothing of the app is left in the account.
+    ssm = aws("ssm")
+    assert ssm.get_parameter(Name=RECORD)["Parameter"]["Value"]
+    gone = run_fargo("destroy", "-f", str(manifest), *endpoint, "--yes")
+    assert gone.returncode == 0, gone.stderr[-3000:]
+    with pytest.raises(ssm.exceptions.ParameterNotFound):
+        ssm.get_parameter(Name=RECORD)
