@@ -327,7 +327,9 @@ class Deployer:
         # Which release last migrated means nothing once the release stack is gone, and a
         # task definition made again (its revision numbered anew where revisions are not
         # kept, as on an emulator) must never be taken for one that migrated.
-        MigrationRecord(self.app, self.aws).forget()
+        record = MigrationRecord(self.app, self.aws)
+        if record.migrated() is not None:
+            record.forget()
         return replace(result, edge=tuple(undone))
 
     def status(self, *, resources: bool = False) -> StatusReport:
