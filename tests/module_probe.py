@@ -6,6 +6,16 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from typing import Any
+
+
+def probe(script: str) -> Any:
+    """Run `script` in a fresh interpreter (it must succeed); the JSON of its last line."""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.splitlines()[-1])
 
 
 def loaded_by(argv: list[str]) -> set[str]:
@@ -20,8 +30,4 @@ def loaded_by(argv: list[str]) -> set[str]:
         "    assert not done.code, done.code\n"
         "print(json.dumps(sorted({name.split('.')[0] for name in sys.modules})))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=False
-    )
-    assert done.returncode == 0, done.stderr
-    return set(json.loads(done.stdout.splitlines()[-1]))
+    return set(probe(script))

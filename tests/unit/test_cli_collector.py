@@ -10,6 +10,7 @@ import sys
 
 from fargo.cli.collector import collector_paused
 from tests.conftest import EXAMPLES
+from tests.module_probe import probe
 
 
 def test_the_collector_is_off_inside_and_back_on_after() -> None:
@@ -52,11 +53,7 @@ def test_render_runs_no_collection() -> None:
         "print(json.dumps({'collections': after - before, 'enabled': gc.isenabled(),\n"
         "                  'rendered': len(json.loads(out.getvalue()))}))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=False
-    )
-    assert done.returncode == 0, done.stderr
-    result = json.loads(done.stdout.splitlines()[-1])
+    result = probe(script)
     assert result["rendered"] >= 4  # it did render the example's stacks
     assert result == {"collections": 0, "enabled": True, "rendered": result["rendered"]}
 

@@ -5,14 +5,10 @@ for the manifest models' validators before it validates."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 import pytest
 
 from tests.conftest import EXAMPLES
-from tests.module_probe import loaded_by
+from tests.module_probe import loaded_by, probe
 
 # Costly to import, and needed by some commands only.
 AWS_AND_TERMINAL = {"boto3", "botocore", "s3transfer", "urllib3", "httpx", "httpcore", "rich"}
@@ -69,10 +65,6 @@ def test_importing_the_manifest_models_builds_no_validator() -> None:
         "        yield from every(sub)\n"
         "print(json.dumps({m.__name__: m.__pydantic_complete__ for m in every(Strict)}))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=False
-    )
-    assert done.returncode == 0, done.stderr
-    built = json.loads(done.stdout)
+    built = probe(script)
     assert "Manifest" in built  # the probe saw the models
     assert not any(built.values()), sorted(name for name, ready in built.items() if ready)

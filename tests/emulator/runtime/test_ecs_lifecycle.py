@@ -332,14 +332,13 @@ def test_a_container_stopped_by_hand_stops_its_task_and_the_service_replaces_it(
     assert counts[0] == 0
 
 
-def test_a_one_off_task_reports_its_exit(web: Web, python_image: str) -> None:
+def run_to_its_end(web: Web, python_image: str, family: str, command: list[str]) -> dict[str, Any]:
+    """A one-off task of a new task definition `family`, as DescribeTasks says it stopped."""
     ecs = web.clients("ecs")
-    ecs.register_task_definition(
-        **task_definition(python_image, "once", command=["sh", "-c", "echo migrated; exit 3"])
-    )
+    ecs.register_task_definition(**task_definition(python_image, family, command=command))
     (task,) = ecs.run_task(
         cluster=web.cluster,
-        taskDefinition="once",
+        taskDefinition=family,
         launchType="FARGATE",
         networkConfiguration=NETWORK,
     )["tasks"]
@@ -348,41 +347,33 @@ def test_a_one_off_task_reports_its_exit(web: Web, python_image: str) -> None:
         (found,) = ecs.describe_tasks(cluster=web.cluster, tasks=[task["taskArn"]])["tasks"]
         return found if found["lastStatus"] == "STOPPED" else None
 
-    done = wait_for("the one-off task to stop", stopped, timeout=60)
+    return dict(wait_for(f"the {family} task to stop", stopped, timeout=60))
+
+
+def log_lines(web: Web, family: str, task: dict[str, Any]) -> list[str]:
+    """What the task's container wrote, as its awslogs stream holds it."""
+    stream = f"{family}/{family}/{task['taskArn'].rsplit('/', 1)[-1]}"
+    events = web.clients("logs").get_log_events(
+        logGroupName=LOG_GROUP, logStreamName=stream, startFromHead=True
+    )
+    return [e["message"] for e in events["events"]]
+
+
+def test_a_one_off_task_reports_its_exit(web: Web, python_image: str) -> None:
+    done = run_to_its_end(web, python_image, "once", ["sh", "-c", "echo migrated; exit 3"])
     assert [c["exitCode"] for c in done["containers"]] == [3]
     assert done["stopCode"] == "EssentialContainerExited"
     assert done["stoppedReason"] == "Essential container in task exited"
-    stream = f"once/once/{task['taskArn'].rsplit('/', 1)[-1]}"
-    events = web.clients("logs").get_log_events(logGroupName=LOG_GROUP, logStreamName=stream)
-    assert [e["message"] for e in events["events"]] == ["migrated"]
+    assert log_lines(web, "once", done) == ["migrated"]
 
 
 def test_a_stopped_task_has_all_its_output_in_its_log_stream(web: Web, python_image: str) -> None:
     """As with the awslogs driver on AWS, whoever sees the task STOPPED finds every line it
     wrote in its stream, the last ones written just before it exited included."""
-    ecs = web.clients("ecs")
     script = "import sys; sys.stdout.write(''.join(f'line {i}\\n' for i in range(5000)))"
-    ecs.register_task_definition(
-        **task_definition(python_image, "chatty", command=["python3", "-c", script])
-    )
-    (task,) = ecs.run_task(
-        cluster=web.cluster,
-        taskDefinition="chatty",
-        launchType="FARGATE",
-        networkConfiguration=NETWORK,
-    )["tasks"]
-
-    def stopped() -> dict[str, Any] | None:
-        (found,) = ecs.describe_tasks(cluster=web.cluster, tasks=[task["taskArn"]])["tasks"]
-        return found if found["lastStatus"] == "STOPPED" else None
-
-    done = wait_for("the task to stop", stopped, timeout=60)
+    done = run_to_its_end(web, python_image, "chatty", ["python3", "-c", script])
     assert [c["exitCode"] for c in done["containers"]] == [0]
-    stream = f"chatty/chatty/{task['taskArn'].rsplit('/', 1)[-1]}"
-    events = web.clients("logs").get_log_events(
-        logGroupName=LOG_GROUP, logStreamName=stream, startFromHead=True
-    )
-    messages = [e["message"] for e in events["events"]]
+    messages = log_lines(web, "chatty", done)
     assert (len(messages), messages[-1]) == (5000, "line 4999")
 
 
