@@ -33,16 +33,21 @@ from fargo.synth.stack import StackTemplate
 EXAMPLES = Path(__file__).parents[2] / "examples"
 CHECK = CheckPreflight(("dns_zone", "secrets"), deploying=True)
 
-SITE = """\
+API = """\
 app: shop
 services:
   api:
     image: nginx:1.27
     port: 8000
     http: { path: /api/*, healthcheck: /api/health }
+"""
+SITE = (
+    API
+    + """\
 cdn: { static: ./site }
 domain: { name: example.com, dns: cloudflare }
 """
+)
 
 
 def step_planner(
@@ -182,15 +187,7 @@ def test_the_display_executor_prints_one_numbered_line_per_step() -> None:
     assert lines[-1] == "10. record the release of fullstack/default"
 
 
-MIGRATING = """\
-app: shop
-services:
-  api:
-    image: nginx:1.27
-    port: 8000
-    http: { path: /api/*, healthcheck: /api/health }
-migrate: { command: [python, -m, migrate], service: api }
-"""
+MIGRATING = API + "migrate: { command: [python, -m, migrate], service: api }\n"
 DEPLOYED_ARN = "arn:aws:ecs:us-east-1:123456789012:task-definition/shop-default-api-migrate:3"
 
 
