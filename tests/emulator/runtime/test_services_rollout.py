@@ -84,6 +84,10 @@ def test_deploy_waits_for_healthy_tasks_and_status_reports_them(
     crashed = run_fargo("deploy", "-f", str(manifest), *endpoint)
     assert crashed.returncode == 1, crashed.stdout
     assert "ECS Deployment Circuit Breaker was triggered" in crashed.stdout + crashed.stderr
+    # ECS's own events of the service, streamed beside the stack's while it changed.
+    assert "ecs | (service api) deployment failed: deployment circuit breaker was triggered." in (
+        crashed.stderr
+    )
     (after,) = ecs.describe_services(cluster=cluster, services=["api"])["services"]
     assert after["taskDefinition"] == svc["taskDefinition"]
     assert ecs.list_tasks(cluster=cluster, serviceName="api")["taskArns"] == [task_arn]
