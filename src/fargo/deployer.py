@@ -107,8 +107,8 @@ class Deployer:
             site_source=self.edge.site_source,
             migrated=lambda: MigrationRecord(self.app, self.aws).migrated(),
         )
-        # The migration and the rollouts (fargo.release.stage).
-        self.release = ReleaseStage(self.app, self.aws, self.reporter, poll_seconds=self._poll)
+        # The migration and the rollouts (fargo.release.stage); deploy starts a fresh one.
+        self.release = self._release_stage()
 
     def preflight(self, *, deploying: bool) -> Findings:
         """The pre-flight checks (read-only); `PreflightFailed` (exit 2) if any failed.
@@ -177,6 +177,7 @@ class Deployer:
         # stacks, the edge.
         context = RunContext(self.app)
         check = self._check(deploying=True)
+        self.release = self._release_stage()  # what this deploy ran, and nothing before it
         executor = self._executor()
         runner = self._runner(executor)
         runner.run((check,), context)
@@ -256,6 +257,9 @@ class Deployer:
             rollouts=tuple(self.release.rollouts),
         )
         return plan, result
+
+    def _release_stage(self) -> ReleaseStage:
+        return ReleaseStage(self.app, self.aws, self.reporter, poll_seconds=self._poll)
 
     def _executor(self) -> Executor:
         return Executor(

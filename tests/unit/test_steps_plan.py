@@ -23,6 +23,7 @@ from fargo.steps import (
     PublishImage,
     RunReleaseTask,
     Step,
+    WaitForRollout,
     step_json,
 )
 from fargo.steps.planner import StepPlanner
@@ -191,19 +192,34 @@ MIGRATING = API + "migrate: { command: [python, -m, migrate], service: api }\n"
 DEPLOYED_ARN = "arn:aws:ecs:us-east-1:123456789012:task-definition/shop-default-api-migrate:3"
 
 
-def _deployed(template: StackTemplate, outputs: dict[str, str]) -> StackPlan:
+def _deployed(template: StackTemplate, outputs: dict[str, str], action: str) -> StackPlan:
     stack = DeployedStack(template.name, "id", "UPDATE_COMPLETE", "", {}, outputs, {}, None, False)
-    return StackPlan(template, "unchanged", stack, {})
+    return StackPlan(template, action, stack, {})  # type: ignore[arg-type]
 
 
-def _release_steps(migrated: str | None, *, migrate: bool = False) -> list[Step]:
-    """The steps of a redeploy where no stack changes and no image is built."""
+def _redeploy_steps(
+    migrated: str | None, *, migrate: bool = False, changing: StackKind | None = None
+) -> list[Step]:
+    """The steps of a redeploy where no image is built and no stack changes but
+    `changing`."""
     app = build_app(parse_manifest(MIGRATING, "fargo.yml", None, {}))
     templates = synth(app)
     planner = step_planner(app, templates, migrated)
     outputs = {StackKind.RELEASE: {"MigrationTaskDefinitionArn": DEPLOYED_ARN}}
-    plan = Plan(tuple(_deployed(t, outputs.get(t.kind, {})) for t in templates))
-    return [s for s in planner.steps(plan, migrate=migrate) if isinstance(s, RunReleaseTask)]
+    plan = Plan(
+        tuple(
+            _deployed(t, outputs.get(t.kind, {}), "update" if t.kind == changing else "unchanged")
+            for t in templates
+        )
+    )
+    return list(planner.steps(plan, migrate=migrate))
+
+
+def _release_steps(
+    migrated: str | None, *, migrate: bool = False, changing: StackKind | None = None
+) -> list[RunReleaseTask]:
+    steps = _redeploy_steps(migrated, migrate=migrate, changing=changing)
+    return [s for s in steps if isinstance(s, RunReleaseTask)]
 
 
 def test_a_release_that_has_migrated_runs_no_migration_unless_forced() -> None:
@@ -221,3 +237,22 @@ def test_a_release_whose_migration_never_succeeded_runs_it() -> None:
         assert step.task_definition == DEPLOYED_ARN
         assert step.command == ("python", "-m", "migrate")
         assert step.timeout_seconds == 15 * 60  # the default `timeout` (docs/architecture.md)
+
+
+def test_a_change_upstream_of_the_release_runs_the_migration() -> None:
+    """The network (or data) stack changing can move the release stack's parameters when
+    its turn comes (a replaced database's host): a new revision, to migrate, whatever the
+    release stack's own plan said."""
+    (step,) = _release_steps(migrated=DEPLOYED_ARN, changing=StackKind.NETWORK)
+    assert step.task_definition == OutputOf(StackKind.RELEASE, "MigrationTaskDefinitionArn")
+
+
+def test_rollouts_are_waited_for_whenever_the_services_stack_may_change() -> None:
+    assert [s for s in _redeploy_steps(DEPLOYED_ARN) if isinstance(s, WaitForRollout)] == []
+    for changing in (StackKind.NETWORK, StackKind.SERVICES):
+        waits = [
+            s
+            for s in _redeploy_steps(DEPLOYED_ARN, changing=changing)
+            if isinstance(s, WaitForRollout)
+        ]
+        assert [w.service for w in waits] == ["api"]

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fargo.aws.facade import Aws
+from fargo.errors import AwsError
 from fargo.progress import Reporter
 
 # DescribeServices takes at most 10 services a call.
@@ -71,24 +72,35 @@ class RolloutWatcher:
         self._poll = poll_seconds
         self._timeout = timeout_seconds
         self._seen: set[str] = set()
-        # Each service's PRIMARY deployment as the stack's change began.
-        self._before: dict[str, str] = {}
+        # Each service's deployments (ids) as the stack's change began.
+        self._before: dict[str, frozenset[str]] = {}
 
     @contextmanager
     def streaming(self, cluster: str) -> Iterator[None]:
-        """The events there are already noted, new ones reported until the block ends."""
-        described = self._describe(cluster, self._services)
+        """The events there are already noted, new ones reported until the block ends. ECS
+        failing to answer stops the stream (said once), never the change set."""
+        if not self._services:
+            yield
+            return
+        try:
+            described = self._describe(cluster, self._services)
+        except AwsError as error:
+            self._reporter.note(f"ECS's service events are not shown: {error}")
+            yield
+            return
         self._report(described, quiet=True)
         self._before = {
-            str(s.get("serviceName")): str(primary.get("id"))
+            str(s.get("serviceName")): frozenset(str(d.get("id")) for d in _deployments(s))
             for s in described
-            if (primary := _primary(s)) is not None
         }
         stop = threading.Event()
 
         def stream() -> None:
-            while not stop.wait(self._poll):
-                self._report(self._describe(cluster, self._services))
+            try:
+                while not stop.wait(self._poll):
+                    self._report(self._describe(cluster, self._services))
+            except AwsError as error:
+                self._reporter.note(f"ECS's service events stopped: {error}")
 
         thread = threading.Thread(target=stream, name="ecs-events", daemon=True)
         thread.start()
@@ -99,17 +111,25 @@ class RolloutWatcher:
             thread.join()
 
     def wait(self, cluster: str, service: str) -> Rollout:
-        """`service`'s PRIMARY deployment to COMPLETED or FAILED, or the timeout's end."""
+        """`service`'s rollout to its end (COMPLETED or FAILED), or the timeout's; UNCHANGED
+        when the change left it on the deployment it had, complete, and no new one failed."""
         deadline = self._aws.clock() + self._timeout
         while True:
             described = self._describe(cluster, (service,))
             self._report(described)
             if not described:
                 return Rollout(service, "FAILED", "ECS does not know the service", None)
+            before = self._before.get(service, frozenset())
+            new = [d for d in _deployments(described[0]) if str(d.get("id")) not in before]
+            # A circuit breaker that rolled back makes the earlier deployment PRIMARY again:
+            # the new one, failed, is what to report.
+            failed = next((d for d in new if d.get("rolloutState") == "FAILED"), None)
+            if failed is not None:
+                return _rollout(service, failed)
             primary = _primary(described[0])
-            if primary is not None and self._before.get(service) == primary.get("id"):
+            if primary is not None and not new and primary.get("rolloutState") == "COMPLETED":
                 return Rollout(service, UNCHANGED, "", None)
-            rollout = _rollout(described[0])
+            rollout = _rollout(service, primary)
             if rollout.state in _DONE or self._aws.clock() > deadline:
                 return rollout
             self._aws.sleep(self._poll)
@@ -133,21 +153,23 @@ class RolloutWatcher:
                     self._reporter.note(f"ecs | {event.get('message', '')}")
 
 
-def _rollout(service: dict[str, Any]) -> Rollout:
-    name = str(service.get("serviceName"))
-    primary = _primary(service)
-    if primary is None:
-        return Rollout(name, "FAILED", "the service has no PRIMARY deployment", None)
-    state = str(primary.get("rolloutState") or "COMPLETED")
-    created, updated = primary.get("createdAt"), primary.get("updatedAt")
+def _rollout(service: str, deployment: dict[str, Any] | None) -> Rollout:
+    if deployment is None:
+        return Rollout(service, "FAILED", "the service has no PRIMARY deployment", None)
+    state = str(deployment.get("rolloutState") or "COMPLETED")
+    created, updated = deployment.get("createdAt"), deployment.get("updatedAt")
     seconds = (
         (updated - created).total_seconds()
         if state in _DONE and created is not None and updated is not None
         else None
     )
-    return Rollout(name, state, str(primary.get("rolloutStateReason") or ""), seconds)
+    return Rollout(service, state, str(deployment.get("rolloutStateReason") or ""), seconds)
+
+
+def _deployments(service: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(service.get("deployments") or [])
 
 
 def _primary(service: dict[str, Any]) -> dict[str, Any] | None:
     """The deployment ECS is rolling the service to (or has rolled it to)."""
-    return next((d for d in service.get("deployments") or [] if d.get("status") == "PRIMARY"), None)
+    return next((d for d in _deployments(service) if d.get("status") == "PRIMARY"), None)

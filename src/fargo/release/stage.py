@@ -33,6 +33,7 @@ class ReleaseStage:
         self._aws = aws
         self._reporter = reporter
         self._poll = poll_seconds
+        self.stack = app.stack_name(StackKind.RELEASE)
         self._watcher = RolloutWatcher(
             aws,
             reporter,
@@ -74,12 +75,18 @@ class ReleaseStage:
             raise DeployFailed("the network stack has no cluster: no rollout to wait for")
         rollout = self._watcher.wait(cluster, service)
         self.rollouts.append(rollout)
-        if not rollout.succeeded:
+        if rollout.state == "FAILED":
             raise DeployFailed(
                 f"rollout did not complete: {rollout.line()}",
                 hint="where the circuit breaker tripped, ECS rolled the service back to its "
-                "previous task definition; the ecs | lines above and the service's log group "
-                "say why its tasks stopped",
+                "previous task definition; the service's events (DescribeServices) and its "
+                "log group say why its tasks stopped",
+            )
+        if not rollout.succeeded:
+            raise DeployFailed(
+                f"rollout did not end in time: {rollout.line()}",
+                hint="ECS is still rolling the service out; `fargo status` shows its tasks, "
+                "and deploy again once it has settled",
             )
         return rollout
 

@@ -100,7 +100,11 @@ class ReleaseTasks:
         self._release = release
 
     def run(self, step: RunReleaseTask, context: RunContext) -> str:
-        return self._release.migrate(context.deployed_outputs(), forced=step.forced)
+        # A release stack this run created holds task definitions no record can speak for
+        # (a record that outlived an earlier release stack may name the same revision).
+        release = context.outcome(self._release.stack)
+        created = release is not None and release.action == "created"
+        return self._release.migrate(context.deployed_outputs(), forced=step.forced or created)
 
 
 class Rollouts:

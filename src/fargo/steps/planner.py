@@ -75,7 +75,7 @@ class StepPlanner:
         for stack in plan.stacks:
             stacks.append(_apply(stack))
             if stack.template.kind == StackKind.RELEASE:
-                stacks += self._release_tasks(stack, deployed, forced=migrate)
+                stacks += self._release_tasks(plan, stack, deployed, forced=migrate)
         return (
             *self._images(),
             *self._certificates(),
@@ -113,20 +113,18 @@ class StepPlanner:
         ]
 
     def _release_tasks(
-        self, release: StackPlan, deployed: DeployedOutputs, *, forced: bool
+        self, plan: Plan, release: StackPlan, deployed: DeployedOutputs, *, forced: bool
     ) -> list[RunReleaseTask]:
         """The migration, between the release stack and the services stack, unless nothing
-        can have changed: the release stack as deployed, its image not built in this run,
-        and its task definition the one the account records as migrated."""
+        can have changed: the release stack settled (fargo.steps.planner.settled) and its
+        task definition the one the account records as migrated."""
         migration = self._app.migration
         if migration is None:
             return []
-        service = self._app.service(migration.service)
-        built = (service.built_by or service.name) in {s.name for s in self._app.builds}
         # Known now only when nothing this run does can give the release a new revision.
         arn = (
             deployed.release.deployed_migration_task_definition_arn
-            if release.action == "unchanged" and not built
+            if settled(plan, release)
             else None
         )
         # The record is read last: a first deploy, or a changed release, needs no call.
@@ -143,17 +141,15 @@ class StepPlanner:
         ]
 
     def _rollouts(self, plan: Plan) -> list[WaitForRollout]:
-        """A rollout for each long-running service of the services stack, when its stack
-        changes or its image is built in this run (a new digest updates the stack)."""
+        """A rollout for each long-running service, unless the services stack is settled;
+        a service the change leaves on its deployment says so when its step runs."""
         services = next((s for s in plan.stacks if s.template.kind == StackKind.SERVICES), None)
-        if services is None:
+        if services is None or settled(plan, services):
             return []
-        builds = {s.name for s in self._app.builds}
         return [
             WaitForRollout(service.name, services.name)
             for service in self._app.services
             if service.long_running
-            and (services.action != "unchanged" or (service.built_by or service.name) in builds)
         ]
 
     def _edge(self, deployed: DeployedOutputs) -> list[Step]:
@@ -192,6 +188,16 @@ class StepPlanner:
                 )
             )
         return steps
+
+
+def settled(plan: Plan, stack: StackPlan) -> bool:
+    """Whether nothing in this run can change `stack`: it is planned unchanged, so is every
+    stack before it (whose outputs its parameters may take: a replaced database's new
+    host), and none of its parameters waits on an image or a certificate of this run."""
+    upstream = plan.stacks[: plan.stacks.index(stack) + 1]
+    return all(s.action == "unchanged" for s in upstream) and not any(
+        isinstance(v, PushedImage | IssuedCertificate) for v in stack.template.parameters.values()
+    )
 
 
 def _apply(stack: StackPlan) -> ApplyStack:

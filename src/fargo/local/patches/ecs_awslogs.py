@@ -23,6 +23,7 @@ event per line. Here the forwarder keeps a chunk's unfinished last line until th
 chunk (or the log's end) completes it.
 """
 
+import codecs
 import threading
 import time
 from collections.abc import Callable
@@ -106,14 +107,17 @@ def deliver_output_before_stopped() -> None:
 
 
 def _lines(chunks: Any) -> Any:
-    """The lines of a log read in chunks, a line split across chunks joined again."""
+    """The lines of a log read in chunks, a line (or a character) split across chunks
+    joined again."""
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
     rest = ""
     for chunk in chunks:
         if not chunk:
             continue
-        text = rest + chunk.decode("utf-8", errors="replace")
+        text = rest + decoder.decode(chunk)
         *lines, rest = text.split("\n")
         yield from (line.removesuffix("\r") for line in lines)
+    rest += decoder.decode(b"", final=True)
     if rest:
         yield rest
 
