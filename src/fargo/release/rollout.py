@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -109,6 +109,10 @@ class RolloutWatcher:
         finally:
             stop.set()
             thread.join()
+            # The events of the change set's last moments (the circuit breaker's, as the
+            # stack fails with it) came after the stream's last look.
+            with suppress(AwsError):
+                self._report(self._describe(cluster, self._services))
 
     def wait(self, cluster: str, service: str) -> Rollout:
         """`service`'s rollout to its end (COMPLETED or FAILED), or the timeout's; UNCHANGED
