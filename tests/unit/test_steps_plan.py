@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import cast
 
 from fargo.aws.cloudformation import CloudFormation, DeployedStack
 from fargo.aws.facade import Aws, AwsConfig
 from fargo.edge.stage import EdgeStage
+from fargo.execute.executor import StackOutcome
 from fargo.manifest.load import load_manifest, parse_manifest
 from fargo.model import App, build_app
 from fargo.model.app import StackKind
 from fargo.plan.planner import Plan, Planner, StackPlan, creation_plan
 from fargo.progress import SilentReporter
+from fargo.release.stage import ReleaseStage
 from fargo.steps import (
     STEP_KINDS,
     ApplyStack,
@@ -26,8 +29,9 @@ from fargo.steps import (
     WaitForRollout,
     step_json,
 )
+from fargo.steps.handlers import ReleaseTasks
 from fargo.steps.planner import StepPlanner
-from fargo.steps.runner import display
+from fargo.steps.runner import RunContext, display
 from fargo.synth import synth
 from fargo.synth.stack import StackTemplate
 
@@ -256,3 +260,32 @@ def test_rollouts_are_waited_for_whenever_the_services_stack_may_change() -> Non
             if isinstance(s, WaitForRollout)
         ]
         assert [w.service for w in waits] == ["api"]
+
+
+class _Stage:
+    """Stands in for the release stage: what the handler asked of it, nothing run."""
+
+    stack = "shop-default-release"
+
+    def __init__(self) -> None:
+        self.forced: list[bool] = []
+
+    def migrate(self, outputs: object, *, forced: bool) -> str:
+        del outputs
+        self.forced.append(forced)
+        return "ran"
+
+
+def test_a_release_stack_this_run_created_migrates_whatever_the_record_says() -> None:
+    """A record can outlive its release stack (a destroy that stopped halfway, `migrate:`
+    removed and added back); the task definitions of a stack made now are new to it."""
+    app = build_app(parse_manifest(MIGRATING, "fargo.yml", None, {}))
+    step = RunReleaseTask("api", ("python", "-m", "migrate"), 900, OutputOf("release", "x"), False)
+    asked = []
+    for action in ("created", "updated", "unchanged"):
+        stage = _Stage()
+        context = RunContext(app)
+        context.stacks.append(StackOutcome(stage.stack, action, "", {}))
+        ReleaseTasks(cast(ReleaseStage, stage)).run(step, context)
+        asked.append((action, stage.forced))
+    assert asked == [("created", [True]), ("updated", [False]), ("unchanged", [False])]
