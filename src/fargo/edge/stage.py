@@ -120,12 +120,6 @@ class EdgeStage:
         if cdn.spa_errors:
             self._spa_errors_diff(cdn.existing)
 
-    def certificates(self) -> dict[str, str]:
-        """ARNs by scope: `regional` for the load balancer, `cloudfront` for the site."""
-        for scope, names in self.certificate_names().items():
-            self.ensure_certificate(scope, names)
-        return dict(self.ledger.read().certificates)
-
     def certificate_names(self) -> dict[str, list[str]]:
         """The certificates the app needs, by scope, and the names each one covers."""
         domain = self.app.domain
@@ -175,17 +169,6 @@ class EdgeStage:
         return (*self.app.api_hosts, *site)
 
     # -- 2-4. after the stacks -----------------------------------------------------------
-
-    def publish(self, outputs: DeployedOutputs, *, used_before: bool = True) -> EdgeResult:
-        """`used_before`: whether the deployed stacks showed a domain or a cdn. With neither
-        then nor now, there is nothing to publish or undo, and the ledger is not read."""
-        result = EdgeResult()
-        if not self.needed and not used_before:
-            return result
-        self.publish_records(outputs, result)
-        self.splice(outputs, result)
-        self.publish_site(outputs, result)
-        return result
 
     def publish_records(self, outputs: DeployedOutputs, result: EdgeResult) -> None:
         """The wanted DNS records written, the ones an earlier manifest wanted removed."""
