@@ -92,8 +92,25 @@ def other(fullstack: Path, tmp_path: Path) -> Path:
     return copy
 
 
+# The commands a test started; each test ends with all of them ended (see `reaped`).
+STARTED: list[subprocess.Popen[str]] = []
+
+
+@pytest.fixture(autouse=True)
+def reaped() -> Iterator[None]:
+    """A test that fails while a command it started still runs does not leave that command
+    running into the next test, where it would still write to the emulator and be reported
+    as a leaked process there."""
+    yield
+    while STARTED:
+        process = STARTED.pop()
+        if process.poll() is None:
+            process.kill()
+        process.communicate()
+
+
 def start(manifest: Path, endpoint: str, *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
+    process = subprocess.Popen(
         [*FARGO, *args, "-f", str(manifest), "--endpoint-url", endpoint],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -101,18 +118,31 @@ def start(manifest: Path, endpoint: str, *args: str) -> subprocess.Popen[str]:
         text=True,
         env=dict(os.environ),
     )
+    STARTED.append(process)
+    return process
+
+
+def lock_table_made(aws: Any) -> str | None:
+    """The lock table's name, once the bootstrap stack has created it."""
+    (stack,) = aws("cloudformation").describe_stacks(StackName="fargo-bootstrap")["Stacks"]
+    # While the stack is being created it has no outputs yet.
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+    return outputs.get("LockTable")
 
 
 def lock_table(aws: Any) -> str:
-    (stack,) = aws("cloudformation").describe_stacks(StackName="fargo-bootstrap")["Stacks"]
-    return next(o["OutputValue"] for o in stack["Outputs"] if o["OutputKey"] == "LockTable")
+    table = lock_table_made(aws)
+    assert table is not None, "the bootstrap stack has no lock table yet"
+    return table
 
 
 def holder(aws: Any) -> dict[str, Any] | None:
     try:
-        table = lock_table(aws)
+        table = lock_table_made(aws)
     except ClientError:
         return None  # no bootstrap stack yet
+    if table is None:
+        return None
     found: dict[str, Any] | None = (
         aws("dynamodb")
         .get_item(TableName=table, Key={"pk": {"S": KEY}}, ConsistentRead=True)
