@@ -35,7 +35,7 @@ from fargo.status import StatusReport, read_status
 from fargo.steps import ApplyStack, CheckPreflight
 from fargo.steps import handlers as steps
 from fargo.steps.planner import StepPlanner
-from fargo.steps.runner import RunContext, StepRunner
+from fargo.steps.runner import Registry, RunContext, StepRunner
 from fargo.synth import StackTemplate, synth
 from fargo.synth.quotas import check_quotas
 from fargo.template_store import TemplateStore
@@ -107,8 +107,6 @@ class Deployer:
             site_source=self.edge.site_source,
             migrated=lambda: MigrationRecord(self.app, self.aws).migrated(),
         )
-        # The migration and the rollouts (fargo.release.stage); deploy starts a fresh one.
-        self.release = self._release_stage()
 
     def preflight(self, *, deploying: bool) -> Findings:
         """The pre-flight checks (read-only); `PreflightFailed` (exit 2) if any failed.
@@ -133,7 +131,8 @@ class Deployer:
         context = RunContext(self.app)
         check = self._check(deploying=False)
         # The checks are read-only: `plan` runs them, and only them, through the same runner.
-        self._runner(self._executor()).run((check,), context)
+        checks_only = Registry().register(CheckPreflight, self._preflight())
+        StepRunner(checks_only, self.reporter).run((check,), context)
         plan = self.steps.plan(check, self.retired, migrate=migrate)
         discard_change_sets(self.cloudformation, plan)
         if self.edge.needed:
@@ -177,12 +176,14 @@ class Deployer:
         # stacks, the edge.
         context = RunContext(self.app)
         check = self._check(deploying=True)
-        self.release = self._release_stage()  # what this deploy ran, and nothing before it
-        executor = self._executor()
-        runner = self._runner(executor)
+        # The migration and the rollouts (fargo.release.stage): what this deploy ran.
+        release = ReleaseStage(self.app, self.aws, self.reporter, poll_seconds=self._poll)
+        executor = self._executor(release)
+        runner = self._runner(executor, release)
         runner.run((check,), context)
         with self.lock("deploy"):
-            return self._deploy(check, context, executor, runner, migrate=migrate)
+            plan = self._deploy(check, context, executor, runner, migrate=migrate)
+        return plan, self._result(context, executor, release)
 
     def migrate(self) -> MigrationResult:
         """`fargo migrate`: the deployed release's migration, run alone (exit 1 on failure)."""
@@ -225,7 +226,7 @@ class Deployer:
         runner: StepRunner,
         *,
         migrate: bool,
-    ) -> tuple[Plan, DeployResult]:
+    ) -> Plan:
         plan = self.steps.plan(check, self.retired, migrate=migrate)
         plan = replace(plan, checks=context.findings.checks, warnings=context.findings.warnings)
         # A plan the data-loss guard refuses runs no step.
@@ -246,22 +247,22 @@ class Deployer:
                 ),
             )
             raise
-        outputs = context.deployed_outputs()
-        urls = service_urls(self.aws, self.app, outputs)
-        result = DeployResult(
+        return plan
+
+    def _result(
+        self, context: RunContext, executor: Executor, release: ReleaseStage
+    ) -> DeployResult:
+        """What a deploy's steps did, and where each HTTP service answers now."""
+        return DeployResult(
             tuple(context.stacks),
             edge=context.edge.lines(),
-            urls=urls,
+            urls=service_urls(self.aws, self.app, context.deployed_outputs()),
             leftovers=executor.leftovers,
-            migration=self.release.migration,
-            rollouts=tuple(self.release.rollouts),
+            migration=release.migration,
+            rollouts=tuple(release.rollouts),
         )
-        return plan, result
 
-    def _release_stage(self) -> ReleaseStage:
-        return ReleaseStage(self.app, self.aws, self.reporter, poll_seconds=self._poll)
-
-    def _executor(self) -> Executor:
+    def _executor(self, release: ReleaseStage) -> Executor:
         return Executor(
             self.cloudformation,
             self.planner,
@@ -269,21 +270,22 @@ class Deployer:
             self.reporter,
             allow_data_loss=self.allow_data_loss,
             record_leftovers=LeftoverStore(self.aws, self.app).add,
-            observer=self.release,
+            observer=release,
         )
 
-    def _runner(self, executor: Executor) -> StepRunner:
+    def _preflight(self) -> steps.Preflight:
+        return steps.Preflight(
+            lambda deploying: self.preflight(deploying=deploying), self.edge.check, self.reporter
+        )
+
+    def _runner(self, executor: Executor, release: ReleaseStage) -> StepRunner:
         """The steps' handlers, each given what it needs."""
         registry = steps.deploy_registry(
-            preflight=steps.Preflight(
-                lambda deploying: self.preflight(deploying=deploying),
-                self.edge.check,
-                self.reporter,
-            ),
+            preflight=self._preflight(),
             images=steps.Images(self.publish),
             edge=self.edge,
             executor=executor,
-            release=self.release,
+            release=release,
             releases=steps.Releases(self._record_release),
         )
         return StepRunner(registry, self.reporter)

@@ -17,6 +17,10 @@ from fargo.edge.certificates import delete_certificate, ensure_certificate
 from fargo.execute import DeployResult, Destroyer, Executor
 from fargo.model.app import ORIGIN_VERIFY_HEADER, StackKind
 from fargo.plan.planner import Built
+from fargo.steps.handlers import Stacks
+from fargo.steps.model import ApplyStack
+from fargo.steps.planner import apply_step
+from fargo.steps.runner import Registry, RunContext, StepRunner
 from tests.conftest import Notes
 from tests.emulator.helpers import deployer, through_load_balancer
 from tests.unit.memory_dns import MemoryDns
@@ -38,13 +42,18 @@ TAGS = {"fargo:app": "web", "fargo:env": "default", "fargo:scope": "regional"}
 
 
 def deploy_stacks(d: Deployer, certificate: str | None = None) -> DeployResult:
-    """What deploy does to the stacks, given the certificate's ARN. The edge steps around
-    them (DNS records, the CloudFront splice) have tests of their own and are left out."""
-    built = Built(certificates={"regional": certificate} if certificate is not None else {})
-    plan = d.planner.plan(d.templates, d.retired, built)
-    return Executor(
-        d.cloudformation, d.planner, d.watcher, d.reporter, allow_data_loss=False
-    ).apply(plan, built)
+    """What deploy does to the stacks, given the certificate's ARN: the guard on the plan,
+    then each stack's step. The edge steps around them (DNS records, the CloudFront splice)
+    have tests of their own and are left out."""
+    certificates = {"regional": certificate} if certificate is not None else {}
+    plan = d.planner.plan(d.templates, d.retired, Built(certificates=certificates))
+    executor = Executor(d.cloudformation, d.planner, d.watcher, d.reporter, allow_data_loss=False)
+    executor.prepare(plan)
+    context = RunContext(d.app, certificates=certificates)
+    StepRunner(Registry().register(ApplyStack, Stacks(executor)), d.reporter).run(
+        [apply_step(stack) for stack in plan.stacks], context
+    )
+    return DeployResult(tuple(context.stacks))
 
 
 def outputs_of(result: DeployResult) -> dict[str, str]:

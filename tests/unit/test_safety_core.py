@@ -198,6 +198,14 @@ def _deployed() -> DeployedStack:
     )
 
 
+def apply(executor: Executor, plan: Plan) -> None:
+    """What deploy does with a plan of one stack: the guard on the whole plan, then the
+    stack's step (fargo.deployer, fargo.steps.handlers.Stacks)."""
+    executor.prepare(plan)
+    (stack,) = plan.stacks
+    executor.apply_stack(stack, {})
+
+
 def _executor(aws: Aws, time: FakeTime, *, allow_data_loss: bool) -> Executor:
     cfn, reporter = CloudFormation(aws), SilentReporter()
     planner = Planner(cfn, reporter, sleep=time.sleep, clock=time.clock)
@@ -242,7 +250,7 @@ def test_a_change_set_made_again_at_deploy_is_guarded_again_and_never_executed(
         stub.add_response("delete_change_set", {}, {"ChangeSetName": fresh_id})
         # No execute_change_set and no set_stack_policy are queued: the Stubber fails on either.
         with pytest.raises(UnsafeChange) as refused:
-            executor.apply(Plan((stack,)))
+            apply(executor, Plan((stack,)))
     assert "Database (AWS::RDS::DBInstance) would be replaced" in refused.value.message
     assert "BucketExports (AWS::S3::Bucket) would be deleted" in refused.value.message
 
@@ -286,7 +294,7 @@ def test_the_lifted_policy_is_put_back_when_the_update_fails_and_the_cause_is_na
             {"StackName": DATA_STACK, "StackPolicyBody": json.dumps(_PROTECTING, sort_keys=True)},
         )
         with pytest.raises(DeployFailed) as failed:
-            executor.apply(Plan((stack,), unsafe))
+            apply(executor, Plan((stack,), unsafe))
     message = failed.value.message
     assert "update failed and was rolled back (UPDATE_ROLLBACK_COMPLETE)" in message
     assert "Database (AWS::RDS::DBInstance): Resource handler returned message" in message

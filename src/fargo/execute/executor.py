@@ -97,21 +97,6 @@ class Executor:
         self._record_leftovers = record_leftovers
         self._leftovers: list[Retained] = []
 
-    def apply(self, plan: Plan, built: Built = NOTHING_BUILT) -> DeployResult:
-        """Every stack of `plan` in order, then its removals: what the plan's stack steps
-        do one by one (fargo.steps), in one call."""
-        self.prepare(plan)
-        outputs: dict[StackKind, dict[str, str]] = {}
-        outcomes = []
-        for stack in plan.stacks:
-            outcome = self.apply_stack(stack, outputs, built)
-            outputs[stack.template.kind] = outcome.outputs
-            outcomes.append(outcome)
-        # Retired stacks go last: the stacks that used their outputs no longer do.
-        for removal in reversed(plan.removals):
-            outcomes.append(self.remove(removal))
-        return DeployResult(tuple(outcomes), leftovers=self.leftovers)
-
     @property
     def leftovers(self) -> tuple[Retained, ...]:
         """What the stacks applied so far let go of (DeletionPolicy Retain)."""

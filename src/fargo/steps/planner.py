@@ -73,7 +73,7 @@ class StepPlanner:
         deployed = DeployedOutputs(app, plan.deployed_outputs)
         stacks: list[Step] = []
         for stack in plan.stacks:
-            stacks.append(_apply(stack))
+            stacks.append(apply_step(stack))
             if stack.template.kind == StackKind.RELEASE:
                 stacks += self._release_tasks(plan, stack, deployed, forced=migrate)
         return (
@@ -200,7 +200,8 @@ def settled(plan: Plan, stack: StackPlan) -> bool:
     )
 
 
-def _apply(stack: StackPlan) -> ApplyStack:
+def apply_step(stack: StackPlan) -> ApplyStack:
+    """The step that applies `stack`, its inputs as data."""
     return ApplyStack(
         stack.name,
         stack.template.kind,
