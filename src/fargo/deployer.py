@@ -305,7 +305,10 @@ class Deployer:
         for note in recorded.notes:
             self.reporter.note(note)
         number = recorded.release.number
-        return f"recorded release {number}" if recorded.new else f"release {number} unchanged"
+        if not recorded.new:
+            return f"release {number} unchanged"
+        pruned = ", ".join(str(n) for n in recorded.pruned)
+        return f"recorded release {number}" + (f", release {pruned} pruned" if pruned else "")
 
     def destroy(self, *, purge: bool = False) -> DestroyResult:
         if purge:

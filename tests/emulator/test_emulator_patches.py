@@ -641,3 +641,55 @@ def test_secret_ref_is_its_arn(clients: Clients) -> None:
     assert secretsmanager.describe_secret(SecretId=out["Secret"])["ARN"] == out["Secret"]
     (instance,) = rds.describe_db_instances(DBInstanceIdentifier=out["Database"])["DBInstances"]
     assert instance["MasterUsername"] == "owner"
+
+
+def test_batch_delete_image_by_tag_removes_that_tag_only(clients: Clients) -> None:
+    """AWS (BatchDeleteImage): "You can remove a tag from an image by specifying the image's
+    tag in your request. When you remove the last tag from an image, the image is deleted";
+    an image id by digest deletes the image with all its tags."""
+    ecr = clients("ecr")
+    ecr.create_repository(repositoryName="tags/api")
+    manifest = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": {
+                "mediaType": "application/vnd.oci.image.config.v1+json",
+                "digest": "sha256:" + "1" * 64,
+                "size": 2,
+            },
+            "layers": [],
+        }
+    )
+    for tag in ("src-1", "release-default-1", "release-default-2"):
+        ecr.put_image(repositoryName="tags/api", imageManifest=manifest, imageTag=tag)
+
+    def tags() -> set[str]:
+        images = ecr.describe_images(repositoryName="tags/api")["imageDetails"]
+        return {t for i in images for t in i.get("imageTags", [])}
+
+    gone = ecr.batch_delete_image(
+        repositoryName="tags/api", imageIds=[{"imageTag": "release-default-1"}]
+    )
+    assert [i["imageTag"] for i in gone["imageIds"]] == ["release-default-1"]
+    assert gone["failures"] == []
+    assert tags() == {"src-1", "release-default-2"}
+    assert len(ecr.describe_images(repositoryName="tags/api")["imageDetails"]) == 1
+
+    missing = ecr.batch_delete_image(
+        repositoryName="tags/api", imageIds=[{"imageTag": "release-default-1"}]
+    )
+    assert [f["failureCode"] for f in missing["failures"]] == ["ImageNotFound"]
+
+    ecr.batch_delete_image(repositoryName="tags/api", imageIds=[{"imageTag": "src-1"}])
+    ecr.batch_delete_image(repositoryName="tags/api", imageIds=[{"imageTag": "release-default-2"}])
+    assert ecr.describe_images(repositoryName="tags/api")["imageDetails"] == []
+
+    # By digest: the image goes with every tag it had.
+    for tag in ("src-2", "release-default-3"):
+        ecr.put_image(repositoryName="tags/api", imageManifest=manifest, imageTag=tag)
+    (digest,) = {
+        i["imageDigest"] for i in ecr.describe_images(repositoryName="tags/api")["imageDetails"]
+    }
+    ecr.batch_delete_image(repositoryName="tags/api", imageIds=[{"imageDigest": digest}])
+    assert ecr.describe_images(repositoryName="tags/api")["imageDetails"] == []

@@ -12,7 +12,9 @@ import pytest
 
 from fargo.aws.facade import CallCounter
 from fargo.bootstrap import find_bootstrap
+from fargo.images.ecr import Ecr
 from fargo.release.history import ReleaseStore
+from fargo.release.record import record_release
 from tests.emulator.helpers import LOCK_WRITES, deployer, run_fargo
 from tests.integration.layouts import random_layer, single_image_layout
 
@@ -112,7 +114,9 @@ def test_a_deploy_that_changes_nothing_records_no_release(
     assert [r["number"] for r in releases_json(manifest, emulator_endpoint)["releases"]] == [1]
 
 
-def test_the_fifty_first_release_prunes_the_first(app_dir: Path, emulator_endpoint: str) -> None:
+def test_the_fifty_first_release_prunes_the_first_and_takes_its_tag_off(
+    app_dir: Path, emulator_endpoint: str, aws: Any
+) -> None:
     manifest = app_dir / "fargo.yml"
     image_of(app_dir, seed=4)
     deploy = deployer(manifest, emulator_endpoint)
@@ -123,11 +127,19 @@ def test_the_fifty_first_release_prunes_the_first(app_dir: Path, emulator_endpoi
     (first,) = store.releases()
 
     for n in range(2, 52):
-        recorded = store.record(replace(first, manifest_digest=f"sha256:{n:064d}"))
-        assert recorded.number == n
+        changed = replace(first, manifest_digest=f"sha256:{n:064d}")
+        recorded = record_release(deploy.aws, found.artifact_bucket, deploy.app, changed)
+        assert (recorded.release.number, recorded.pruned) == (n, (1,) if n == 51 else ())
 
     assert store.numbers() == list(range(2, 52))
     assert store.releases()[0].manifest_digest == f"sha256:{51:064d}"
+    # Every release ran the same image: it keeps the kept releases' tags and the source tag
+    # it was pushed under, and loses the pruned release's.
+    digest = first.images["tool"].rpartition("@")[2]
+    tags = tags_by_digest(aws, "rel/tool")[digest]
+    assert "release-default-1" not in tags
+    assert {f"release-default-{n}" for n in range(2, 52)} <= tags
+    assert [t for t in tags if not t.startswith("release-")] != []
 
 
 def test_a_taken_number_is_never_overwritten(
@@ -146,3 +158,36 @@ def test_a_taken_number_is_never_overwritten(
     assert refused.value.response["Error"]["Code"] == "PreconditionFailed"
     store = ReleaseStore(deploy.aws, found.artifact_bucket, deploy.app)
     assert store.read(1).number == 1
+
+
+def test_a_release_tag_that_is_its_image_last_stays_on_it(
+    app_dir: Path, emulator_endpoint: str, aws: Any
+) -> None:
+    """Taking an image's last tag off deletes the image (BatchDeleteImage); a pruned
+    release's tag is taken off only where the image keeps another."""
+    ecr = Ecr(deployer(app_dir / "fargo.yml", emulator_endpoint).aws)
+    aws("ecr").create_repository(repositoryName="rel/solo")
+    for n, tags in ((1, ["release-default-7"]), (2, ["src-2", "release-default-8"])):
+        manifest = {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": {
+                "mediaType": "application/vnd.oci.image.config.v1+json",
+                "digest": "sha256:" + str(n) * 64,
+                "size": 2,
+            },
+            "layers": [],
+        }
+        for tag in tags:
+            aws("ecr").put_image(
+                repositoryName="rel/solo", imageManifest=json.dumps(manifest), imageTag=tag
+            )
+
+    assert not ecr.untag_image("rel/solo", "release-default-7")
+    assert ecr.untag_image("rel/solo", "release-default-8")
+    assert not ecr.untag_image("rel/solo", "release-default-9")  # no such tag
+    assert not ecr.untag_image("rel/gone", "release-default-7")  # no such repository
+    assert sorted(map(sorted, tags_by_digest(aws, "rel/solo").values())) == [
+        ["release-default-7"],
+        ["src-2"],
+    ]

@@ -32,8 +32,8 @@ class PushTarget:
 # Tags deploy gives the images of a recorded release (fargo.release.images).
 RELEASE_TAG_PREFIX = "release-"
 # How many release-tagged images the lifecycle policy keeps, a cap no repository should reach:
-# each environment keeps its last 50 releases (fargo.release.history), and a release's tag
-# stays on its image after the release is pruned.
+# each environment keeps its last 50 releases (fargo.release.history), and a pruned release's
+# tag comes off its image again, unless it is the image's last (fargo.release.images).
 RELEASE_IMAGES_KEPT = 1000
 
 
@@ -118,6 +118,28 @@ class Ecr:
 
     def image_digest(self, repository: str, tag: str) -> str | None:
         """The digest already pushed under `tag`: tags are immutable, so it is final."""
+        found = self._tagged(repository, tag)
+        return str(found["imageDigest"]) if found is not None else None
+
+    def untag_image(self, repository: str, tag: str) -> bool:
+        """Take `tag` off its image, the image staying under its other tags (BatchDeleteImage
+        by tag removes just that tag, and deletes the image only with its last one, so a
+        last tag is left where it is). True when the tag was removed."""
+        try:
+            found = self._tagged(repository, tag)
+        except AwsError as error:
+            if error.code == "RepositoryNotFoundException":  # deleted by hand since
+                return False
+            raise
+        if found is None or set(found.get("imageTags", [])) <= {tag}:
+            return False
+        self._aws.call(
+            "ecr", "batch_delete_image", repositoryName=repository, imageIds=[{"imageTag": tag}]
+        )
+        return True
+
+    def _tagged(self, repository: str, tag: str) -> dict[str, Any] | None:
+        """The image details of `repository:tag`; None when no image has that tag."""
         try:
             found = self._aws.call(
                 "ecr",
@@ -130,7 +152,7 @@ class Ecr:
                 return None
             raise
         details = found.get("imageDetails", [])
-        return str(details[0]["imageDigest"]) if details else None
+        return dict(details[0]) if details else None
 
     def image_manifest(self, repository: str, digest: str) -> dict[str, Any] | None:
         """The manifest or index pushed as `digest`, parsed; None when ECR does not hold it."""

@@ -161,7 +161,7 @@ class ReleaseStore:
 
     def record(self, release: Release) -> Release:
         """Store `release` under the next number, or return the latest unchanged when it
-        holds the same content (nothing is written then). Prunes beyond the last kept."""
+        holds the same content (nothing is written then). `prune` then drops the oldest."""
         for _ in range(_CLAIM_ATTEMPTS):
             numbers = self.numbers()
             latest = self.read(numbers[-1]) if numbers else None
@@ -169,7 +169,6 @@ class ReleaseStore:
                 return latest
             recorded = replace(release, number=(numbers[-1] if numbers else 0) + 1, time=now())
             if self._claim(recorded):
-                self.prune()
                 return recorded
         raise DeployFailed(
             f"could not record a release of {self._app.name}/{self._app.env}: "

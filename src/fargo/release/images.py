@@ -1,11 +1,14 @@
 """Release tags on the images of a recorded release, so ECR's lifecycle policy keeps them
-(fargo.images.ecr.lifecycle_policy keeps every `release-` image) for a rollback to use.
+(fargo.images.ecr.lifecycle_policy keeps every `release-` image) for a rollback to use; and
+off again once the release is pruned, so its image falls back to the policy's count.
 
 A repository holds one service's images for every environment of the app, so the tag names
 the environment: `release-<env>-<number>`.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from fargo.images.ecr import RELEASE_TAG_PREFIX, Ecr
 from fargo.model.app import App
@@ -36,3 +39,13 @@ def tag_release_images(ecr: Ecr, app: App, release: Release) -> list[str]:
                 f"image of release {release.number} is kept only as long as its own tags"
             )
     return notes
+
+
+def untag_pruned_releases(ecr: Ecr, app: App, numbers: Iterable[int]) -> None:
+    """Take the tags of the pruned releases `numbers` off their images.
+    An image keeps its other tags (the source tag it was pushed under, other releases'),
+    and one whose last tag this is keeps it: nothing is deleted here."""
+    repositories = sorted({s.build.repository for s in app.builds if s.build is not None})
+    for number in numbers:
+        for repository in repositories:
+            ecr.untag_image(repository, release_tag(app.env, number))

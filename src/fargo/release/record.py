@@ -1,5 +1,6 @@
 """The release a successful deploy records: built from what it deployed, stored in the
-artifact bucket (history.py), its images tagged so ECR keeps them (images.py)."""
+artifact bucket (history.py), its images tagged so ECR keeps them, and the tags of the
+releases it pushes out of the history taken off again (images.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from fargo.images.ecr import Ecr
 from fargo.manifest.load import LoadedManifest
 from fargo.model.app import App
 from fargo.release.history import Release, ReleaseStore, git_commit
-from fargo.release.images import tag_release_images
+from fargo.release.images import tag_release_images, untag_pruned_releases
 from fargo.synth.stack import StackTemplate
 
 
@@ -19,6 +20,7 @@ class Recorded:
     release: Release
     new: bool  # False: the deploy changed nothing, and the latest release stands
     notes: tuple[str, ...] = ()
+    pruned: tuple[int, ...] = ()  # the oldest releases it pushed out of the history
 
 
 def new_release(
@@ -48,4 +50,8 @@ def record_release(aws: Aws, bucket: str, app: App, release: Release) -> Recorde
     if latest is not None and latest.content() == release.content():
         return Recorded(latest, new=False)
     recorded = store.record(release)
-    return Recorded(recorded, new=True, notes=tuple(tag_release_images(Ecr(aws), app, recorded)))
+    ecr = Ecr(aws)
+    notes = tag_release_images(ecr, app, recorded)
+    pruned = store.prune()
+    untag_pruned_releases(ecr, app, pruned)
+    return Recorded(recorded, new=True, notes=tuple(notes), pruned=tuple(pruned))

@@ -89,6 +89,7 @@ PATCHES: dict[str, Callable[[], None]] = {
     "stack-policy-enforced": stack_policy.enforce_stack_policies,
     "ecr-registry-credentials": ecr_registry.authenticate_registry,
     "ecr-describe-missing-images": ecr_images.refuse_missing_images,
+    "ecr-untag-by-tag": ecr_images.untag_by_tag,
     "codebuild-runs-builds": codebuild.run_builds,
     "cloudfront-etag-if-match": cloudfront.refuse_stale_if_match,
     "route53-cname-alone": route53.refuse_cname_beside_other_sets,

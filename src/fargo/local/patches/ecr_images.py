@@ -1,11 +1,6 @@
-"""DescribeImages refuses an image id that names no image.
+"""ECR's image APIs where ministack's differ from AWS's, one function per gap."""
 
-Gap (ministack 1.5.33): DescribeImages with `imageIds` leaves out the ids it cannot find
-and answers 200 with what is left, so a tag never pushed looks like an empty answer. On
-AWS it fails with ImageNotFoundException, which fargo's pre-flight image check reads as
-"not pushed yet". Now, as on AWS, an image id that matches no image is refused.
-"""
-
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -13,6 +8,13 @@ from ._ministack import attr, module, replace
 
 
 def refuse_missing_images() -> None:
+    """DescribeImages refuses an image id that names no image.
+
+    Gap (ministack 1.5.33): DescribeImages with `imageIds` leaves out the ids it cannot find
+    and answers 200 with what is left, so a tag never pushed looks like an empty answer. On
+    AWS it fails with ImageNotFoundException, which fargo's pre-flight image check reads as
+    "not pushed yet". Now, as on AWS, an image id that matches no image is refused.
+    """
     ecr = module("ministack.services.ecr")
     find_image: Callable[[str, dict[str, str]], Any] = attr(ecr, "_find_image")
     error_response_json = attr(ecr, "error_response_json")
@@ -39,3 +41,57 @@ def refuse_missing_images() -> None:
         return original(data)
 
     replace(ecr, "_describe_images", describe_images)
+
+
+def untag_by_tag() -> None:
+    """BatchDeleteImage by tag removes that tag, not the image.
+
+    Gap (ministack 1.5.33): an image id given by `imageTag` deletes the whole image, every
+    other tag with it. On AWS ("You can remove a tag from an image by specifying the image's
+    tag in your request. When you remove the last tag from an image, the image is deleted")
+    only that tag goes, and the image with its last tag. Ids given by digest are left to
+    ministack, which deletes the image as AWS does.
+    """
+    ecr = module("ministack.services.ecr")
+    find_image: Callable[[str, dict[str, str]], Any] = attr(ecr, "_find_image")
+    json_response = attr(ecr, "json_response")
+    images: dict[str, list[dict[str, Any]]] = attr(ecr, "_images")
+    repositories: dict[str, Any] = attr(ecr, "_repositories")
+    original: Callable[[dict[str, Any]], Any] = attr(ecr, "_batch_delete_image")
+
+    def batch_delete_image(data: dict[str, Any]) -> Any:
+        name = data.get("repositoryName", "")
+        ids = data.get("imageIds", [])
+        by_tag = [i for i in ids if i.get("imageTag") and not i.get("imageDigest")]
+        if name not in repositories or not by_tag:
+            return original(data)
+        deleted: list[dict[str, str]] = []
+        failures: list[dict[str, Any]] = []
+        for image_id in by_tag:
+            tag = image_id["imageTag"]
+            image = find_image(name, image_id)
+            if image is None:
+                failures.append(
+                    {
+                        "imageId": image_id,
+                        "failureCode": "ImageNotFound",
+                        "failureReason": "Requested image not found",
+                    }
+                )
+                continue
+            tags: list[str] = image.setdefault("imageTags", [])
+            tags.remove(tag)
+            if tags:
+                image["imageId"] = {"imageDigest": image["imageDigest"], "imageTag": tags[-1]}
+            else:
+                images[name].remove(image)
+            deleted.append({"imageDigest": image["imageDigest"], "imageTag": tag})
+        rest = [i for i in ids if i not in by_tag]
+        if rest:
+            _, _, body = original({**data, "imageIds": rest})
+            answer = json.loads(body)
+            deleted += answer.get("imageIds", [])
+            failures += answer.get("failures", [])
+        return json_response({"imageIds": deleted, "failures": failures})
+
+    replace(ecr, "_batch_delete_image", batch_delete_image)
