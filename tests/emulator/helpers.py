@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -23,18 +25,31 @@ BOOTSTRAP = "fargo-bootstrap"
 
 
 def run_fargo(
-    *args: str, env: dict[str, str] | None = None, stdin: str | None = None
+    *args: str,
+    env: dict[str, str] | None = None,
+    stdin: str | None = None,
+    timeout: float = 300,
 ) -> subprocess.CompletedProcess[str]:
-    """`stdin`: what the command reads (a secret's value); without it, no input at all."""
-    return subprocess.run(
+    """`stdin`: what the command reads (a secret's value); without it, no input at all.
+    The command runs in its own process group, so a timeout ends what it started too (a
+    builder left running would hold its storage and load the next tests)."""
+    with subprocess.Popen(
         [*FARGO, *args],
-        capture_output=True,
+        stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        check=False,
         env={**os.environ, **(env or {})},
-        timeout=300,
-        **({"input": stdin} if stdin is not None else {"stdin": subprocess.DEVNULL}),
-    )
+        start_new_session=True,
+    ) as process:
+        try:
+            out, err = process.communicate(stdin, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):  # it ended just now
+                os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+            raise
+    return subprocess.CompletedProcess(process.args, process.returncode, out, err)
 
 
 def deployer(

@@ -262,9 +262,10 @@ phases:
         buildspecOverride=spec,
         environmentVariablesOverride=[{"name": "FROM_START", "value": "and-start-build"}],
     )["build"]
-    for _ in range(200):
+    deadline = time.monotonic() + 120
+    while True:
         (found,) = codebuild.batch_get_builds(ids=[build["id"]])["builds"]
-        if found["buildStatus"] != "IN_PROGRESS":
+        if found["buildStatus"] != "IN_PROGRESS" or time.monotonic() > deadline:
             break
         time.sleep(0.05)
     assert found["buildStatus"] == "FAILED"

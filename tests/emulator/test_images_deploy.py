@@ -122,6 +122,7 @@ def test_the_example_deploys_with_its_own_image(emulator_endpoint: str, aws: Any
         "--endpoint-url",
         emulator_endpoint,
         env={"FULLSTACK_BASE": "localhost/fargo-python:3.11", "FULLSTACK_BUILDER": "buildah"},
+        timeout=900,  # a pip install under buildah, on vfs storage
     )
     assert done.returncode == 0, done.stderr[-3000:]
     (image,) = aws("ecr").describe_images(repositoryName="fullstack/api")["imageDetails"]

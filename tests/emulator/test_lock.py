@@ -99,10 +99,10 @@ def test_a_failed_bootstrap_is_deleted_and_made_again(fargo_aws: Aws, aws: Any) 
         "Resources": {"Nope": {"Type": "AWS::SQS::Queue", "Properties": {"DelaySeconds": 99999}}}
     }
     cfn.create_stack(StackName=STACK_NAME, TemplateBody=json.dumps(broken))
-    for _ in range(100):
-        status = cfn.describe_stacks(StackName=STACK_NAME)["Stacks"][0]["StackStatus"]
-        if not status.endswith("IN_PROGRESS"):
-            break
+    deadline = time.monotonic() + 120
+    while (
+        status := cfn.describe_stacks(StackName=STACK_NAME)["Stacks"][0]["StackStatus"]
+    ).endswith("IN_PROGRESS") and time.monotonic() < deadline:
         time.sleep(0.05)
     assert status == "ROLLBACK_COMPLETE"
 

@@ -243,7 +243,9 @@ def test_two_first_deploys_started_together_both_land_one_after_the_other(
     one = start(fullstack, emulator_endpoint, "deploy", "--wait", "5m")
     two = start(other, emulator_endpoint, "deploy", "--wait", "5m")
     done: list[tuple[Path, tuple[int, str, str]]] = []
+    deadline = time.monotonic() + 600
     while len(done) < 2:  # in the order they end: the last one held the lock last
+        assert time.monotonic() < deadline, "the two deploys did not both end in 10 minutes"
         for manifest, process in ((fullstack, one), (other, two)):
             if process.poll() is not None and manifest not in [m for m, _ in done]:
                 done.append((manifest, finish(process)))

@@ -40,9 +40,16 @@ def plain_ministack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     while not healthy(endpoint) and time.monotonic() < deadline:
         assert process.poll() is None, (scratch / "log").read_text()
         time.sleep(0.1)
-    yield endpoint
-    process.terminate()
-    process.wait(timeout=10)
+    try:
+        assert healthy(endpoint), f"ministack never answered:\n{(scratch / 'log').read_text()}"
+        yield endpoint
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 SUPPORTED_ONLY = """\

@@ -137,9 +137,11 @@ def deployed(
     emulator_state_home: Path,
     data_images: list[str],
     tmp_path_factory: pytest.TempPathFactory,
-) -> Deployed:
+) -> Iterator[Deployed]:
     """One `fargo deploy --local --env e2e` of the example for the whole module, with the
-    local postgres and redis images in the engine (`data_images`)."""
+    local postgres and redis images in the engine (`data_images`); destroyed, data and all,
+    once the module is done, so its every-minute job, services and data containers do not
+    load the runtime tests after it."""
     assert emulator.docker_host is not None
     assert data_images
     prepared = subprocess.run(
@@ -172,7 +174,11 @@ def deployed(
     assert done.returncode == 0, "deploy --local failed:\n" + "\n".join(
         [*errors[:20], done.stderr[-2000:], done.stdout[-2000:]]
     )
-    return Deployed(**{**result.__dict__, "deploy_output": done.stdout + done.stderr})
+    yield Deployed(**{**result.__dict__, "deploy_output": done.stdout + done.stderr})
+    gone = result.fargo(
+        "destroy", "--local", "--yes", "--purge", "--allow-data-loss", timeout=DEPLOY_TIMEOUT_S
+    )
+    assert gone.returncode == 0, gone.stderr[-3000:] + gone.stdout[-3000:]
 
 
 LOCAL_URL = re.compile(r"http://127\.0\.0\.1:\d+/\S*")
@@ -317,16 +323,20 @@ def test_the_worker_processes_the_note_and_mails(
     assert note["body"] in mail["BodyText"]
 
 
-def test_the_second_read_is_served_from_the_cache(api: httpx.Client, note: dict[str, Any]) -> None:
+def test_a_repeated_read_is_served_from_the_cache(api: httpx.Client, note: dict[str, Any]) -> None:
+    """The first read fills the cache; a later one is served from it. The app gives the
+    cache 0.5 s and falls back to Postgres, so the very first connection (TLS to Valkey) on
+    a loaded machine may miss: reads repeat until one hits."""
     first = api.get(f"notes/{note['id']}")
     assert first.status_code == 200, first.text
-    second = api.get(f"notes/{note['id']}")
-    assert second.status_code == 200, second.text
+
+    def cached() -> httpx.Response | None:
+        read = api.get(f"notes/{note['id']}")
+        assert read.status_code == 200, read.text
+        return read if read.headers.get("X-Cache") == "hit" else None
+
+    second = wait_for("a read served from the cache (X-Cache: hit)", cached, timeout=30)
     assert second.json() == first.json()
-    assert second.headers.get("X-Cache") == "hit", (
-        f"the second read was not a cache hit: X-Cache {second.headers.get('X-Cache')!r} "
-        f"(first read: {first.headers.get('X-Cache')!r})"
-    )
 
 
 def test_an_upload_round_trips_through_s3(deployed: Deployed, api: httpx.Client) -> None:

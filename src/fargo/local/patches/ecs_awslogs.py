@@ -41,8 +41,10 @@ _MISSING_GROUP = (
 )
 # ministack names each forwarder thread after the task: `_start_awslogs_forwarder`.
 _FORWARDER = "ministack-ecs-awslogs-{}-"
-# A forwarder ends as the exited container's log stream closes: milliseconds, not seconds.
-_DRAIN_SECONDS = 5.0
+# A forwarder ends as the exited container's log stream closes: milliseconds, not seconds,
+# but a task that wrote thousands of lines just before exiting, on a loaded machine, takes
+# longer to copy; the cap only bounds a forwarder that never ends.
+_DRAIN_SECONDS = 15.0
 
 
 def _missing_group(ecs: ModuleType, logs: ModuleType, td: dict[str, Any]) -> bool:
