@@ -47,7 +47,7 @@ def run_fargo(
         except subprocess.TimeoutExpired:
             with contextlib.suppress(ProcessLookupError):  # it ended just now
                 os.killpg(process.pid, signal.SIGKILL)
-            process.communicate()
+            process.communicate(timeout=30)
             raise
     return subprocess.CompletedProcess(process.args, process.returncode, out, err)
 

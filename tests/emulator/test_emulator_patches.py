@@ -649,32 +649,35 @@ def test_batch_delete_image_by_tag_removes_that_tag_only(clients: Clients) -> No
     an image id by digest deletes the image with all its tags."""
     ecr = clients("ecr")
     ecr.create_repository(repositoryName="tags/api")
-    manifest = json.dumps(
-        {
+
+    def push(config: str, *tags: str) -> str:
+        manifest = {
             "schemaVersion": 2,
             "mediaType": "application/vnd.oci.image.manifest.v1+json",
             "config": {
                 "mediaType": "application/vnd.oci.image.config.v1+json",
-                "digest": "sha256:" + "1" * 64,
+                "digest": "sha256:" + config * 64,
                 "size": 2,
             },
             "layers": [],
         }
-    )
-    for tag in ("src-1", "release-default-1", "release-default-2"):
-        ecr.put_image(repositoryName="tags/api", imageManifest=manifest, imageTag=tag)
+        for tag in tags:
+            pushed = ecr.put_image(
+                repositoryName="tags/api", imageManifest=json.dumps(manifest), imageTag=tag
+            )
+        return str(pushed["image"]["imageId"]["imageDigest"])
 
-    def tags() -> set[str]:
+    def tags() -> dict[str, set[str]]:
         images = ecr.describe_images(repositoryName="tags/api")["imageDetails"]
-        return {t for i in images for t in i.get("imageTags", [])}
+        return {i["imageDigest"]: set(i.get("imageTags", [])) for i in images}
 
+    first = push("1", "src-1", "release-default-1", "release-default-2")
     gone = ecr.batch_delete_image(
         repositoryName="tags/api", imageIds=[{"imageTag": "release-default-1"}]
     )
-    assert [i["imageTag"] for i in gone["imageIds"]] == ["release-default-1"]
+    assert gone["imageIds"] == [{"imageDigest": first, "imageTag": "release-default-1"}]
     assert gone["failures"] == []
-    assert tags() == {"src-1", "release-default-2"}
-    assert len(ecr.describe_images(repositoryName="tags/api")["imageDetails"]) == 1
+    assert tags() == {first: {"src-1", "release-default-2"}}
 
     missing = ecr.batch_delete_image(
         repositoryName="tags/api", imageIds=[{"imageTag": "release-default-1"}]
@@ -683,13 +686,15 @@ def test_batch_delete_image_by_tag_removes_that_tag_only(clients: Clients) -> No
 
     ecr.batch_delete_image(repositoryName="tags/api", imageIds=[{"imageTag": "src-1"}])
     ecr.batch_delete_image(repositoryName="tags/api", imageIds=[{"imageTag": "release-default-2"}])
-    assert ecr.describe_images(repositoryName="tags/api")["imageDetails"] == []
+    assert tags() == {}  # gone with its last tag
 
-    # By digest: the image goes with every tag it had.
-    for tag in ("src-2", "release-default-3"):
-        ecr.put_image(repositoryName="tags/api", imageManifest=manifest, imageTag=tag)
-    (digest,) = {
-        i["imageDigest"] for i in ecr.describe_images(repositoryName="tags/api")["imageDetails"]
-    }
-    ecr.batch_delete_image(repositoryName="tags/api", imageIds=[{"imageDigest": digest}])
-    assert ecr.describe_images(repositoryName="tags/api")["imageDetails"] == []
+    # Ids by tag and by digest in one request: each as asked, answered in the request's order.
+    second = push("2", "src-2", "release-default-3")
+    third = push("3", "src-3", "release-default-4")
+    both = ecr.batch_delete_image(
+        repositoryName="tags/api",
+        imageIds=[{"imageTag": "release-default-3"}, {"imageDigest": third}],
+    )
+    assert [i["imageDigest"] for i in both["imageIds"]] == [second, third]
+    assert both["failures"] == []
+    assert tags() == {second: {"src-2"}}  # by digest: the image with every tag it had

@@ -6,9 +6,11 @@ so the second reliably meets a command in the middle of its work."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import threading
 import time
@@ -105,8 +107,9 @@ def reaped() -> Iterator[None]:
     while STARTED:
         process = STARTED.pop()
         if process.poll() is None:
-            process.kill()
-        process.communicate()
+            with contextlib.suppress(ProcessLookupError):  # it ended just now
+                os.killpg(process.pid, signal.SIGKILL)
+        process.communicate(timeout=30)
 
 
 def start(manifest: Path, endpoint: str, *args: str) -> subprocess.Popen[str]:
@@ -117,6 +120,7 @@ def start(manifest: Path, endpoint: str, *args: str) -> subprocess.Popen[str]:
         stdin=subprocess.DEVNULL,
         text=True,
         env=dict(os.environ),
+        start_new_session=True,  # its own process group: `reaped` ends what it started too
     )
     STARTED.append(process)
     return process

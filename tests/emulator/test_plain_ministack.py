@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +13,7 @@ from pathlib import Path
 import boto3
 import pytest
 
+from fargo.local.processes import spawn, terminate
 from fargo.local.server import free_port, healthy
 from fargo.local.venv import ensure_venv
 from tests.emulator.helpers import run_fargo
@@ -31,10 +31,7 @@ def plain_ministack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "TMPDIR": str(scratch),
         "LOG_LEVEL": "WARNING",
     }
-    with (scratch / "log").open("w") as log:
-        process = subprocess.Popen(
-            [str(python), "-m", "ministack"], env=env, stdout=log, stderr=subprocess.STDOUT
-        )
+    process = spawn([str(python), "-m", "ministack"], scratch / "log", env)
     endpoint = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while not healthy(endpoint) and time.monotonic() < deadline:
@@ -44,12 +41,7 @@ def plain_ministack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         assert healthy(endpoint), f"ministack never answered:\n{(scratch / 'log').read_text()}"
         yield endpoint
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        terminate(process.pid)  # and reaped
 
 
 SUPPORTED_ONLY = """\

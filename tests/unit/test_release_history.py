@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
+from fargo.aws.facade import Aws
+from fargo.images.ecr import Ecr
+from fargo.manifest.load import parse_manifest
+from fargo.model import build_app
 from fargo.release.history import (
     GitCommit,
     Release,
@@ -14,7 +19,8 @@ from fargo.release.history import (
     release_prefix,
     to_prune,
 )
-from fargo.release.images import release_tag
+from fargo.release.images import release_tag, untag_pruned_releases
+from tests.unit.stubbed_aws import stubbed
 
 RELEASE = Release(
     app="shop",
@@ -88,3 +94,50 @@ def test_git_commit_of_a_checkout(tmp_path: Path) -> None:
     assert git_commit(tmp_path) == GitCommit(head, dirty=False)
     (tmp_path / "fargo.yml").write_text("app: shop2\n")
     assert git_commit(tmp_path) == GitCommit(head, dirty=True)
+
+
+def test_a_pruned_release_untags_fargos_repositories_and_notes_what_it_could_not(
+    aws: Aws,
+) -> None:
+    """Its tag comes off the images in the app's own repositories it names, a service
+    removed since included (`shop/old`); an image elsewhere or not pinned is not touched
+    (the Stubber fails on any call not queued). ECR refusing is a note, not a failure."""
+    manifest = "app: shop\nservices: { web: { image: nginx:1.27 } }\n"
+    app = build_app(parse_manifest(manifest, "fargo.yml", None, {}))
+    tag = release_tag("default", 7)
+    image = {"imageDigest": "sha256:" + "b" * 64, "imageTag": tag}
+    old = "1.dkr.ecr.us-east-1.amazonaws.com/shop/old@sha256:" + "e" * 64
+    pruned = replace(
+        RELEASE,
+        images={
+            **RELEASE.images,
+            "old": old,
+            "cache": "1.dkr.ecr.us-east-1.amazonaws.com/other/cache@sha256:" + "f" * 64,
+            "proxy": "nginx:1.27",
+        },
+    )
+    with stubbed(aws, "ecr") as stub:
+        for repository, answer in (("shop/old", None), ("shop/web", "AccessDeniedException")):
+            stub.add_response(
+                "describe_images",
+                {
+                    "imageDetails": [
+                        {"imageDigest": image["imageDigest"], "imageTags": ["src-1", tag]}
+                    ]
+                },
+                {"repositoryName": repository, "imageIds": [{"imageTag": tag}]},
+            )
+            request = {"repositoryName": repository, "imageIds": [{"imageTag": tag}]}
+            if answer is None:
+                stub.add_response(
+                    "batch_delete_image",
+                    {"imageIds": [image], "failures": []},
+                    request,
+                )
+            else:
+                stub.add_client_error("batch_delete_image", answer, "not allowed", 400, request)
+        notes = untag_pruned_releases(Ecr(aws), app, [pruned])
+    assert notes == [
+        f"shop/web: could not take the tag {tag} of pruned release 7 off its image "
+        "(AccessDeniedException); ECR keeps it until the lifecycle policy's cap of release images"
+    ]

@@ -1,4 +1,6 @@
-"""Apply a Plan stack by stack: network → data → services.
+"""What the stack steps of a deploy call: `prepare` (the data-loss guard on the whole plan,
+a policy left open closed), then `apply_stack` or `remove` for each stack in turn
+(network → data → release → services → edge; the runner, fargo.steps, orders them).
 
 Before each stack, parameters are resolved again from the upstream stacks just deployed. If
 they differ from what the planned change set used, the change set is made again and the

@@ -124,7 +124,12 @@ class Ecr:
     def untag_image(self, repository: str, tag: str) -> bool:
         """Take `tag` off its image, the image staying under its other tags (BatchDeleteImage
         by tag removes just that tag, and deletes the image only with its last one, so a
-        last tag is left where it is). True when the tag was removed."""
+        last tag is left where it is). True when the tag was removed.
+
+        The tags are read, then the one removed: a second writer removing another tag of the
+        same image in between could leave it none. Every image fargo pushes keeps the source
+        tag it was pushed under, which nothing of fargo's removes, so that needs a tag
+        removed by hand as well."""
         try:
             found = self._tagged(repository, tag)
         except AwsError as error:
@@ -133,10 +138,10 @@ class Ecr:
             raise
         if found is None or set(found.get("imageTags", [])) <= {tag}:
             return False
-        self._aws.call(
+        answer = self._aws.call(
             "ecr", "batch_delete_image", repositoryName=repository, imageIds=[{"imageTag": tag}]
         )
-        return True
+        return not answer.get("failures")
 
     def _tagged(self, repository: str, tag: str) -> dict[str, Any] | None:
         """The image details of `repository:tag`; None when no image has that tag."""

@@ -161,7 +161,8 @@ class ReleaseStore:
 
     def record(self, release: Release) -> Release:
         """Store `release` under the next number, or return the latest unchanged when it
-        holds the same content (nothing is written then). `prune` then drops the oldest."""
+        holds the same content (nothing is written then). The oldest beyond the kept are
+        left for the caller to untag and delete (fargo.release.record)."""
         for _ in range(_CLAIM_ATTEMPTS):
             numbers = self.numbers()
             latest = self.read(numbers[-1]) if numbers else None
@@ -176,13 +177,16 @@ class ReleaseStore:
             hint="the stacks are deployed; run deploy again to record the release",
         )
 
-    def prune(self) -> list[int]:
-        """Delete every release but the newest `keep`; the numbers deleted."""
-        gone = to_prune(self.numbers(), self._keep)
-        for start in range(0, len(gone), 1000):  # DeleteObjects takes 1000 keys a call
+    def to_prune(self) -> list[int]:
+        """The numbers beyond the newest `keep`, oldest first (reads only)."""
+        return to_prune(self.numbers(), self._keep)
+
+    def delete(self, numbers: list[int]) -> None:
+        """Delete the releases `numbers` from the history."""
+        for start in range(0, len(numbers), 1000):  # DeleteObjects takes 1000 keys a call
             keys = [
                 {"Key": release_key(self._app.name, self._app.env, n)}
-                for n in gone[start : start + 1000]
+                for n in numbers[start : start + 1000]
             ]
             self._aws.call(
                 "s3",
@@ -190,7 +194,6 @@ class ReleaseStore:
                 Bucket=self._bucket,
                 Delete={"Objects": keys, "Quiet": True},
             )
-        return gone
 
     def _claim(self, release: Release) -> bool:
         """Write `release` unless its number is taken (If-None-Match: *)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from fargo.errors import AwsError
 from fargo.images.ecr import RELEASE_TAG_PREFIX, Ecr
 from fargo.model.app import App
 from fargo.release.history import Release
@@ -41,11 +42,33 @@ def tag_release_images(ecr: Ecr, app: App, release: Release) -> list[str]:
     return notes
 
 
-def untag_pruned_releases(ecr: Ecr, app: App, numbers: Iterable[int]) -> None:
-    """Take the tags of the pruned releases `numbers` off their images.
-    An image keeps its other tags (the source tag it was pushed under, other releases'),
-    and one whose last tag this is keeps it: nothing is deleted here."""
-    repositories = sorted({s.build.repository for s in app.builds if s.build is not None})
-    for number in numbers:
-        for repository in repositories:
-            ecr.untag_image(repository, release_tag(app.env, number))
+def untag_pruned_releases(ecr: Ecr, app: App, releases: Iterable[Release]) -> list[str]:
+    """Take the tags of the pruned `releases` off their images; what could not be, as notes
+    (the deploy has succeeded: this is housekeeping). The repositories are those the
+    releases name, fargo's own (`<app>/<service>`), so a service removed since is cleaned up
+    too. An image keeps its other tags (the source tag it was pushed under, other
+    releases'); one whose last tag this is keeps it, so nothing is deleted here."""
+    notes: list[str] = []
+    for release in releases:
+        tag = release_tag(app.env, release.number)
+        for repository in sorted(_repositories(app, release)):
+            try:
+                ecr.untag_image(repository, tag)
+            except AwsError as error:
+                notes.append(
+                    f"{repository}: could not take the tag {tag} of pruned release "
+                    f"{release.number} off its image ({error.code}); ECR keeps it until the "
+                    "lifecycle policy's cap of release images"
+                )
+    return notes
+
+
+def _repositories(app: App, release: Release) -> set[str]:
+    """fargo's repositories that `release`'s digest-pinned images are in."""
+    found = set()
+    for reference in release.images.values():
+        name, at, _ = reference.partition("@")
+        _, slash, repository = name.partition("/")
+        if at and slash and repository.startswith(f"{app.name}/"):
+            found.add(repository)
+    return found

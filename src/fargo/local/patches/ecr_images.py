@@ -59,37 +59,42 @@ def untag_by_tag() -> None:
     repositories: dict[str, Any] = attr(ecr, "_repositories")
     original: Callable[[dict[str, Any]], Any] = attr(ecr, "_batch_delete_image")
 
-    def batch_delete_image(data: dict[str, Any]) -> Any:
-        name = data.get("repositoryName", "")
-        ids = data.get("imageIds", [])
-        by_tag = [i for i in ids if i.get("imageTag") and not i.get("imageDigest")]
-        if name not in repositories or not by_tag:
-            return original(data)
-        deleted: list[dict[str, str]] = []
-        failures: list[dict[str, Any]] = []
-        for image_id in by_tag:
-            tag = image_id["imageTag"]
-            image = find_image(name, image_id)
-            if image is None:
-                failures.append(
+    def untag(name: str, image_id: dict[str, str]) -> dict[str, Any]:
+        """One id given by tag: the tag off its image, the image gone with its last tag."""
+        tag = image_id["imageTag"]
+        image = find_image(name, image_id)
+        if image is None:
+            return {
+                "failures": [
                     {
                         "imageId": image_id,
                         "failureCode": "ImageNotFound",
                         "failureReason": "Requested image not found",
                     }
-                )
-                continue
-            tags: list[str] = image.setdefault("imageTags", [])
-            tags.remove(tag)
-            if tags:
-                image["imageId"] = {"imageDigest": image["imageDigest"], "imageTag": tags[-1]}
+                ]
+            }
+        tags: list[str] = image.setdefault("imageTags", [])
+        tags.remove(tag)
+        if tags:
+            image["imageId"] = {"imageDigest": image["imageDigest"], "imageTag": tags[-1]}
+        else:
+            images[name].remove(image)
+        return {"imageIds": [{"imageDigest": image["imageDigest"], "imageTag": tag}]}
+
+    def batch_delete_image(data: dict[str, Any]) -> Any:
+        name = data.get("repositoryName", "")
+        ids = data.get("imageIds", [])
+        if name not in repositories or all(i.get("imageDigest") for i in ids):
+            return original(data)
+        # Each id in the request's order, as ECR answers them.
+        deleted: list[dict[str, str]] = []
+        failures: list[dict[str, Any]] = []
+        for image_id in ids:
+            if image_id.get("imageTag") and not image_id.get("imageDigest"):
+                answer = untag(name, image_id)
             else:
-                images[name].remove(image)
-            deleted.append({"imageDigest": image["imageDigest"], "imageTag": tag})
-        rest = [i for i in ids if i not in by_tag]
-        if rest:
-            _, _, body = original({**data, "imageIds": rest})
-            answer = json.loads(body)
+                _, _, body = original({**data, "imageIds": [image_id]})
+                answer = json.loads(body)
             deleted += answer.get("imageIds", [])
             failures += answer.get("failures", [])
         return json_response({"imageIds": deleted, "failures": failures})

@@ -14,7 +14,7 @@ so a one-off task's final line (a migration's "migration complete") was missing 
 read the stream after seeing STOPPED. On AWS the awslogs driver has sent the container's
 output by the time the container has stopped, before the task reaches STOPPED. Here, a task
 whose essential container exited is marked STOPPED once its forwarders have sent what the
-container wrote (they end with the container's log), waiting at most a few seconds.
+container wrote (they end with the container's log), waiting at most 15 s.
 
 Gap 3 (ministack 1.5.33): the forwarder split each chunk the engine's log stream handed it
 into lines, so a line that straddled two chunks became two events ("line 14", "01"): a
