@@ -56,6 +56,14 @@ class ImageReference:
         return cls(registry, repository, tag)
 
 
+def pinned(reference: str) -> tuple[str, str] | None:
+    """The repository and digest of a digest-pinned `REGISTRY/REPOSITORY@DIGEST`, as deploy
+    hands images to the stacks; None for a reference pinned to no digest."""
+    name, at, digest = reference.partition("@")
+    _, slash, repository = name.partition("/")
+    return (repository, digest) if at and slash else None
+
+
 def registry_host(registry: str) -> str:
     """The host part of host[:port] (IPv6 in brackets included)."""
     if registry.startswith("["):

@@ -13,6 +13,7 @@ import platform
 from collections.abc import Mapping
 
 from fargo.images.ecr import Ecr
+from fargo.images.reference import pinned
 from fargo.local.patches.task_platforms import (
     CannotRun,
     HostVariant,
@@ -34,14 +35,13 @@ def architecture_notes(
     host = machine_architecture(machine)
     notes: list[str] = []
     for service in app.services:
-        reference = images.get(service.built_by or service.name)
+        found = pinned(images.get(service.built_by or service.name, ""))
         wanted = platform_for_arch(service.arch).removeprefix("linux/")
-        if reference is None or "@" not in reference or host is None or wanted == host:
+        if found is None or host is None or wanted == host:
             continue
         if can_emulate(wanted):
             continue
-        uri, _, digest = reference.partition("@")
-        manifest = ecr.image_manifest(uri.split("/", 1)[1], digest)
+        manifest = ecr.image_manifest(*found)
         choice = choose(wanted, host, manifest)
         if isinstance(choice, HostVariant):
             notes.append(

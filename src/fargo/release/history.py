@@ -177,7 +177,7 @@ class ReleaseStore:
             hint="the stacks are deployed; run deploy again to record the release",
         )
 
-    def to_prune(self) -> list[int]:
+    def beyond_kept(self) -> list[int]:
         """The numbers beyond the newest `keep`, oldest first (reads only)."""
         return to_prune(self.numbers(), self._keep)
 

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 
 from fargo.errors import AwsError
 from fargo.images.ecr import RELEASE_TAG_PREFIX, Ecr
+from fargo.images.reference import pinned
 from fargo.model.app import App
 from fargo.release.history import Release
 
@@ -27,10 +28,10 @@ def tag_release_images(ecr: Ecr, app: App, release: Release) -> list[str]:
     done: set[tuple[str, str]] = set()
     for service in app.builds:
         build = service.build
-        reference = release.images.get(service.name, "")
-        if build is None or "@" not in reference:
+        found = pinned(release.images.get(service.name, ""))
+        if build is None or found is None:
             continue
-        digest = reference.rpartition("@")[2]
+        digest = found[1]
         if (build.repository, digest) in done:
             continue
         done.add((build.repository, digest))
@@ -65,10 +66,5 @@ def untag_pruned_releases(ecr: Ecr, app: App, releases: Iterable[Release]) -> li
 
 def _repositories(app: App, release: Release) -> set[str]:
     """fargo's repositories that `release`'s digest-pinned images are in."""
-    found = set()
-    for reference in release.images.values():
-        name, at, _ = reference.partition("@")
-        _, slash, repository = name.partition("/")
-        if at and slash and repository.startswith(f"{app.name}/"):
-            found.add(repository)
-    return found
+    repositories = {found[0] for found in map(pinned, release.images.values()) if found}
+    return {r for r in repositories if r.startswith(f"{app.name}/")}

@@ -54,7 +54,7 @@ def record_release(aws: Aws, bucket: str, app: App, release: Release) -> Recorde
     notes = tag_release_images(ecr, app, recorded)
     # The oldest releases leave the history: their tags first, so a tag that could not come
     # off is tried again by the next deploy, while the release still names its images.
-    pruned = store.to_prune()
+    pruned = store.beyond_kept()
     notes += untag_pruned_releases(ecr, app, [store.read(n) for n in pruned])
     store.delete(pruned)
     return Recorded(recorded, new=True, notes=tuple(notes), pruned=tuple(pruned))

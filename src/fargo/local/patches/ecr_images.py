@@ -59,20 +59,8 @@ def untag_by_tag() -> None:
     repositories: dict[str, Any] = attr(ecr, "_repositories")
     original: Callable[[dict[str, Any]], Any] = attr(ecr, "_batch_delete_image")
 
-    def untag(name: str, image_id: dict[str, str]) -> dict[str, Any]:
-        """One id given by tag: the tag off its image, the image gone with its last tag."""
-        tag = image_id["imageTag"]
-        image = find_image(name, image_id)
-        if image is None:
-            return {
-                "failures": [
-                    {
-                        "imageId": image_id,
-                        "failureCode": "ImageNotFound",
-                        "failureReason": "Requested image not found",
-                    }
-                ]
-            }
+    def untag(name: str, image: dict[str, Any], tag: str) -> dict[str, Any]:
+        """The tag off `image`, the image gone with its last tag."""
         tags: list[str] = image.setdefault("imageTags", [])
         tags.remove(tag)
         if tags:
@@ -90,9 +78,10 @@ def untag_by_tag() -> None:
         deleted: list[dict[str, str]] = []
         failures: list[dict[str, Any]] = []
         for image_id in ids:
-            if image_id.get("imageTag") and not image_id.get("imageDigest"):
-                answer = untag(name, image_id)
-            else:
+            tagged = None if image_id.get("imageDigest") else find_image(name, image_id)
+            if tagged is not None:
+                answer = untag(name, tagged, image_id["imageTag"])
+            else:  # by digest, or naming no image: ministack answers as ECR does
                 _, _, body = original({**data, "imageIds": [image_id]})
                 answer = json.loads(body)
             deleted += answer.get("imageIds", [])
