@@ -45,11 +45,19 @@ def run_fargo(
         try:
             out, err = process.communicate(stdin, timeout=timeout)
         except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):  # it ended just now
-                os.killpg(process.pid, signal.SIGKILL)
-            process.communicate(timeout=30)
+            end_group(process)
             raise
     return subprocess.CompletedProcess(process.args, process.returncode, out, err)
+
+
+def end_group(process: subprocess.Popen[str]) -> None:
+    """Kill the process group `process` leads (it was started with start_new_session), and
+    reap it: what it started ends with it. One already reaped is left alone: its pid may
+    name another process group by now."""
+    if process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):  # it ended just now
+            os.killpg(process.pid, signal.SIGKILL)
+    process.communicate(timeout=30)
 
 
 def deployer(

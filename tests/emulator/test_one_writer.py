@@ -6,11 +6,9 @@ so the second reliably meets a command in the middle of its work."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
-import signal
 import subprocess
 import threading
 import time
@@ -23,7 +21,7 @@ import httpx
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.emulator.helpers import FARGO, edit, run_fargo
+from tests.emulator.helpers import FARGO, edit, end_group, run_fargo
 
 KEY = "fullstack/default"
 STACKS = ["fullstack-default-network", "fullstack-default-data", "fullstack-default-services"]
@@ -105,11 +103,7 @@ def reaped() -> Iterator[None]:
     as a leaked process there."""
     yield
     while STARTED:
-        process = STARTED.pop()
-        if process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):  # it ended just now
-                os.killpg(process.pid, signal.SIGKILL)
-        process.communicate(timeout=30)
+        end_group(STARTED.pop())
 
 
 def start(manifest: Path, endpoint: str, *args: str) -> subprocess.Popen[str]:
